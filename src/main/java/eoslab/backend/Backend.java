@@ -1,0 +1,132 @@
+package eoslab.backend;
+
+import eoslab.tensor.DType;
+import eoslab.tensor.Tensor;
+
+/**
+ * The one narrow interface every device implements. Layers, losses, optimizers and solvers are
+ * written against it; the CPU backend is the reference every other backend is tested against.
+ *
+ * <p>Conventions: row-major; strides and leading dimensions in elements; a batch stride of 0
+ * broadcasts that operand. Reductions accumulate in float64 and are deterministic: the same
+ * inputs give the same bits whatever the thread count. Every operation works for F32 and F64
+ * tensors (all operands of one call share a dtype, except labels, which are I32).
+ */
+public interface Backend extends AutoCloseable {
+
+    String name();
+
+    // ---- memory --------------------------------------------------------------------------------
+
+    /** A new zero-filled tensor. */
+    Tensor zeros(DType dtype, long size);
+
+    /** A new tensor holding {@code host} converted to {@code dtype}. */
+    Tensor fromDoubles(DType dtype, double[] host);
+
+    /** A new F32 tensor holding {@code host}. */
+    Tensor fromFloats(float[] host);
+
+    /** A new I32 tensor holding {@code host}. */
+    Tensor fromInts(int[] host);
+
+    /** The elements of {@code t} as a new host array. */
+    double[] toDoubles(Tensor t);
+
+    /** {@code dst = src}, converting the dtype when they differ. Sizes must match. */
+    void copy(Tensor src, Tensor dst);
+
+    void fill(Tensor t, double value);
+
+    /** {@code dst[r, :] = src[idx[r], :]} for r &lt; idx.size: gathers rows of width {@code cols}. */
+    void gatherRows(Tensor src, Tensor idx, int cols, Tensor dst);
+
+    // ---- level 3 -------------------------------------------------------------------------------
+
+    /**
+     * Strided batched GEMM: for b &lt; batch, {@code C_b = alpha op(A_b) op(B_b) + beta C_b} with
+     * op(A_b) (m, k), op(B_b) (k, n), C_b (m, n); {@code X_b} starts {@code b * strideX} elements
+     * into X. Row-major, so lda is the row length of A as stored.
+     */
+    void gemm(boolean transA, boolean transB, int m, int n, int k, double alpha,
+              Tensor a, int lda, long strideA, Tensor b, int ldb, long strideB,
+              double beta, Tensor c, int ldc, long strideC, int batch);
+
+    default void gemm(boolean transA, boolean transB, int m, int n, int k, double alpha,
+                      Tensor a, int lda, Tensor b, int ldb, double beta, Tensor c, int ldc) {
+        gemm(transA, transB, m, n, k, alpha, a, lda, 0, b, ldb, 0, beta, c, ldc, 0, 1);
+    }
+
+    // ---- level 1 -------------------------------------------------------------------------------
+
+    /** {@code y = alpha x + beta y}. */
+    void axpby(double alpha, Tensor x, double beta, Tensor y);
+
+    /** {@code x = alpha x}. */
+    default void scale(Tensor x, double alpha) {
+        axpby(0.0, x, alpha, x);
+    }
+
+    /** {@code x · y}, accumulated in float64. */
+    double dot(Tensor x, Tensor y);
+
+    /** {@code out = x ⊙ y} elementwise. */
+    void mul(Tensor x, Tensor y, Tensor out);
+
+    // ---- rows ----------------------------------------------------------------------------------
+
+    /**
+     * {@code y_b[r, :] += bias_b} for r &lt; rows, b &lt; batch: bias_b starts {@code b * biasStride}
+     * into bias (stride 0 shares one bias), y_b is the b-th (rows, cols) block of y.
+     */
+    void addBias(Tensor bias, long biasStride, Tensor y, int rows, int cols, int batch);
+
+    /** {@code out_b = sum_r x_b[r, :] + beta out_b}; out_b starts {@code b * outStride} into out. */
+    void sumRows(Tensor x, int rows, int cols, int batch, double beta, Tensor out, long outStride);
+
+    // ---- activations (forward, backward, R-op; see {@link Act}) ------------------------------
+
+    /** {@code y = σ(x)}. */
+    void activation(Act act, Tensor x, Tensor y);
+
+    /**
+     * {@code out_j = σ'(x) ⊙ g_j} for j &lt; k, x broadcast over the k blocks of g. With k = 1 this is
+     * the backward pass; with the k tangent directions it is the forward R-op.
+     */
+    void activationBackward(Act act, Tensor x, Tensor g, Tensor out, int k);
+
+    /** R-op of the backward pass: {@code out_j = σ''(x) ⊙ Rx_j ⊙ dy + σ'(x) ⊙ Rdy_j}. */
+    void activationRBackward(Act act, Tensor x, Tensor dy, Tensor rx, Tensor rdy, Tensor out, int k);
+
+    // ---- losses --------------------------------------------------------------------------------
+
+    /**
+     * Softmax cross-entropy over rows of {@code logits} (rows, classes) with I32 {@code labels}.
+     * Writes {@code probs}, {@code dlogits = scale (p - onehot)}, and, when {@code rowLoss} is not
+     * null, each row's loss. Returns {@code scale * sum_r loss_r}.
+     */
+    double softmaxCrossEntropy(Tensor logits, Tensor labels, int rows, int classes, double scale,
+                               Tensor probs, Tensor dlogits, Tensor rowLoss);
+
+    /**
+     * R-op of the CE gradient: {@code out_j = scale p ⊙ (Rz_j − ⟨p, Rz_j⟩_row)} for the k tangent
+     * blocks Rz_j of the logits.
+     */
+    void softmaxCrossEntropyR(Tensor probs, Tensor rlogits, int rows, int classes, int k, double scale, Tensor out);
+
+    /**
+     * Squared error {@code scale · ½‖out − target‖²} summed over rows; writes
+     * {@code dout = scale (out − target)} and, when {@code rowLoss} is not null, each row's ½‖·‖².
+     */
+    double mse(Tensor out, Tensor target, int rows, int cols, double scale, Tensor dout, Tensor rowLoss);
+
+    // ---- lifecycle -----------------------------------------------------------------------------
+
+    /** Wait for queued work (a no-op on the CPU). */
+    default void sync() {
+    }
+
+    @Override
+    default void close() {
+    }
+}
