@@ -1,0 +1,40 @@
+package eoslab.nn;
+
+import eoslab.backend.Backend;
+import eoslab.tensor.Tensor;
+
+import java.util.List;
+
+/**
+ * A differentiable model with a flat parameter vector w of length {@link #numParams()}.
+ * Everything curvature needs goes through {@link #lossGradHvp}: one primal pass, then the backward
+ * pass and k forward-over-reverse passes that share it.
+ */
+public interface Model {
+    int numParams();
+
+    int inputSize();
+
+    int outputSize();
+
+    /** Named parameters in checkpoint order, PyTorch names and layout ({@code layers.0.weight}, (out, in)). */
+    List<ParamSpec> params();
+
+    /** Initial parameters as a pure function of (seed, scale). */
+    double[] init(long seed, double scale);
+
+    /** out (n, outputs) = f(x; w) for x (n, inputs). */
+    void forward(Backend be, Tensor w, Tensor x, int n, Tensor out);
+
+    /**
+     * On a batch of n examples with per-example weight {@code scale} (1/N for a mean over N):
+     * returns scale·Σ ℓ_i; when grad is not null, grad += scale·Σ ∇ℓ_i; when k &gt; 0,
+     * hv_j += scale·Σ ∇²ℓ_i v_j for the k directions v (k, d) — exact, forward-over-reverse.
+     * rowLoss (n) receives each ℓ_i and logits (n, outputs) the outputs, when not null.
+     */
+    double lossGradHvp(Backend be, Tensor w, Batch batch, Loss loss, double scale,
+                       Tensor grad, Tensor v, int k, Tensor hv, Tensor rowLoss, Tensor logits);
+
+    /** A one-line description, e.g. {@code MLP 784-512-512-2 relu bias}. */
+    String describe();
+}
