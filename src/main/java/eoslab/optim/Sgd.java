@@ -1,0 +1,71 @@
+package eoslab.optim;
+
+import eoslab.backend.Backend;
+import eoslab.nn.Objective;
+import eoslab.tensor.DType;
+import eoslab.tensor.Tensor;
+
+/**
+ * Gradient descent on minibatches B_t (full batch when B = n), with optional L2 weight decay λ:
+ * <pre>
+ *   w' = w − η (∇L_B(w) + λ w)          J = I − η (H_B(w) + λ I)
+ * </pre>
+ * The gradient and the k Hessian-vector products of the tangents share one primal pass.
+ */
+public final class Sgd implements Optimizer {
+    private final Objective f;
+    private final double lr, weightDecay;
+    private final BatchSchedule schedule;
+    private Tensor grad, hv;
+
+    public Sgd(Objective f, double lr, double weightDecay, BatchSchedule schedule) {
+        if (!(lr > 0) || Double.isInfinite(lr)) throw new IllegalArgumentException("learning rate must be a positive number, got " + lr);
+        if (!(weightDecay >= 0)) throw new IllegalArgumentException("weight decay must be >= 0, got " + weightDecay);
+        this.f = f;
+        this.lr = lr;
+        this.weightDecay = weightDecay;
+        this.schedule = schedule;
+    }
+
+    @Override public String name() { return schedule.fullBatch() ? "gd" : "sgd"; }
+
+    @Override public long dim() { return f.dim(); }
+
+    @Override public long paramDim() { return f.dim(); }
+
+    @Override public Backend backend() { return f.backend(); }
+
+    @Override public DType dtype() { return f.dtype(); }
+
+    @Override public double lr() { return lr; }
+
+    @Override public double threshold() { return 2 / lr; }
+
+    @Override public BatchSchedule schedule() { return schedule; }
+
+    @Override
+    public Optimizer withLr(double newLr) {
+        return new Sgd(f, newLr, weightDecay, schedule);
+    }
+
+    @Override
+    public Tensor initialState(double[] w0) {
+        return f.backend().fromDoubles(f.dtype(), w0);
+    }
+
+    @Override
+    public void step(long t, Tensor w, Tensor tangents, int k) {
+        Backend be = f.backend();
+        if (grad == null) grad = be.zeros(f.dtype(), f.dim());
+        if (k > 0 && (hv == null || hv.size < (long) k * f.dim())) hv = be.zeros(f.dtype(), (long) k * f.dim());
+        double loss = f.evaluate(w, schedule.batch(t), grad, tangents, k, hv, null);
+        if (!Double.isFinite(loss)) throw new DivergedException(t, loss);
+        if (k > 0) {
+            Tensor hk = hv.view(0, (long) k * f.dim());
+            if (weightDecay != 0) be.axpby(weightDecay, tangents, 1, hk);
+            be.axpby(-lr, hk, 1, tangents);                 // δw ← (I − η(H + λI)) δw
+        }
+        if (weightDecay != 0) be.axpby(weightDecay, w, 1, grad);
+        be.axpby(-lr, grad, 1, w);                            // w ← w − η(∇L_B + λw)
+    }
+}
