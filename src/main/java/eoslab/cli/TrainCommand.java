@@ -1,0 +1,73 @@
+package eoslab.cli;
+
+import eoslab.backend.Backend;
+import eoslab.io.JsonlWriter;
+import eoslab.train.RunReport;
+import eoslab.train.TrainConfig;
+import eoslab.train.Trainer;
+import eoslab.util.UserError;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/** {@code eoslab train}: one training run with curvature logging, checkpoints and plots. */
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = {"Train an MLP while tracking the top Hessian eigenvalues.",
+                "Writes OUT/config.json, OUT/metrics.jsonl, OUT/checkpoint.safetensors, OUT/loss.png, OUT/sharpness.png."})
+public final class TrainCommand implements Callable<Integer> {
+    @Mixin
+    CommonOptions common;
+    @Mixin
+    TrainOptions opts;
+    @Option(names = "--out", defaultValue = "runs/train", description = "output directory (default: ${DEFAULT-VALUE})")
+    Path out;
+    @Option(names = "--force", description = "overwrite a finished or stopped run in --out")
+    boolean force;
+    @Option(names = "--resume", paramLabel = "CHECKPOINT", description = "continue the run saved in this checkpoint (or run directory) with its saved configuration; only --steps may change")
+    Path resume;
+    @Option(names = "--no-progress", description = "no progress bar")
+    boolean noProgress;
+
+    @Override
+    public Integer call() throws Exception {
+        Backend be = common.open();
+        if (resume != null) return resume(be);
+        TrainConfig cfg = opts.config(common.device);
+        Trainer tr = new Trainer(cfg, be, System.err);          // validates data and model before any file is written
+        prepareFresh(out, force);
+        RunReport.run(tr, tr.initial(), out, !noProgress, System.out);
+        return 0;
+    }
+
+    private Integer resume(Backend be) throws Exception {
+        Path ckpt = Files.isDirectory(resume) ? resume.resolve(Trainer.CHECKPOINT) : resume;
+        if (!Files.isRegularFile(ckpt)) throw new UserError("--resume " + resume + ": no checkpoint there (expected " + ckpt + ")");
+        TrainConfig saved = Trainer.configOf(ckpt);
+        TrainConfig cfg = opts.steps != null ? saved.withSteps(opts.steps) : saved;
+        Trainer tr = new Trainer(cfg, be, System.err);
+        Trainer.State s = tr.loadCheckpoint(ckpt);
+        if (s.step() > cfg.steps()) throw new UserError("--resume: the checkpoint is at step " + s.step() + ", past --steps " + cfg.steps());
+        Path dir = ckpt.toAbsolutePath().getParent();
+        JsonlWriter.truncateAfterStep(dir.resolve(Trainer.METRICS), s.step() - 1);
+        System.err.println("eoslab: resuming at step " + s.step() + " of " + cfg.steps() + " in " + dir);
+        RunReport.run(tr, s, dir, !noProgress, System.out);
+        return 0;
+    }
+
+    /** A fresh run may not silently mix its files with an older run's. */
+    static void prepareFresh(Path out, boolean force) throws java.io.IOException {
+        if (Files.exists(out) && !Files.isDirectory(out)) throw new UserError("--out " + out + ": exists and is not a directory");
+        Path metrics = out.resolve(Trainer.METRICS);
+        if (Files.exists(metrics) && !force) {
+            throw new UserError("--out " + out + ": already holds a run (metrics.jsonl); use --resume " + out + " to continue it, --force to overwrite, or another --out");
+        }
+        Files.createDirectories(out);
+        for (String f : new String[]{Trainer.METRICS, Trainer.CHECKPOINT, Trainer.CONFIG, RunReport.SUMMARY, RunReport.LOSS_PNG, RunReport.SHARPNESS_PNG}) {
+            Files.deleteIfExists(out.resolve(f));
+        }
+    }
+}

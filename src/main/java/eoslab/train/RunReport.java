@@ -1,0 +1,115 @@
+package eoslab.train;
+
+import eoslab.io.AtomicFiles;
+import eoslab.io.Json;
+import eoslab.io.Plots;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Runs a {@link Trainer} for the CLI: progress bar, config.json, plots, summary.json, and the
+ * edge-of-stability summary (where λ_max crossed the threshold and how closely it stayed there).
+ */
+public final class RunReport {
+    public static final String SUMMARY = "summary.json", LOSS_PNG = "loss.png", SHARPNESS_PNG = "sharpness.png";
+
+    private RunReport() {
+    }
+
+    /** Train from {@code start}, write every output file into {@code dir}, print the summary. */
+    public static EosSummary run(Trainer tr, Trainer.State start, Path dir, boolean progress, PrintStream out) throws IOException {
+        Files.createDirectories(dir);
+        tr.writeConfig(dir);
+        out.println("eoslab: " + tr.model.describe() + ", " + tr.model.numParams() + " parameters; "
+                + tr.train.n() + " train / " + tr.test.n() + " test examples from " + tr.split.source());
+        out.println("eoslab: " + tr.opt.name() + " η=" + tr.cfg.lr() + ", loss " + tr.cfg.lossName()
+                + ", threshold " + fmt(tr.opt.threshold()) + ", " + tr.cfg.steps() + " steps, seed " + tr.cfg.seed());
+        Trainer.Result res;
+        boolean tty = progress && System.console() != null;
+        if (tty) {
+            try (ProgressBar pb = new ProgressBarBuilder().setTaskName("train").setInitialMax(tr.cfg.steps())
+                    .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250).setMaxRenderedLength(110)
+                    .startsFrom(start.step(), java.time.Duration.ZERO).build()) {
+                res = tr.run(start, dir, m -> {
+                    pb.stepTo((Long) m.get("step"));
+                    pb.setExtraMessage(String.format(Locale.ROOT, " loss %.4f  λmax %.2f / %.2f",
+                            (Double) m.get("train_loss"), (Double) m.get("lambda_max"), (Double) m.get("threshold")));
+                });
+            }
+        } else {
+            long every = Math.max(1, tr.cfg.steps() / 10);
+            long[] next = {start.step()};
+            res = tr.run(start, dir, m -> {
+                long t = (Long) m.get("step");
+                if (t >= next[0] || t == tr.cfg.steps()) {
+                    out.printf(Locale.ROOT, "  step %6d  η·t %8.3f  train loss %.5f  acc %.3f  test loss %.5f  λmax %9.3f  (2/η %s)%n",
+                            t, (Double) m.get("eta_t"), (Double) m.get("train_loss"), (Double) m.get("train_acc"),
+                            (Double) m.get("test_loss"), (Double) m.get("lambda_max"), fmt((Double) m.get("threshold")));
+                    next[0] = t + every;
+                }
+            });
+        }
+        List<Map<String, Object>> all = readMetrics(dir);
+        writePlots(all, dir, tr.opt.threshold());
+        EosSummary s = EosSummary.of(all, tr.opt.threshold());
+        Map<String, Object> sm = new LinkedHashMap<>();
+        sm.put("steps", tr.cfg.steps());
+        sm.put("seconds_this_session", res.seconds());
+        sm.put("final", all.getLast());
+        sm.put("eos", s.toMap());
+        AtomicFiles.writeString(dir.resolve(SUMMARY), Json.pretty(sm));
+        out.println(s.describe());
+        out.printf(Locale.ROOT, "eoslab: %d steps in %.1f s; wrote %s/{config.json, metrics.jsonl, checkpoint.safetensors, %s, %s, %s}%n",
+                res.stepsDone(), res.seconds(), dir, LOSS_PNG, SHARPNESS_PNG, SUMMARY);
+        return s;
+    }
+
+    /** All metrics records of a run directory, in order. */
+    @SuppressWarnings("unchecked")
+    public static List<Map<String, Object>> readMetrics(Path dir) throws IOException {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (String line : Files.readAllLines(dir.resolve(Trainer.METRICS))) {
+            if (!line.isBlank()) out.add(Json.mapper().readValue(line, LinkedHashMap.class));
+        }
+        return out;
+    }
+
+    static double num(Map<String, Object> m, String k) {
+        Object o = m.get(k);
+        return o instanceof Number x ? x.doubleValue() : Double.NaN;
+    }
+
+    /** loss.png (train and test loss against η·t) and sharpness.png (λ_max with the 2/η line). */
+    public static void writePlots(List<Map<String, Object>> ms, Path dir, double threshold) throws IOException {
+        int n = ms.size();
+        double[] x = new double[n], trl = new double[n], tel = new double[n], lam = new double[n];
+        for (int i = 0; i < n; i++) {
+            Map<String, Object> m = ms.get(i);
+            x[i] = num(m, "eta_t");
+            trl[i] = num(m, "train_loss");
+            tel[i] = num(m, "test_loss");
+            lam[i] = num(m, "lambda_max");
+        }
+        Plots.linePlot(dir.resolve(LOSS_PNG), "Loss", "η·t", "loss",
+                List.of(new Plots.Series("train", x, trl), new Plots.Series("test", x, tel)),
+                Plots.Options.DEFAULT.withLogY(true));
+        Plots.linePlot(dir.resolve(SHARPNESS_PNG), "Sharpness", "η·t", "λ_max of the training-loss Hessian",
+                List.of(new Plots.Series("λ_max", x, lam)),
+                Plots.Options.DEFAULT.withHLine(threshold, "threshold " + fmt(threshold)));
+    }
+
+    static String fmt(double v) {
+        return String.format(Locale.ROOT, "%.4g", v);
+    }
+}

@@ -1,0 +1,245 @@
+package eoslab.train;
+
+import eoslab.backend.Backend;
+import eoslab.data.DataOptions;
+import eoslab.data.Dataset;
+import eoslab.data.Datasets;
+import eoslab.data.Normalization;
+import eoslab.data.Split;
+import eoslab.io.AtomicFiles;
+import eoslab.io.Json;
+import eoslab.io.JsonlWriter;
+import eoslab.io.SafetensorsReader;
+import eoslab.io.SafetensorsWriter;
+import eoslab.nn.HessianOperator;
+import eoslab.nn.Mlp;
+import eoslab.nn.Objective;
+import eoslab.nn.ParamSpec;
+import eoslab.nn.Sequential;
+import eoslab.optim.BatchSchedule;
+import eoslab.optim.DivergedException;
+import eoslab.optim.Momentum;
+import eoslab.optim.Optimizer;
+import eoslab.optim.Sgd;
+import eoslab.tensor.DType;
+import eoslab.tensor.Tensor;
+import eoslab.util.UserError;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * A training run: the model, data, optimizer and sharpness tracker of a {@link TrainConfig}, and
+ * the loop that steps the optimizer, logs metrics on a fixed grid of steps and checkpoints.
+ *
+ * <p>Every logged quantity is a deterministic function of the configuration, so a run resumed
+ * from a checkpoint writes the same metrics.jsonl lines, bit for bit, as one that never stopped:
+ * the checkpoint holds the optimizer state and the eigenvectors that warm-start the next
+ * Lanczos solve, and the noise is a pure function of (seed, step).
+ */
+public final class Trainer {
+    public static final String CHECKPOINT = "checkpoint.safetensors";
+    public static final String METRICS = "metrics.jsonl";
+    public static final String CONFIG = "config.json";
+    static final String META_STEP = "eoslab.step", META_CONFIG = "eoslab.config", META_ONSET = "eoslab.eos_onset",
+            MOMENTUM = "eoslab.optimizer.momentum", EIGVECS = "eoslab.sharpness.eigenvectors";
+
+    public final TrainConfig cfg;
+    public final Backend be;
+    public final Split split;
+    public final Sequential model;
+    public final Objective train, test;
+    public final Optimizer opt;
+    public final SharpnessTracker sharpness;
+    private final PrintStream log;
+
+    /** Everything is built and validated here, before any file is written. */
+    public Trainer(TrainConfig cfg, Backend be, PrintStream log) {
+        this.cfg = cfg;
+        this.be = be;
+        this.log = log;
+        DType dt = cfg.dtype();
+        this.split = Datasets.load(cfg.data(), new DataOptions(cfg.classes().length == 0 ? null : cfg.classes(),
+                cfg.n(), cfg.nTest(), cfg.normalization() == null ? null : Normalization.parse(cfg.normalization()), cfg.seed()));
+        Dataset tr = split.train();
+        int[] sizes = new int[cfg.hidden().length + 2];
+        sizes[0] = tr.features();
+        System.arraycopy(cfg.hidden(), 0, sizes, 1, cfg.hidden().length);
+        sizes[sizes.length - 1] = tr.outputs();
+        this.model = Mlp.of(sizes, cfg.act(), cfg.bias());
+        this.train = new Objective(be, dt, model, cfg.loss(), tr, cfg.chunk());
+        this.test = new Objective(be, dt, model, cfg.loss(), split.test(), cfg.chunk());
+        BatchSchedule noise = new BatchSchedule(cfg.seed(), tr.n(), cfg.batchSize() == 0 ? tr.n() : cfg.batchSize());
+        this.opt = switch (cfg.optimizer()) {
+            case "momentum" -> new Momentum(train, cfg.lr(), cfg.momentum(), cfg.weightDecay(), noise);
+            default -> new Sgd(train, cfg.lr(), cfg.weightDecay(), noise);
+        };
+        this.sharpness = new SharpnessTracker(cfg.topK(), cfg.lanczosSteps(), cfg.lanczosTol(), cfg.seed());
+    }
+
+    /** The run's state at some step: optimizer state plus the step it belongs to. */
+    public record State(long step, Tensor x, Long eosOnset) {
+    }
+
+    public State initial() {
+        return new State(0, opt.initialState(model.init(cfg.seed(), cfg.initScale())), null);
+    }
+
+    /** Summary of a finished run. */
+    public record Result(List<Map<String, Object>> metrics, Long eosOnsetStep, long stepsDone, double seconds) {
+    }
+
+    /**
+     * Run from {@code start} to cfg.steps(), logging to {@code dir}/metrics.jsonl (appending) and
+     * checkpointing. {@code onLog} sees every metrics record as it is written.
+     */
+    public Result run(State start, Path dir, Consumer<Map<String, Object>> onLog) throws IOException {
+        long t0 = System.nanoTime();
+        List<Map<String, Object>> logged = new ArrayList<>();
+        Long onset = start.eosOnset();
+        Tensor x = start.x();
+        long steps = cfg.steps();
+        try (JsonlWriter metrics = JsonlWriter.append(dir.resolve(METRICS))) {
+            for (long t = start.step(); ; t++) {
+                // a checkpoint at t holds the state before anything of step t happens (its metrics
+                // line included), so resuming from it re-logs step t exactly as the first time
+                if (t == steps || t > start.step() && cfg.checkpointEvery() > 0 && t % cfg.checkpointEvery() == 0) {
+                    saveCheckpoint(dir.resolve(CHECKPOINT), new State(t, x, onset));
+                }
+                if (t % cfg.logEvery() == 0 || t == steps) {
+                    Map<String, Object> m = measure(t, x, onset);
+                    if (onset == null && Boolean.TRUE.equals(m.get("above_threshold"))) {
+                        onset = t;
+                        m.put("eos_onset", true);
+                    }
+                    metrics.write(m);
+                    logged.add(m);
+                    if (onLog != null) onLog.accept(m);
+                    double tl = (Double) m.get("train_loss");
+                    if (!Double.isFinite(tl)) throw new DivergedException(t, tl);
+                }
+                if (t == steps) break;
+                opt.step(t, x, null, 0);
+            }
+        }
+        return new Result(logged, onset, steps - start.step(), (System.nanoTime() - t0) * 1e-9);
+    }
+
+    /** One metrics record for the state x at step t (see README for the fields). */
+    public Map<String, Object> measure(long t, Tensor x, Long onset) {
+        Tensor w = opt.params(x);
+        double[] tr = train.lossAndAccuracy(w), te = test.lossAndAccuracy(w);
+        double[] eig = sharpness.estimate(new HessianOperator(train, w, null), t);
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("step", t);
+        m.put("eta_t", opt.lr() * t);
+        m.put("train_loss", tr[0]);
+        m.put("train_acc", tr[1]);
+        m.put("test_loss", te[0]);
+        m.put("test_acc", te[1]);
+        m.put("lambda_max", eig[0]);
+        List<Double> ev = new ArrayList<>();
+        for (double e : eig) ev.add(e);
+        m.put("eigenvalues", ev);
+        m.put("threshold", opt.threshold());
+        m.put("above_threshold", eig[0] >= opt.threshold());
+        m.put("eos_onset", false);
+        m.put("lanczos_iters", sharpness.lastIterations());
+        return m;
+    }
+
+    // ---- checkpoints ---------------------------------------------------------------------------
+
+    /** Write the state atomically: a run killed at any moment leaves the previous checkpoint intact. */
+    public void saveCheckpoint(Path file, State s) throws IOException {
+        SafetensorsWriter wr = new SafetensorsWriter();
+        long d = model.numParams();
+        boolean f32 = cfg.dtype() == DType.F32;
+        Tensor w = opt.params(s.x());
+        for (ParamSpec p : model.params()) {
+            long[] shape = java.util.Arrays.stream(p.shape()).asLongType().toArray();
+            Tensor v = w.view(p.offset(), p.size());
+            if (f32) wr.add(p.name(), v.toFloats(), shape);
+            else wr.add(p.name(), v.toDoubles(), shape);
+        }
+        if (s.x().size > d) {
+            Tensor m = s.x().view(d, s.x().size - d);
+            if (f32) wr.add(MOMENTUM, m.toFloats(), m.size);
+            else wr.add(MOMENTUM, m.toDoubles(), m.size);
+        }
+        Tensor vecs = sharpness.vectors();
+        if (vecs != null) {
+            if (f32) wr.add(EIGVECS, vecs.toFloats(), sharpness.vectorCount(), d);
+            else wr.add(EIGVECS, vecs.toDoubles(), sharpness.vectorCount(), d);
+        }
+        wr.metadata(META_STEP, Long.toString(s.step()));
+        wr.metadata(META_CONFIG, Json.line(cfg.toMap()));
+        if (s.eosOnset() != null) wr.metadata(META_ONSET, Long.toString(s.eosOnset()));
+        wr.metadata("format", "pt");
+        wr.write(file);
+    }
+
+    /** The configuration stored in a checkpoint. */
+    @SuppressWarnings("unchecked")
+    public static TrainConfig configOf(Path checkpoint) {
+        try (SafetensorsReader r = SafetensorsReader.open(checkpoint)) {
+            String js = r.metadata().get(META_CONFIG);
+            if (js == null) throw new UserError(checkpoint + ": not an eoslab training checkpoint (no " + META_CONFIG + " metadata)");
+            return TrainConfig.fromMap(Json.mapper().readValue(js, Map.class));
+        } catch (IOException e) {
+            throw new UserError(checkpoint + ": cannot read the configuration (" + e.getMessage() + ")");
+        }
+    }
+
+    /** Restore the state (and the sharpness tracker's warm start) from a checkpoint of this run. */
+    public State loadCheckpoint(Path file) {
+        try (SafetensorsReader r = SafetensorsReader.open(file)) {
+            String stepStr = r.metadata().get(META_STEP);
+            if (stepStr == null) throw new UserError(file + ": not an eoslab training checkpoint (no step)");
+            long step = Long.parseLong(stepStr);
+            long d = model.numParams();
+            double[] x = new double[(int) opt.dim()];
+            for (ParamSpec p : model.params()) {
+                long[] shape = java.util.Arrays.stream(p.shape()).asLongType().toArray();
+                double[] v = r.doubles(p.name(), shape);
+                System.arraycopy(v, 0, x, (int) p.offset(), v.length);
+            }
+            if (opt.dim() > d) {
+                double[] m = r.doubles(MOMENTUM, opt.dim() - d);
+                System.arraycopy(m, 0, x, (int) d, m.length);
+            }
+            if (r.has(EIGVECS)) {
+                long[] sh = r.shape(EIGVECS);
+                sharpness.setVectors(be.fromDoubles(cfg.dtype(), r.doubles(EIGVECS)), (int) sh[0]);
+            }
+            String on = r.metadata().get(META_ONSET);
+            return new State(step, be.fromDoubles(cfg.dtype(), x), on == null ? null : Long.parseLong(on));
+        }
+    }
+
+    /** Write config.json (resolved configuration, data provenance, device) atomically. */
+    public void writeConfig(Path dir) throws IOException {
+        Map<String, Object> m = new LinkedHashMap<>(cfg.toMap());
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("backend", be.name());
+        r.put("train_examples", train.n());
+        r.put("test_examples", test.n());
+        r.put("parameters", model.numParams());
+        r.put("model", model.describe());
+        r.put("data_source", split.source());
+        r.put("threshold", opt.threshold());
+        m.put("resolved", r);
+        AtomicFiles.writeString(dir.resolve(CONFIG), Json.pretty(m));
+    }
+
+    public PrintStream log() {
+        return log;
+    }
+}
