@@ -48,9 +48,11 @@ public final class Synthetic {
             }
             double norm = 0;
             for (int j = 0; j < d; j++) norm += u[c * d + j] * u[c * d + j];
-            double scale = s.separation() / Math.sqrt(2.0) / Math.sqrt(norm);
-            for (int j = 0; j < d; j++) u[c * d + j] *= scale;
+            double inv = 1.0 / Math.sqrt(norm); // unit rows: the projections above assume it
+            for (int j = 0; j < d; j++) u[c * d + j] *= inv;
         }
+        double scale = s.separation() / Math.sqrt(2.0);
+        for (int i = 0; i < k * d; i++) u[i] *= scale;
         return u;
     }
 
