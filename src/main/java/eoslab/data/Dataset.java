@@ -52,4 +52,14 @@ public record Dataset(String name, float[] x, int[] y, int n, int features, int 
         }
         return new Dataset(newName, xs, ys, m, features, classes, shape.clone(), ts);
     }
+
+    /** One-hot targets (n, classes) built from {@code y}: the MSE target of a classification set. */
+    public float[] oneHot() {
+        return Datasets.oneHot(y, classes);
+    }
+
+    /** The MSE target (n, outputs): {@code targets} for regression, else {@link #oneHot()}. */
+    public float[] mseTargets() {
+        return targets != null ? targets : oneHot();
+    }
 }
