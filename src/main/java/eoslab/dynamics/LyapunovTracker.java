@@ -1,0 +1,169 @@
+package eoslab.dynamics;
+
+import eoslab.backend.Backend;
+import eoslab.dynamics.qr.HouseholderQr;
+import eoslab.dynamics.qr.QrPath;
+import eoslab.dynamics.qr.QrResult;
+import eoslab.dynamics.qr.TallQr;
+import eoslab.tensor.Tensor;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.Consumer;
+
+/**
+ * The Benettin/QR method (Benettin, Galgani, Giorgilli, Strelcyn 1980; Shimada &amp; Nagashima 1979;
+ * SPEC §4) on any {@link RandomMap}: it knows nothing about networks.
+ *
+ * <pre>
+ *   Q_0 random orthonormal (d, k)
+ *   every step        V ← J_t V            (the map's batched JVPs, one call per step)
+ *   every qrInterval  V = Q R, V ← Q;  after burn-in accumulate ln R_ii
+ *   λ_i = Σ ln R_ii / (steps · dt)
+ * </pre>
+ *
+ * Error bars are batch means: the measured steps are cut into {@code segments} consecutive blocks
+ * of (nearly) equal length, λ is estimated on each, and the standard error is the standard
+ * deviation of the block estimates over √segments. Blocks much longer than the decorrelation time
+ * make this honest; too few segments make the error bar itself noisy.
+ */
+public final class LyapunovTracker {
+    private final RandomMap map;
+    private final LyapunovConfig cfg;
+
+    public LyapunovTracker(RandomMap map, LyapunovConfig cfg) {
+        if (cfg.k() > map.dim()) {
+            throw new IllegalArgumentException("lyapunov: k=" + cfg.k() + " exponents asked of a map of dimension " + map.dim());
+        }
+        this.map = map;
+        this.cfg = cfg;
+    }
+
+    public LyapunovSpectrum run(Tensor x) {
+        return run(x, null);
+    }
+
+    /**
+     * Runs burnIn + steps steps from state {@code x}, which is advanced in place (on return it is
+     * the state at t0 + burnIn + steps). {@code listener}, if not null, gets the running estimate
+     * after every QR of the measured phase.
+     */
+    public LyapunovSpectrum run(Tensor x, Consumer<LyapunovSpectrum.Snapshot> listener) {
+        if (x.size != map.dim()) throw new IllegalArgumentException("lyapunov: state has " + x.size + " elements, the map has dimension " + map.dim());
+        Backend be = map.backend();
+        int k = cfg.k();
+        long d = map.dim();
+        Tensor tangents = randomOrthonormal(be, map, d, k, cfg.seed()); // (k, d): k vectors of length d
+        TallQr qr = TallQr.create(cfg.qr(), be, map.dtype(), d, k, cfg.orthoBound());
+
+        long blocks = cfg.steps() / cfg.qrInterval();
+        int segments = cfg.segments();
+        double[] total = new double[k];
+        double[][] segSum = new double[segments][k];
+        long[] segSteps = new long[segments];
+        List<LyapunovSpectrum.Snapshot> history = new ArrayList<>();
+        long qrCount = 0, fallbacks = 0;
+        double maxOrtho = Double.NaN;
+
+        long all = cfg.burnIn() + cfg.steps();
+        for (long s = 0; s < all; s++) {
+            map.step(cfg.t0() + s, x, tangents, k);
+            if ((s + 1) % cfg.qrInterval() != 0) continue;
+            QrResult res = qr.factor(tangents);
+            qrCount++;
+            if (res.path() == QrPath.HOUSEHOLDER_FALLBACK) fallbacks++;
+            if (!Double.isNaN(res.orthoError())) maxOrtho = Double.isNaN(maxOrtho) ? res.orthoError() : Math.max(maxOrtho, res.orthoError());
+            if (s + 1 <= cfg.burnIn()) continue;
+
+            double[] lr = res.logAbsDiag();
+            for (double v : lr) {
+                if (Double.isNaN(v) || v == Double.POSITIVE_INFINITY) {
+                    throw new IllegalStateException("lyapunov: tangent vectors overflowed or became NaN at step " + (cfg.t0() + s)
+                            + " (ln R_ii = " + v + "); use a smaller qrInterval (now " + cfg.qrInterval() + ")");
+                }
+            }
+            long measured = s + 1 - cfg.burnIn();          // measured steps so far
+            long block = measured / cfg.qrInterval() - 1;    // index of this QR among the measured ones
+            int seg = (int) (block * segments / blocks);
+            for (int i = 0; i < k; i++) {
+                total[i] += lr[i];
+                segSum[seg][i] += lr[i];
+            }
+            segSteps[seg] += cfg.qrInterval();
+            boolean record = cfg.recordEvery() > 0 && measured % cfg.recordEvery() == 0;
+            if (listener != null || record) {
+                double time = measured * cfg.dt();
+                double[] now = new double[k];
+                for (int i = 0; i < k; i++) now[i] = total[i] / time;
+                LyapunovSpectrum.Snapshot snap = new LyapunovSpectrum.Snapshot(measured, time, now);
+                if (record) history.add(snap);
+                if (listener != null) listener.accept(snap);
+            }
+        }
+
+        double time = cfg.steps() * cfg.dt();
+        double[] lambda = new double[k];
+        for (int i = 0; i < k; i++) lambda[i] = total[i] / time;
+        double[][] segLambda = new double[segments][k];
+        double[][] segPartial = new double[segments][k];
+        double[] segKy = new double[segments];
+        boolean kyFlagStable = true;
+        KaplanYorke ky = KaplanYorke.of(lambda);
+        for (int g = 0; g < segments; g++) {
+            double acc = 0;
+            for (int i = 0; i < k; i++) {
+                segLambda[g][i] = segSum[g][i] / (segSteps[g] * cfg.dt());
+                acc += segLambda[g][i];
+                segPartial[g][i] = acc;
+            }
+            KaplanYorke kg = KaplanYorke.of(segLambda[g]);
+            segKy[g] = kg.dimension();
+            kyFlagStable &= kg.kTooSmall() == ky.kTooSmall();
+        }
+        double[] partial = new double[k];
+        double acc = 0;
+        for (int i = 0; i < k; i++) {
+            acc += lambda[i];
+            partial[i] = acc;
+        }
+        double[] se = new double[k], pse = new double[k];
+        for (int i = 0; i < k; i++) {
+            se[i] = batchMeansError(segLambda, i);
+            pse[i] = batchMeansError(segPartial, i);
+        }
+        double kySe = kyFlagStable ? stdError(segKy) : Double.NaN;
+        return new LyapunovSpectrum(lambda, se, partial, pse, segLambda, ky, kySe, List.copyOf(history),
+                qrCount, fallbacks, maxOrtho, cfg);
+    }
+
+    private static double batchMeansError(double[][] seg, int i) {
+        double[] col = new double[seg.length];
+        for (int g = 0; g < seg.length; g++) col[g] = seg[g][i];
+        return stdError(col);
+    }
+
+    /** Standard error of the mean of {@code x}: sample standard deviation / √n. */
+    static double stdError(double[] x) {
+        int n = x.length;
+        double m = 0;
+        for (double v : x) m += v;
+        m /= n;
+        double ss = 0;
+        for (double v : x) ss += (v - m) * (v - m);
+        return Math.sqrt(ss / ((double) n * (n - 1)));
+    }
+
+    /**
+     * Q_0: k orthonormal vectors of length d, the Q of a Gaussian (d, k) matrix (Haar-distributed
+     * thanks to the R_ii &gt; 0 normalization), as a tensor of the map's dtype on its backend.
+     */
+    public static Tensor randomOrthonormal(Backend be, RandomMap map, long d, int k, long seed) {
+        if (d * k > Integer.MAX_VALUE - 8) throw new IllegalArgumentException("lyapunov: d*k=" + d * k + " too large for a host Q_0");
+        SplittableRandom rng = new SplittableRandom(seed);
+        double[] a = new double[(int) (d * k)];
+        for (int i = 0; i < a.length; i++) a[i] = rng.nextGaussian();
+        HouseholderQr.factorHost(a, (int) d, k);
+        return be.fromDoubles(map.dtype(), a);
+    }
+}

@@ -1,0 +1,17 @@
+package eoslab.dynamics.qr;
+
+/** The QR a caller asks for; see {@link TallQr#create}. */
+public enum QrMethod {
+    /** Householder in float64 on the host: the reference, always orthogonal, one host round trip. */
+    HOUSEHOLDER,
+    /** CholeskyQR2 on the backend with float64 Gram matrices, guarded, falling back to Householder. */
+    CHOLESKY_QR2;
+
+    public static QrMethod parse(String s) {
+        return switch (s.toLowerCase().replace('-', '_')) {
+            case "householder", "hh" -> HOUSEHOLDER;
+            case "choleskyqr2", "cholesky_qr2", "cholqr2" -> CHOLESKY_QR2;
+            default -> throw new IllegalArgumentException("unknown QR method '" + s + "' (use householder or cholqr2)");
+        };
+    }
+}
