@@ -86,6 +86,38 @@ class PlotsTest {
                 java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
 
+    /** Most dark-gray pixels (the reference line colour, antialiased) found in one image row. */
+    private static int bestDarkGrayRow(BufferedImage img) {
+        int best = 0;
+        for (int y = 0; y < img.getHeight(); y++) {
+            int c = 0;
+            for (int x = 0; x < img.getWidth(); x++) {
+                int p = img.getRGB(x, y), r = (p >> 16) & 0xff, g = (p >> 8) & 0xff, b = p & 0xff;
+                if (Math.max(r, Math.max(g, b)) < 0x80 && Math.abs(r - g) < 16 && Math.abs(g - b) < 16) c++;
+            }
+            best = Math.max(best, c);
+        }
+        return best;
+    }
+
+    /** The dashed 2/η line must be drawn across the plot, and the series in the first palette color. */
+    @Test
+    void referenceLineAndSeriesAreDrawn() {
+        double eta = 0.01;
+        List<Plots.Series> s = List.of(eosLike(eta).get(0));
+        BufferedImage with = Plots.render("t", "η·t", "λ", s, Plots.Options.DEFAULT.withHLine(2 / eta, "2/η"));
+        BufferedImage without = Plots.render("t", "η·t", "λ", s, Plots.Options.DEFAULT);
+        int blue = 0x1f77b4;
+        // a dash pattern of 8 on / 5 off over a ~800 px plot leaves > 300 dark pixels in one row;
+        // without the line, the darkest row (tick labels) has far fewer
+        assertTrue(bestDarkGrayRow(with) > 300, "no horizontal reference line found: " + bestDarkGrayRow(with));
+        assertTrue(bestDarkGrayRow(without) < 200, "long dark row without a reference line: " + bestDarkGrayRow(without));
+        long bluePixels = 0;
+        for (int y = 0; y < with.getHeight(); y++)
+            for (int x = 0; x < with.getWidth(); x++) if ((with.getRGB(x, y) & 0xffffff) == blue) bluePixels++;
+        assertTrue(bluePixels > 500, "series not drawn: " + bluePixels);
+    }
+
     @Test
     void badInputsAreRejected() {
         assertThrows(IllegalArgumentException.class, () -> new Plots.Series("a", new double[2], new double[3]));
