@@ -176,23 +176,33 @@ public final class SafetensorsWriter {
         ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
         for (Entry e : layout()) {
             int n = (int) e.numel;
+            // bulk copies through typed views of the little-endian buffer, one 64 KiB block at a time
             switch (e.data) {
                 case float[] a -> {
-                    for (int i = 0; i < n; i++) {
+                    for (int i = 0; i < n; ) {
                         if (buf.remaining() < 4) drain(buf, out);
-                        buf.putFloat(a[i]);
+                        int k = Math.min(n - i, buf.remaining() / 4);
+                        buf.asFloatBuffer().put(a, i, k);
+                        buf.position(buf.position() + 4 * k);
+                        i += k;
                     }
                 }
                 case double[] a -> {
-                    for (int i = 0; i < n; i++) {
+                    for (int i = 0; i < n; ) {
                         if (buf.remaining() < 8) drain(buf, out);
-                        buf.putDouble(a[i]);
+                        int k = Math.min(n - i, buf.remaining() / 8);
+                        buf.asDoubleBuffer().put(a, i, k);
+                        buf.position(buf.position() + 8 * k);
+                        i += k;
                     }
                 }
                 case int[] a -> {
-                    for (int i = 0; i < n; i++) {
+                    for (int i = 0; i < n; ) {
                         if (buf.remaining() < 4) drain(buf, out);
-                        buf.putInt(a[i]);
+                        int k = Math.min(n - i, buf.remaining() / 4);
+                        buf.asIntBuffer().put(a, i, k);
+                        buf.position(buf.position() + 4 * k);
+                        i += k;
                     }
                 }
                 default -> throw new IllegalStateException("unsupported array " + e.data.getClass());

@@ -172,6 +172,23 @@ class SafetensorsTest {
         }
     }
 
+    /** Backend tensors (here CPU views with an offset) are written under their own dtype. */
+    @Test
+    void writesBackendTensors() throws IOException {
+        var cpu = eoslab.backend.CpuBackend.INSTANCE;
+        eoslab.tensor.Tensor f = cpu.fromFloats(new float[]{9, 1.5f, -2, 0.25f, 7, 9}).view(1, 4); // (2, 2), skips the 9s
+        eoslab.tensor.Tensor d = cpu.fromDoubles(eoslab.tensor.DType.F64, new double[]{Math.PI, Math.E});
+        eoslab.tensor.Tensor i = cpu.fromInts(new int[]{-3, 1 << 30});
+        Path p = dir.resolve("t.safetensors");
+        new SafetensorsWriter().add("f", f, 2, 2).add("d", d, 2).add("i", i, 2).write(p);
+        try (SafetensorsReader r = SafetensorsReader.open(p)) {
+            assertEquals(DType.F32, r.info("f").dtype());
+            assertArrayEquals(new float[]{1.5f, -2, 0.25f, 7}, r.floats("f", 2, 2));
+            assertArrayEquals(new double[]{Math.PI, Math.E}, r.doubles("d"));
+            assertArrayEquals(new int[]{-3, 1 << 30}, r.ints("i"));
+        }
+    }
+
     @Test
     void writerRejectsBadInput() {
         SafetensorsWriter w = new SafetensorsWriter().add("a", new float[6], 2, 3);
