@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.security.SecureRandom;
 
 /**
  * Crash-safe whole-file writes. A run can be killed at any instant (OOM killer, time limit, ^C); a
@@ -26,6 +27,7 @@ import java.nio.file.StandardOpenOption;
  * it is never read by eoslab and is safe to delete.
  */
 public final class AtomicFiles {
+    private static final SecureRandom RANDOM = new SecureRandom();
     private AtomicFiles() {
     }
 
@@ -39,10 +41,13 @@ public final class AtomicFiles {
         Path dir = abs.getParent();
         if (dir == null) throw new IOException("cannot write " + target + ": it has no parent directory");
         Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
+        // Not Files.createTempFile: it creates mode 0600, and the rename would then make every
+        // checkpoint and plot private. CREATE_NEW uses the process umask, like any new file.
+        Path tmp = dir.resolve("." + abs.getFileName() + "." + Long.toHexString(RANDOM.nextLong()) + ".tmp");
+        FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW);
         boolean moved = false;
         try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            try (ch) {
                 BufferedOutputStream buf = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16);
                 body.accept(new NonClosing(buf));
                 buf.flush();

@@ -210,7 +210,11 @@ public final class SafetensorsReader implements AutoCloseable {
             case U64 -> read(t, (b, i, n) -> {
                 for (int k = 0; k < n; k++) {
                     long v = b.getLong(8 * k);
-                    out[i + k] = toInt(t, v < 0 ? Long.MAX_VALUE : v, i + k); // v < 0 means >= 2^63 unsigned
+                    if (v < 0) { // >= 2^63 as unsigned
+                        throw new UserError(path + ": tensor '" + t.name() + "' (U64) element " + (i + k) + " = "
+                                + Long.toUnsignedString(v) + " does not fit in an int");
+                    }
+                    out[i + k] = toInt(t, v, i + k);
                 }
             });
             default -> throw wrongType(t, "an integer type");

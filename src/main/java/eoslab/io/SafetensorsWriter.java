@@ -36,10 +36,13 @@ import java.util.Set;
  * }</pre>
  *
  * <p>The arrays are referenced, not copied: do not modify them until {@link #write} returns.
- * Tensors are laid out by element size, largest first (insertion order within a size), as the
- * reference writer does, so every tensor's offset is a multiple of its element size and the file can
- * be memory-mapped with aligned access. Header key order: {@code __metadata__} (omitted when empty),
- * then the tensors in that layout order; each entry is {@code dtype, shape, data_offsets}.
+ *
+ * <p>The bytes are those the reference implementation (Python {@code safetensors.numpy.save} /
+ * {@code safetensors.torch.save_file}, version 0.8.0) writes for the same tensors and at most one
+ * metadata entry (tested byte for byte): compact JSON, {@code __metadata__} first (omitted when empty),
+ * then the tensors sorted F64, F32, I32 and by name within a dtype, each entry as
+ * {@code dtype, shape, data_offsets}, the header padded with spaces to a multiple of 8. Several metadata
+ * entries are written in insertion order (the reference writes them in hash order).
  */
 public final class SafetensorsWriter {
     private record Entry(String name, DType dtype, long[] shape, Object data, long numel) {
@@ -109,11 +112,25 @@ public final class SafetensorsWriter {
         return this;
     }
 
-    /** Entries in layout order: element size descending, stable (insertion order within a size). */
+    /**
+     * Entries in layout order, the reference writer's ({@code safetensors} {@code prepare}): dtype
+     * descending in its enum order (F64, then F32, then I32), then name ascending by UTF-8 bytes.
+     * Larger elements first keeps every offset a multiple of its element size.
+     */
     private List<Entry> layout() {
         List<Entry> order = new ArrayList<>(entries);
-        order.sort(Comparator.comparingInt((Entry e) -> e.dtype.bytes).reversed());
+        order.sort(Comparator.comparingInt((Entry e) -> rank(e.dtype))
+                .thenComparing((a, b) -> Arrays.compareUnsigned(a.name.getBytes(StandardCharsets.UTF_8), b.name.getBytes(StandardCharsets.UTF_8))));
         return order;
+    }
+
+    private static int rank(DType d) {
+        return switch (d) {
+            case F64 -> 0;
+            case F32 -> 1;
+            case I32 -> 2;
+            default -> throw new IllegalStateException("writer does not produce " + d);
+        };
     }
 
     /** The header JSON, padded with spaces so that 8 + its length is a multiple of 8. */
@@ -159,23 +176,33 @@ public final class SafetensorsWriter {
         ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
         for (Entry e : layout()) {
             int n = (int) e.numel;
+            // bulk copies through typed views of the little-endian buffer, one 64 KiB block at a time
             switch (e.data) {
                 case float[] a -> {
-                    for (int i = 0; i < n; i++) {
+                    for (int i = 0; i < n; ) {
                         if (buf.remaining() < 4) drain(buf, out);
-                        buf.putFloat(a[i]);
+                        int k = Math.min(n - i, buf.remaining() / 4);
+                        buf.asFloatBuffer().put(a, i, k);
+                        buf.position(buf.position() + 4 * k);
+                        i += k;
                     }
                 }
                 case double[] a -> {
-                    for (int i = 0; i < n; i++) {
+                    for (int i = 0; i < n; ) {
                         if (buf.remaining() < 8) drain(buf, out);
-                        buf.putDouble(a[i]);
+                        int k = Math.min(n - i, buf.remaining() / 8);
+                        buf.asDoubleBuffer().put(a, i, k);
+                        buf.position(buf.position() + 8 * k);
+                        i += k;
                     }
                 }
                 case int[] a -> {
-                    for (int i = 0; i < n; i++) {
+                    for (int i = 0; i < n; ) {
                         if (buf.remaining() < 4) drain(buf, out);
-                        buf.putInt(a[i]);
+                        int k = Math.min(n - i, buf.remaining() / 4);
+                        buf.asIntBuffer().put(a, i, k);
+                        buf.position(buf.position() + 4 * k);
+                        i += k;
                     }
                 }
                 default -> throw new IllegalStateException("unsupported array " + e.data.getClass());
