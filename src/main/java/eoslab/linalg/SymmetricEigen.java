@@ -10,6 +10,7 @@ import eoslab.util.Parallel;
  *
  * <p>The sharpness-dimension "exact" estimator needs only the eigenvalues of minibatch Hessians
  * with a few thousand parameters: {@link #eigenvalues} skips everything eigenvector-related.
+ * Measured for n = 2000 on two shared cores: eigenvalues 6–8 s, eigenvalues and vectors 20 s.
  * Rows are processed in parallel on {@link Parallel}'s pool; each row's arithmetic does not depend
  * on the thread count, so results are bit-identical for any number of threads.
  *

@@ -99,6 +99,7 @@ public final class SymmetricTridiagonal {
         }
         double f = 0.0, tst1 = 0.0;
         final double eps = Math.ulp(1.0);
+        Rotations rot = c >= Rotations.MIN_COLUMNS ? new Rotations(z, c) : null;
         for (int l = 0; l < n; l++) {
             // Find a negligible subdiagonal element: below it the matrix splits.
             tst1 = Math.max(tst1, Math.abs(d[l]) + Math.abs(e[l]));
@@ -144,6 +145,10 @@ public final class SymmetricTridiagonal {
                         p = cc * d[i] - s * g;
                         d[i + 1] = h + s * (cc * g + s * d[i]);
                         // Rows i and i+1 of Z are eigenvector estimates i and i+1.
+                        if (rot != null) {
+                            rot.add(i, cc, s);
+                            continue;
+                        }
                         int ri = i * c, rj = (i + 1) * c;
                         for (int k = 0; k < c; k++) {
                             double zj = z[rj + k], zi = z[ri + k];
@@ -158,6 +163,56 @@ public final class SymmetricTridiagonal {
             }
             d[l] += f;
             e[l] = 0.0;
+        }
+        if (rot != null) rot.flush();
+    }
+
+    /**
+     * Deferred application of the QL rotations to Z (n, c). Applied one sweep at a time, every
+     * sweep streams all of Z through memory (≈ n³·16 bytes in all: 35 s for n = 2000 on two cores);
+     * buffered, a block of 32 columns of Z (n·256 bytes) stays in cache while thousands of rotations
+     * are applied to it in their original order, and the column blocks run in parallel. The
+     * arithmetic per element is unchanged, so the result is bit-identical to the direct loop.
+     */
+    private static final class Rotations {
+        static final int MIN_COLUMNS = 64;
+        static final int CAPACITY = 1 << 15;
+        static final int COLUMNS_PER_TASK = 32;
+        final double[] z;
+        final int c;
+        final int[] row = new int[CAPACITY];
+        final double[] cos = new double[CAPACITY], sin = new double[CAPACITY];
+        int count;
+
+        Rotations(double[] z, int c) {
+            this.z = z;
+            this.c = c;
+        }
+
+        void add(int i, double cc, double s) {
+            if (count == CAPACITY) flush();
+            row[count] = i;
+            cos[count] = cc;
+            sin[count] = s;
+            count++;
+        }
+
+        void flush() {
+            final int n = count;
+            if (n == 0) return;
+            eoslab.util.Parallel.forEach(eoslab.util.Parallel.blocks(c, COLUMNS_PER_TASK), b -> {
+                int k0 = b * COLUMNS_PER_TASK, k1 = Math.min(c, k0 + COLUMNS_PER_TASK);
+                for (int r = 0; r < n; r++) {
+                    int ri = row[r] * c, rj = ri + c;
+                    double cc = cos[r], s = sin[r];
+                    for (int k = k0; k < k1; k++) {
+                        double zj = z[rj + k], zi = z[ri + k];
+                        z[rj + k] = s * zi + cc * zj;
+                        z[ri + k] = cc * zi - s * zj;
+                    }
+                }
+            });
+            count = 0;
         }
     }
 
