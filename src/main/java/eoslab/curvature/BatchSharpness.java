@@ -1,0 +1,63 @@
+package eoslab.curvature;
+
+import eoslab.tensor.Tensor;
+
+/**
+ * Batch sharpness (Andreyev &amp; Beneventano 2024, "Edge of stochastic stability"):
+ * E_B[ g_Bᵀ H_B g_B / ‖g_B‖² ], the curvature of each minibatch loss along its own gradient, the
+ * quantity that SGD drives to 2/η (SPEC §1). Estimated by the mean over the given minibatches,
+ * with the standard error of that mean. Minibatches whose gradient is exactly zero have no
+ * direction and are skipped (and counted).
+ */
+public final class BatchSharpness {
+    private BatchSharpness() {
+    }
+
+    /**
+     * @param mean     the average of the per-batch Rayleigh quotients
+     * @param stdError sample standard deviation / √used (NaN if fewer than 2 were used)
+     * @param perBatch each used batch's g_Bᵀ H_B g_B / ‖g_B‖², in the order given
+     * @param skipped  batches with ‖g_B‖ = 0
+     * @param hvps     Hessian-vector products used
+     */
+    public record Estimate(double mean, double stdError, double[] perBatch, int skipped, long hvps) {
+    }
+
+    /** Batch sharpness over minibatches {@code batchIndices}. */
+    public static Estimate estimate(MinibatchCurvature mc, long[] batchIndices) {
+        if (batchIndices.length == 0) throw new IllegalArgumentException("batch sharpness: no minibatches given");
+        long d = mc.dim();
+        Tensor g = mc.backend().zeros(mc.dtype(), d);
+        Tensor hg = mc.backend().zeros(mc.dtype(), d);
+        double[] vals = new double[batchIndices.length];
+        int used = 0, skipped = 0;
+        for (long b : batchIndices) {
+            mc.gradAndHvp(b, g, hg);
+            double gg = mc.backend().dot(g, g);
+            if (!(gg > 0)) {
+                if (gg == 0) { skipped++; continue; }
+                throw new ArithmeticException("batch sharpness: gradient of minibatch " + b + " is not finite");
+            }
+            vals[used++] = mc.backend().dot(g, hg) / gg;
+        }
+        double[] per = java.util.Arrays.copyOf(vals, used);
+        double mean = 0;
+        for (double v : per) mean += v;
+        mean = used == 0 ? Double.NaN : mean / used;
+        double se = Double.NaN;
+        if (used >= 2) {
+            double var = 0;
+            for (double v : per) var += (v - mean) * (v - mean);
+            se = Math.sqrt(var / (used - 1) / used);
+        }
+        return new Estimate(mean, se, per, skipped, batchIndices.length);
+    }
+
+    /** Minibatches {@code first, first + 1, …, first + count − 1}. */
+    public static Estimate estimate(MinibatchCurvature mc, long first, int count) {
+        if (count < 1) throw new IllegalArgumentException("batch sharpness: count must be >= 1, got " + count);
+        long[] idx = new long[count];
+        for (int i = 0; i < count; i++) idx[i] = first + i;
+        return estimate(mc, idx);
+    }
+}
