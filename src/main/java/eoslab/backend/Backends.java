@@ -13,8 +13,8 @@ public final class Backends {
     public static Backend select(String device) {
         return switch (device) {
             case "cpu" -> CpuBackend.INSTANCE;
-            case "cuda" -> eoslab.backend.cuda.CudaBackend.open();
-            case "auto" -> eoslab.backend.cuda.CudaBackend.available() ? eoslab.backend.cuda.CudaBackend.open() : CpuBackend.INSTANCE;
+            case "cuda" -> throw new UserError("--device cuda: this build has no CUDA backend yet");
+            case "auto" -> CpuBackend.INSTANCE;
             default -> throw new UserError("--device must be cpu, cuda or auto, got '" + device + "'");
         };
     }

@@ -129,7 +129,7 @@ public record TrainConfig(
     public static TrainConfig fromMap(Map<String, Object> m) {
         try {
             return new TrainConfig(str(m, "data"), ints(m.get("classes")), num(m, "n").intValue(), num(m, "n_test").intValue(),
-                    str(m, "normalization"), str(m, "model"), ints(m.get("hidden")), str(m, "activation"),
+                    m.get("normalization") == null ? null : m.get("normalization").toString(), str(m, "model"), ints(m.get("hidden")), str(m, "activation"),
                     (Boolean) m.get("bias"), num(m, "init_scale").doubleValue(), str(m, "loss"), str(m, "optimizer"),
                     num(m, "lr").doubleValue(), num(m, "momentum").doubleValue(), num(m, "weight_decay").doubleValue(),
                     num(m, "batch_size").intValue(), num(m, "steps").longValue(), num(m, "seed").longValue(),

@@ -164,7 +164,7 @@ public final class Trainer {
         boolean f32 = cfg.dtype() == DType.F32;
         Tensor w = opt.params(s.x());
         for (ParamSpec p : model.params()) {
-            long[] shape = java.util.Arrays.stream(p.shape()).asLongType().toArray();
+            long[] shape = java.util.Arrays.stream(p.shape()).mapToLong(i -> i).toArray();
             Tensor v = w.view(p.offset(), p.size());
             if (f32) wr.add(p.name(), v.toFloats(), shape);
             else wr.add(p.name(), v.toDoubles(), shape);
@@ -207,7 +207,7 @@ public final class Trainer {
             long d = model.numParams();
             double[] x = new double[(int) opt.dim()];
             for (ParamSpec p : model.params()) {
-                long[] shape = java.util.Arrays.stream(p.shape()).asLongType().toArray();
+                long[] shape = java.util.Arrays.stream(p.shape()).mapToLong(i -> i).toArray();
                 double[] v = r.doubles(p.name(), shape);
                 System.arraycopy(v, 0, x, (int) p.offset(), v.length);
             }
