@@ -45,9 +45,9 @@ final class CpuGemm {
     static final int MR = 6;
     static final int SNR = 2 * FL;
     static final int DNR = 2 * DL;
-    private static final int KC = 256;
-    private static final int MC = 96;
-    private static final int NC = 1024;
+    private static final int KC = Integer.getInteger("kc", 256);
+    private static final int MC = Integer.getInteger("mc", 96);
+    private static final int NC = Integer.getInteger("nc", 1024);
     /** Below this many multiply-adds the packed path does not pay for its packing. */
     private static final long PACKED_MIN_FLOPS = 32L * 32 * 32;
     /** Rows of C per task on the dot-product path. */
@@ -85,12 +85,19 @@ final class CpuGemm {
                                     float beta, float[] c, int co, int ldc) {
         final int nr = SNR;
         float[] bp = new float[Math.min(k, KC) * roundUp(Math.min(n, NC), nr)]; // (KC, NC) in NR panels
-        int mBlocks = Parallel.blocks(m, MC);
+        // Row blocks are whole MR-panels (so the edge panel is always the last one) dealt out evenly;
+        // their number is rounded up to a multiple of the thread count so no thread idles at the
+        // end. This only moves work between threads; no sum changes.
+        int threads = Parallel.threads(), mPanels = Parallel.blocks(m, MR);
+        int mBlocks = roundUp(Parallel.blocks(mPanels, MC / MR), threads);
+        mBlocks = Math.min(mBlocks, mPanels);
+        final int nb = mBlocks;
         for (int jc = 0; jc < n; jc += NC) {
             final int j0 = jc, nc = Math.min(NC, n - jc);
             int nPanels = Parallel.blocks(nc, nr);
-            // Few row blocks: also split the columns so both threads get work.
-            int nSplit = mBlocks >= 8 ? 1 : Math.min(nPanels, Math.max(1, 8 / mBlocks));
+            // Few row blocks (small m): also split the columns so every thread gets work.
+            int nSplit = threads == 1 || mBlocks >= 2 * threads ? 1
+                    : Math.min(nPanels, Parallel.blocks(4L * threads, mBlocks));
             int panelsPerTask = Parallel.blocks(nPanels, nSplit);
             int nTasks = Parallel.blocks(nPanels, panelsPerTask);
             for (int pc = 0; pc < k; pc += KC) {
@@ -99,7 +106,9 @@ final class CpuGemm {
                 Parallel.forEach(nPanels, jp -> packB(tb, b, bo, ldb, p0, kc, j0 + jp * nr,
                         Math.min(nr, nc - jp * nr), bp, jp * kc * nr, nr));
                 Parallel.forEach(mBlocks * nTasks, t -> {
-                    int i0 = (t / nTasks) * MC, mc = Math.min(MC, m - i0);
+                    int blk = t / nTasks;
+                    int i0 = MR * (int) ((long) blk * mPanels / nb);
+                    int mc = Math.min(m, MR * (int) ((long) (blk + 1) * mPanels / nb)) - i0;
                     int jp0 = (t % nTasks) * panelsPerTask, jp1 = Math.min(nPanels, jp0 + panelsPerTask);
                     float[] ap = new float[roundUp(mc, MR) * kc];
                     float[] tile = new float[MR * nr];
@@ -187,25 +196,27 @@ final class CpuGemm {
         FloatVector c30 = FloatVector.zero(FS), c31 = FloatVector.zero(FS);
         FloatVector c40 = FloatVector.zero(FS), c41 = FloatVector.zero(FS);
         FloatVector c50 = FloatVector.zero(FS), c51 = FloatVector.zero(FS);
-        for (int p = 0; p < kc; p++, ai += MR, bi += 2 * FL) {
-            FloatVector b0 = FloatVector.fromArray(FS, bp, bi);
-            FloatVector b1 = FloatVector.fromArray(FS, bp, bi + FL);
-            FloatVector x = FloatVector.broadcast(FS, ap[ai]);
+        // Indices affine in p, so C2 can hoist the range checks out of the loop.
+        for (int p = 0; p < kc; p++) {
+            int pa = ai + p * MR, pb = bi + p * (2 * FL);
+            FloatVector b0 = FloatVector.fromArray(FS, bp, pb);
+            FloatVector b1 = FloatVector.fromArray(FS, bp, pb + FL);
+            FloatVector x = FloatVector.broadcast(FS, ap[pa]);
             c00 = x.fma(b0, c00);
             c01 = x.fma(b1, c01);
-            x = FloatVector.broadcast(FS, ap[ai + 1]);
+            x = FloatVector.broadcast(FS, ap[pa + 1]);
             c10 = x.fma(b0, c10);
             c11 = x.fma(b1, c11);
-            x = FloatVector.broadcast(FS, ap[ai + 2]);
+            x = FloatVector.broadcast(FS, ap[pa + 2]);
             c20 = x.fma(b0, c20);
             c21 = x.fma(b1, c21);
-            x = FloatVector.broadcast(FS, ap[ai + 3]);
+            x = FloatVector.broadcast(FS, ap[pa + 3]);
             c30 = x.fma(b0, c30);
             c31 = x.fma(b1, c31);
-            x = FloatVector.broadcast(FS, ap[ai + 4]);
+            x = FloatVector.broadcast(FS, ap[pa + 4]);
             c40 = x.fma(b0, c40);
             c41 = x.fma(b1, c41);
-            x = FloatVector.broadcast(FS, ap[ai + 5]);
+            x = FloatVector.broadcast(FS, ap[pa + 5]);
             c50 = x.fma(b0, c50);
             c51 = x.fma(b1, c51);
         }
@@ -360,11 +371,19 @@ final class CpuGemm {
         final int nr = DNR;
         final int kcMax = KC / 2, ncMax = NC / 2; // half the float blocks: same bytes
         double[] bp = new double[Math.min(k, kcMax) * roundUp(Math.min(n, ncMax), nr)];
-        int mBlocks = Parallel.blocks(m, MC);
+        // Row blocks are whole MR-panels (so the edge panel is always the last one) dealt out evenly;
+        // their number is rounded up to a multiple of the thread count so no thread idles at the
+        // end. This only moves work between threads; no sum changes.
+        int threads = Parallel.threads(), mPanels = Parallel.blocks(m, MR);
+        int mBlocks = roundUp(Parallel.blocks(mPanels, MC / MR), threads);
+        mBlocks = Math.min(mBlocks, mPanels);
+        final int nb = mBlocks;
         for (int jc = 0; jc < n; jc += ncMax) {
             final int j0 = jc, nc = Math.min(ncMax, n - jc);
             int nPanels = Parallel.blocks(nc, nr);
-            int nSplit = mBlocks >= 8 ? 1 : Math.min(nPanels, Math.max(1, 8 / mBlocks));
+            // Few row blocks (small m): also split the columns so every thread gets work.
+            int nSplit = threads == 1 || mBlocks >= 2 * threads ? 1
+                    : Math.min(nPanels, Parallel.blocks(4L * threads, mBlocks));
             int panelsPerTask = Parallel.blocks(nPanels, nSplit);
             int nTasks = Parallel.blocks(nPanels, panelsPerTask);
             for (int pc = 0; pc < k; pc += kcMax) {
@@ -373,7 +392,9 @@ final class CpuGemm {
                 Parallel.forEach(nPanels, jp -> packB(tb, b, bo, ldb, p0, kc, j0 + jp * nr,
                         Math.min(nr, nc - jp * nr), bp, jp * kc * nr, nr));
                 Parallel.forEach(mBlocks * nTasks, t -> {
-                    int i0 = (t / nTasks) * MC, mc = Math.min(MC, m - i0);
+                    int blk = t / nTasks;
+                    int i0 = MR * (int) ((long) blk * mPanels / nb);
+                    int mc = Math.min(m, MR * (int) ((long) (blk + 1) * mPanels / nb)) - i0;
                     int jp0 = (t % nTasks) * panelsPerTask, jp1 = Math.min(nPanels, jp0 + panelsPerTask);
                     double[] ap = new double[roundUp(mc, MR) * kc];
                     double[] tile = new double[MR * nr];
@@ -452,25 +473,27 @@ final class CpuGemm {
         DoubleVector c30 = DoubleVector.zero(DS), c31 = DoubleVector.zero(DS);
         DoubleVector c40 = DoubleVector.zero(DS), c41 = DoubleVector.zero(DS);
         DoubleVector c50 = DoubleVector.zero(DS), c51 = DoubleVector.zero(DS);
-        for (int p = 0; p < kc; p++, ai += MR, bi += 2 * DL) {
-            DoubleVector b0 = DoubleVector.fromArray(DS, bp, bi);
-            DoubleVector b1 = DoubleVector.fromArray(DS, bp, bi + DL);
-            DoubleVector x = DoubleVector.broadcast(DS, ap[ai]);
+        // Indices affine in p, so C2 can hoist the range checks out of the loop.
+        for (int p = 0; p < kc; p++) {
+            int pa = ai + p * MR, pb = bi + p * (2 * DL);
+            DoubleVector b0 = DoubleVector.fromArray(DS, bp, pb);
+            DoubleVector b1 = DoubleVector.fromArray(DS, bp, pb + DL);
+            DoubleVector x = DoubleVector.broadcast(DS, ap[pa]);
             c00 = x.fma(b0, c00);
             c01 = x.fma(b1, c01);
-            x = DoubleVector.broadcast(DS, ap[ai + 1]);
+            x = DoubleVector.broadcast(DS, ap[pa + 1]);
             c10 = x.fma(b0, c10);
             c11 = x.fma(b1, c11);
-            x = DoubleVector.broadcast(DS, ap[ai + 2]);
+            x = DoubleVector.broadcast(DS, ap[pa + 2]);
             c20 = x.fma(b0, c20);
             c21 = x.fma(b1, c21);
-            x = DoubleVector.broadcast(DS, ap[ai + 3]);
+            x = DoubleVector.broadcast(DS, ap[pa + 3]);
             c30 = x.fma(b0, c30);
             c31 = x.fma(b1, c31);
-            x = DoubleVector.broadcast(DS, ap[ai + 4]);
+            x = DoubleVector.broadcast(DS, ap[pa + 4]);
             c40 = x.fma(b0, c40);
             c41 = x.fma(b1, c41);
-            x = DoubleVector.broadcast(DS, ap[ai + 5]);
+            x = DoubleVector.broadcast(DS, ap[pa + 5]);
             c50 = x.fma(b0, c50);
             c51 = x.fma(b1, c51);
         }
