@@ -1,82 +1,628 @@
 package eoslab.backend;
 
 import eoslab.util.Parallel;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
- * CPU GEMM, row-major, strided batched. Each element of C is computed by one task in a fixed
- * order of k, so results do not depend on the thread count.
+ * CPU GEMM, row-major, strided batched: {@code C_b = alpha op(A_b) op(B_b) + beta C_b}, with
+ * op(A_b) (m, k), op(B_b) (k, n), C_b (m, n), and {@code X_b} starting {@code b * sX} elements after
+ * {@code xo}. A stride of 0 broadcasts one matrix over the batch.
  *
- * <p>This is the straightforward version: it normalises op(A) and op(B) into row-major copies and
- * runs a row-times-matrix loop the JIT vectorizes.
+ * <p>Large products follow Goto and van de Geijn, "Anatomy of high-performance matrix
+ * multiplication" (ACM TOMS 2008), in the loop order of BLIS (Van Zee and van de Geijn 2015):
+ * <pre>
+ *   for jc in N by NC          B block (KC, NC) packed into NR-wide panels, shared by all threads
+ *     for pc in K by KC
+ *       for ic in M by MC      parallel: each task packs its A block (MC, KC) into MR-high panels
+ *         for jr in NC by NR
+ *           for ir in MC by MR   micro-kernel: an (MR, NR) tile of C kept in 2*MR vector registers
+ * </pre>
+ * The micro-kernel is an outer product per k: two vector loads of B, MR broadcasts of A and 2*MR
+ * FMAs. With AVX-512 (16 floats) the float tile is 6 x 32, i.e. 12 accumulators of the 32 zmm.
+ *
+ * <p>Determinism: threads split only M and N, never K. Every element of C gets its K-blocks in
+ * increasing order and, inside a block, the same FMA chain, whatever the thread count.
+ *
+ * <p>Small or skinny products (the engine's m = 256, n = 2 or k = 2 calls) take a dot-product path
+ * instead: packing a 32-wide panel for n = 2 would waste 94% of the FMAs.
+ *
+ * <p>{@code beta == 0} never reads C (it may hold NaN), and {@code alpha == 0} never reads A or B,
+ * as in the reference BLAS.
  */
 final class CpuGemm {
     private CpuGemm() {
     }
 
+    static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Double> DS = DoubleVector.SPECIES_PREFERRED;
+    private static final int FL = FS.length();
+    private static final int DL = DS.length();
+
+    // Blocking. MR x NR is the register tile; KC x NR (a B micro-panel, 32 KiB for floats) stays in
+    // the 48 KiB L1; MC x KC (the A block, 96 KiB) stays in L2; KC x NC (the B block) in L2/L3.
+    static final int MR = 6;
+    static final int SNR = 2 * FL;
+    static final int DNR = 2 * DL;
+    private static final int KC = Integer.getInteger("kc", 256);
+    private static final int MC = Integer.getInteger("mc", 96);
+    private static final int NC = Integer.getInteger("nc", 1024);
+    /** Below this many multiply-adds the packed path does not pay for its packing. */
+    private static final long PACKED_MIN_FLOPS = 32L * 32 * 32;
+    /** Rows of C per task on the dot-product path. */
+    private static final int DOT_ROWS = 16;
+
+    // =============================================================================================
+    // float32
+    // =============================================================================================
+
     static void sgemm(boolean ta, boolean tb, int m, int n, int k, float alpha,
                       float[] a, int ao, int lda, int sa, float[] b, int bo, int ldb, int sb,
                       float beta, float[] c, int co, int ldc, int sc, int batch) {
+        checkArgs(m, n, k, batch);
+        if (m == 0 || n == 0 || batch == 0) return;
+        if (k == 0 || alpha == 0f) {
+            for (int bt = 0; bt < batch; bt++) scaleC(m, n, beta, c, co + bt * sc, ldc);
+            return;
+        }
+        boolean packed = usePacked(m, n, k, SNR);
+        if (!packed && batch > 1 && sc != 0) {
+            // Many small products: one task per batch element, each run serially.
+            Parallel.forEach(batch, bt -> sgemmDot(ta, tb, m, n, k, alpha, a, ao + bt * sa, lda,
+                    b, bo + bt * sb, ldb, beta, c, co + bt * sc, ldc, false));
+            return;
+        }
         for (int bt = 0; bt < batch; bt++) {
-            float[] A = rowMajor(a, ao + bt * sa, lda, m, k, ta);
-            float[] B = rowMajor(b, bo + bt * sb, ldb, k, n, tb);
-            int cb = co + bt * sc;
-            Parallel.forEach(Parallel.blocks(m, 16), blk -> {
-                int i0 = blk * 16, i1 = Math.min(m, i0 + 16);
-                float[] acc = new float[n];
-                for (int i = i0; i < i1; i++) {
-                    java.util.Arrays.fill(acc, 0f);
-                    for (int p = 0; p < k; p++) {
-                        float av = A[i * k + p];
-                        int bp = p * n;
-                        for (int j = 0; j < n; j++) acc[j] += av * B[bp + j];
-                    }
-                    int ci = cb + i * ldc;
-                    if (beta == 0f) for (int j = 0; j < n; j++) c[ci + j] = alpha * acc[j];
-                    else for (int j = 0; j < n; j++) c[ci + j] = alpha * acc[j] + beta * c[ci + j];
-                }
-            });
+            int ab = ao + bt * sa, bb = bo + bt * sb, cb = co + bt * sc;
+            if (packed) sgemmPacked(ta, tb, m, n, k, alpha, a, ab, lda, b, bb, ldb, beta, c, cb, ldc);
+            else sgemmDot(ta, tb, m, n, k, alpha, a, ab, lda, b, bb, ldb, beta, c, cb, ldc, true);
         }
     }
+
+    private static void sgemmPacked(boolean ta, boolean tb, int m, int n, int k, float alpha,
+                                    float[] a, int ao, int lda, float[] b, int bo, int ldb,
+                                    float beta, float[] c, int co, int ldc) {
+        final int nr = SNR;
+        float[] bp = new float[Math.min(k, KC) * roundUp(Math.min(n, NC), nr)]; // (KC, NC) in NR panels
+        // Row blocks are whole MR-panels (so the edge panel is always the last one) dealt out evenly;
+        // their number is rounded up to a multiple of the thread count so no thread idles at the
+        // end. This only moves work between threads; no sum changes.
+        int threads = Parallel.threads(), mPanels = Parallel.blocks(m, MR);
+        int mBlocks = roundUp(Parallel.blocks(mPanels, MC / MR), threads);
+        mBlocks = Math.min(mBlocks, mPanels);
+        final int nb = mBlocks;
+        for (int jc = 0; jc < n; jc += NC) {
+            final int j0 = jc, nc = Math.min(NC, n - jc);
+            int nPanels = Parallel.blocks(nc, nr);
+            // Few row blocks (small m): also split the columns so every thread gets work.
+            int nSplit = threads == 1 || mBlocks >= 2 * threads ? 1
+                    : Math.min(nPanels, Parallel.blocks(4L * threads, mBlocks));
+            int panelsPerTask = Parallel.blocks(nPanels, nSplit);
+            int nTasks = Parallel.blocks(nPanels, panelsPerTask);
+            for (int pc = 0; pc < k; pc += KC) {
+                final int p0 = pc, kc = Math.min(KC, k - pc);
+                final boolean first = pc == 0;
+                Parallel.forEach(nPanels, jp -> packB(tb, b, bo, ldb, p0, kc, j0 + jp * nr,
+                        Math.min(nr, nc - jp * nr), bp, jp * kc * nr, nr));
+                Parallel.forEach(mBlocks * nTasks, t -> {
+                    int blk = t / nTasks;
+                    int i0 = MR * (int) ((long) blk * mPanels / nb);
+                    int mc = Math.min(m, MR * (int) ((long) (blk + 1) * mPanels / nb)) - i0;
+                    int jp0 = (t % nTasks) * panelsPerTask, jp1 = Math.min(nPanels, jp0 + panelsPerTask);
+                    float[] ap = new float[roundUp(mc, MR) * kc];
+                    float[] tile = new float[MR * nr];
+                    packA(ta, a, ao, lda, i0, mc, p0, kc, alpha, ap);
+                    // First K-block: C = beta C on this task's region, so the kernel only
+                    // overwrites (beta = 0: C never read) or adds.
+                    final boolean add = !first || beta != 0f;
+                    if (first && beta != 0f && beta != 1) {
+                        int j1 = Math.min(nc, jp1 * nr);
+                        scaleC(mc, j1 - jp0 * nr, beta, c, co + i0 * ldc + j0 + jp0 * nr, ldc);
+                    }
+                    for (int jp = jp0; jp < jp1; jp++) {
+                        int jr = jp * nr, cols = Math.min(nr, nc - jr);
+                        for (int ir = 0; ir < mc; ir += MR) {
+                            int rows = Math.min(MR, mc - ir);
+                            int cOff = co + (i0 + ir) * ldc + j0 + jr;
+                            if (rows == MR && cols == nr) {
+                                skernel(kc, ap, ir * kc, bp, jp * kc * nr, c, cOff, ldc, add);
+                            } else {
+                                skernel(kc, ap, ir * kc, bp, jp * kc * nr, tile, 0, nr, false);
+                                for (int r = 0; r < rows; r++) {
+                                    int ci = cOff + r * ldc, ti = r * nr;
+                                    for (int q = 0; q < cols; q++) {
+                                        float v = tile[ti + q];
+                                        c[ci + q] = add ? c[ci + q] + v : v;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                });
+            }
+        }
+    }
+
+    /**
+     * Packs alpha * op(A)[i0 : i0+mc, p0 : p0+kc] as MR-high panels, each stored k-major
+     * (MR values per k), rows past mc zero. Folding alpha in here costs nothing later.
+     */
+    private static void packA(boolean ta, float[] a, int ao, int lda, int i0, int mc, int p0, int kc,
+                              float alpha, float[] ap) {
+        for (int ir = 0; ir < mc; ir += MR) {
+            int rows = Math.min(MR, mc - ir), base = ir * kc;
+            for (int r = 0; r < rows; r++) {
+                int i = i0 + ir + r;
+                if (!ta) {
+                    int src = ao + i * lda + p0;
+                    for (int p = 0; p < kc; p++) ap[base + p * MR + r] = alpha * a[src + p];
+                } else {
+                    int src = ao + p0 * lda + i;
+                    for (int p = 0; p < kc; p++) ap[base + p * MR + r] = alpha * a[src + p * lda];
+                }
+            }
+            for (int r = rows; r < MR; r++) for (int p = 0; p < kc; p++) ap[base + p * MR + r] = 0f;
+        }
+    }
+
+    /** Packs op(B)[p0 : p0+kc, j0 : j0+cols] as one NR-wide panel (NR values per k), columns past cols zero. */
+    private static void packB(boolean tb, float[] b, int bo, int ldb, int p0, int kc, int j0, int cols,
+                              float[] bp, int dst, int nr) {
+        if (!tb && cols == nr) {
+            for (int p = 0; p < kc; p++) {
+                int src = bo + (p0 + p) * ldb + j0, d = dst + p * nr;
+                for (int v = 0; v < nr; v += FL) FloatVector.fromArray(FS, b, src + v).intoArray(bp, d + v);
+            }
+            return;
+        }
+        for (int p = 0; p < kc; p++) {
+            int d = dst + p * nr;
+            for (int q = 0; q < cols; q++)
+                bp[d + q] = tb ? b[bo + (j0 + q) * ldb + p0 + p] : b[bo + (p0 + p) * ldb + j0 + q];
+            for (int q = cols; q < nr; q++) bp[d + q] = 0f;
+        }
+    }
+
+    /**
+     * C[0:MR, 0:NR] = Ap^T Bp over kc, or {@code +=} when {@code add}: the (6, 2 vectors) register
+     * tile. Without {@code add} C is not read (beta = 0 on the first K-block: C may hold NaN).
+     */
+    static void skernel(int kc, float[] ap, int ai, float[] bp, int bi,
+                                float[] c, int ci, int ldc, boolean add) {
+        FloatVector c00 = FloatVector.zero(FS), c01 = FloatVector.zero(FS);
+        FloatVector c10 = FloatVector.zero(FS), c11 = FloatVector.zero(FS);
+        FloatVector c20 = FloatVector.zero(FS), c21 = FloatVector.zero(FS);
+        FloatVector c30 = FloatVector.zero(FS), c31 = FloatVector.zero(FS);
+        FloatVector c40 = FloatVector.zero(FS), c41 = FloatVector.zero(FS);
+        FloatVector c50 = FloatVector.zero(FS), c51 = FloatVector.zero(FS);
+        // Indices affine in p, so C2 can hoist the range checks out of the loop.
+        for (int p = 0; p < kc; p++) {
+            int pa = ai + p * MR, pb = bi + p * (2 * FL);
+            FloatVector b0 = FloatVector.fromArray(FS, bp, pb);
+            FloatVector b1 = FloatVector.fromArray(FS, bp, pb + FL);
+            FloatVector x = FloatVector.broadcast(FS, ap[pa]);
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(FS, ap[pa + 1]);
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(FS, ap[pa + 2]);
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(FS, ap[pa + 3]);
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(FS, ap[pa + 4]);
+            c40 = x.fma(b0, c40);
+            c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(FS, ap[pa + 5]);
+            c50 = x.fma(b0, c50);
+            c51 = x.fma(b1, c51);
+        }
+        // Stores written out: a vector passed to a method C2 does not inline gets boxed.
+        if (add) {
+            c00 = c00.add(FloatVector.fromArray(FS, c, ci));
+            c01 = c01.add(FloatVector.fromArray(FS, c, ci + FL));
+            c10 = c10.add(FloatVector.fromArray(FS, c, ci + ldc));
+            c11 = c11.add(FloatVector.fromArray(FS, c, ci + ldc + FL));
+            c20 = c20.add(FloatVector.fromArray(FS, c, ci + 2 * ldc));
+            c21 = c21.add(FloatVector.fromArray(FS, c, ci + 2 * ldc + FL));
+            c30 = c30.add(FloatVector.fromArray(FS, c, ci + 3 * ldc));
+            c31 = c31.add(FloatVector.fromArray(FS, c, ci + 3 * ldc + FL));
+            c40 = c40.add(FloatVector.fromArray(FS, c, ci + 4 * ldc));
+            c41 = c41.add(FloatVector.fromArray(FS, c, ci + 4 * ldc + FL));
+            c50 = c50.add(FloatVector.fromArray(FS, c, ci + 5 * ldc));
+            c51 = c51.add(FloatVector.fromArray(FS, c, ci + 5 * ldc + FL));
+        }
+        c00.intoArray(c, ci);
+        c01.intoArray(c, ci + FL);
+        c10.intoArray(c, ci + ldc);
+        c11.intoArray(c, ci + ldc + FL);
+        c20.intoArray(c, ci + 2 * ldc);
+        c21.intoArray(c, ci + 2 * ldc + FL);
+        c30.intoArray(c, ci + 3 * ldc);
+        c31.intoArray(c, ci + 3 * ldc + FL);
+        c40.intoArray(c, ci + 4 * ldc);
+        c41.intoArray(c, ci + 4 * ldc + FL);
+        c50.intoArray(c, ci + 5 * ldc);
+        c51.intoArray(c, ci + 5 * ldc + FL);
+    }
+
+    /**
+     * Dot-product path for small and skinny products: C[i, j] = alpha (A row i . B^T row j) + beta C[i, j],
+     * both rows contiguous in k (copied so if the layout is not). Four columns share each load of A.
+     */
+    private static void sgemmDot(boolean ta, boolean tb, int m, int n, int k, float alpha,
+                                 float[] a, int ao, int lda, float[] b, int bo, int ldb,
+                                 float beta, float[] c, int co, int ldc, boolean parallel) {
+        // A as (m, k) rows and B^T as (n, k) rows, each with its own offset and leading dimension.
+        final float[] ar, br;
+        final int aro, ald, bro, bld;
+        if (!ta) { ar = a; aro = ao; ald = lda; } else { ar = transpose(a, ao, lda, k, m); aro = 0; ald = k; }
+        if (tb) { br = b; bro = bo; bld = ldb; } else { br = transpose(b, bo, ldb, k, n); bro = 0; bld = k; }
+        int tasks = Parallel.blocks(m, DOT_ROWS);
+        java.util.function.IntConsumer body = t -> {
+            int i1 = Math.min(m, (t + 1) * DOT_ROWS);
+            for (int i = t * DOT_ROWS; i < i1; i++) {
+                int ai = aro + i * ald, ci = co + i * ldc;
+                int j = 0;
+                for (; j + 4 <= n; j += 4) {
+                    int b0 = bro + j * bld, b1 = b0 + bld, b2 = b1 + bld, b3 = b2 + bld;
+                    float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
+                    int p = 0;
+                    if (k >= FL) {
+                        FloatVector v0 = FloatVector.zero(FS), v1 = v0, v2 = v0, v3 = v0;
+                        for (; p <= k - FL; p += FL) {
+                            FloatVector x = FloatVector.fromArray(FS, ar, ai + p);
+                            v0 = x.fma(FloatVector.fromArray(FS, br, b0 + p), v0);
+                            v1 = x.fma(FloatVector.fromArray(FS, br, b1 + p), v1);
+                            v2 = x.fma(FloatVector.fromArray(FS, br, b2 + p), v2);
+                            v3 = x.fma(FloatVector.fromArray(FS, br, b3 + p), v3);
+                        }
+                        s0 = v0.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+                        s1 = v1.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+                        s2 = v2.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+                        s3 = v3.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+                    }
+                    for (; p < k; p++) {
+                        float x = ar[ai + p];
+                        s0 += x * br[b0 + p];
+                        s1 += x * br[b1 + p];
+                        s2 += x * br[b2 + p];
+                        s3 += x * br[b3 + p];
+                    }
+                    sput(c, ci + j, alpha * s0, beta);
+                    sput(c, ci + j + 1, alpha * s1, beta);
+                    sput(c, ci + j + 2, alpha * s2, beta);
+                    sput(c, ci + j + 3, alpha * s3, beta);
+                }
+                for (; j < n; j++) {
+                    int b0 = bro + j * bld;
+                    float s = 0f;
+                    int p = 0;
+                    if (k >= FL) {
+                        FloatVector v = FloatVector.zero(FS);
+                        for (; p <= k - FL; p += FL)
+                            v = FloatVector.fromArray(FS, ar, ai + p).fma(FloatVector.fromArray(FS, br, b0 + p), v);
+                        s = v.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+                    }
+                    for (; p < k; p++) s += ar[ai + p] * br[b0 + p];
+                    sput(c, ci + j, alpha * s, beta);
+                }
+            }
+        };
+        if (parallel) Parallel.forEach(tasks, body);
+        else for (int t = 0; t < tasks; t++) body.accept(t);
+    }
+
+    private static void sput(float[] c, int i, float v, float beta) {
+        c[i] = beta == 0f ? v : v + beta * c[i];
+    }
+
+    /** X stored (rows, cols) with leading dimension ld, returned transposed as a dense (cols, rows). */
+    private static float[] transpose(float[] x, int xo, int ld, int rows, int cols) {
+        float[] t = new float[rows * cols];
+        for (int r = 0; r < rows; r++) {
+            int src = xo + r * ld;
+            for (int q = 0; q < cols; q++) t[q * rows + r] = x[src + q];
+        }
+        return t;
+    }
+
+    /** C = beta C; beta = 0 writes zeros without reading C. */
+    private static void scaleC(int m, int n, float beta, float[] c, int co, int ldc) {
+        for (int i = 0; i < m; i++) {
+            int ci = co + i * ldc;
+            if (beta == 0f) java.util.Arrays.fill(c, ci, ci + n, 0f);
+            else if (beta != 1f) for (int j = 0; j < n; j++) c[ci + j] *= beta;
+        }
+    }
+
+    // =============================================================================================
+    // float64: the same algorithm with DoubleVector (8 lanes with AVX-512, tile 6 x 16).
+    // =============================================================================================
 
     static void dgemm(boolean ta, boolean tb, int m, int n, int k, double alpha,
                       double[] a, int ao, int lda, int sa, double[] b, int bo, int ldb, int sb,
                       double beta, double[] c, int co, int ldc, int sc, int batch) {
+        checkArgs(m, n, k, batch);
+        if (m == 0 || n == 0 || batch == 0) return;
+        if (k == 0 || alpha == 0) {
+            for (int bt = 0; bt < batch; bt++) scaleC(m, n, beta, c, co + bt * sc, ldc);
+            return;
+        }
+        boolean packed = usePacked(m, n, k, DNR);
+        if (!packed && batch > 1 && sc != 0) {
+            Parallel.forEach(batch, bt -> dgemmDot(ta, tb, m, n, k, alpha, a, ao + bt * sa, lda,
+                    b, bo + bt * sb, ldb, beta, c, co + bt * sc, ldc, false));
+            return;
+        }
         for (int bt = 0; bt < batch; bt++) {
-            double[] A = rowMajor(a, ao + bt * sa, lda, m, k, ta);
-            double[] B = rowMajor(b, bo + bt * sb, ldb, k, n, tb);
-            int cb = co + bt * sc;
-            Parallel.forEach(Parallel.blocks(m, 16), blk -> {
-                int i0 = blk * 16, i1 = Math.min(m, i0 + 16);
-                double[] acc = new double[n];
-                for (int i = i0; i < i1; i++) {
-                    java.util.Arrays.fill(acc, 0);
-                    for (int p = 0; p < k; p++) {
-                        double av = A[i * k + p];
-                        int bp = p * n;
-                        for (int j = 0; j < n; j++) acc[j] += av * B[bp + j];
-                    }
-                    int ci = cb + i * ldc;
-                    if (beta == 0) for (int j = 0; j < n; j++) c[ci + j] = alpha * acc[j];
-                    else for (int j = 0; j < n; j++) c[ci + j] = alpha * acc[j] + beta * c[ci + j];
-                }
-            });
+            int ab = ao + bt * sa, bb = bo + bt * sb, cb = co + bt * sc;
+            if (packed) dgemmPacked(ta, tb, m, n, k, alpha, a, ab, lda, b, bb, ldb, beta, c, cb, ldc);
+            else dgemmDot(ta, tb, m, n, k, alpha, a, ab, lda, b, bb, ldb, beta, c, cb, ldc, true);
         }
     }
 
-    /** op(X) as a dense row-major (rows, cols) array; X stored with leading dimension ld. */
-    private static float[] rowMajor(float[] x, int xo, int ld, int rows, int cols, boolean trans) {
-        float[] out = new float[rows * cols];
-        for (int i = 0; i < rows; i++)
-            for (int j = 0; j < cols; j++)
-                out[i * cols + j] = trans ? x[xo + j * ld + i] : x[xo + i * ld + j];
-        return out;
+    private static void dgemmPacked(boolean ta, boolean tb, int m, int n, int k, double alpha,
+                                    double[] a, int ao, int lda, double[] b, int bo, int ldb,
+                                    double beta, double[] c, int co, int ldc) {
+        final int nr = DNR;
+        final int kcMax = KC / 2, ncMax = NC / 2; // half the float blocks: same bytes
+        double[] bp = new double[Math.min(k, kcMax) * roundUp(Math.min(n, ncMax), nr)];
+        // Row blocks are whole MR-panels (so the edge panel is always the last one) dealt out evenly;
+        // their number is rounded up to a multiple of the thread count so no thread idles at the
+        // end. This only moves work between threads; no sum changes.
+        int threads = Parallel.threads(), mPanels = Parallel.blocks(m, MR);
+        int mBlocks = roundUp(Parallel.blocks(mPanels, MC / MR), threads);
+        mBlocks = Math.min(mBlocks, mPanels);
+        final int nb = mBlocks;
+        for (int jc = 0; jc < n; jc += ncMax) {
+            final int j0 = jc, nc = Math.min(ncMax, n - jc);
+            int nPanels = Parallel.blocks(nc, nr);
+            // Few row blocks (small m): also split the columns so every thread gets work.
+            int nSplit = threads == 1 || mBlocks >= 2 * threads ? 1
+                    : Math.min(nPanels, Parallel.blocks(4L * threads, mBlocks));
+            int panelsPerTask = Parallel.blocks(nPanels, nSplit);
+            int nTasks = Parallel.blocks(nPanels, panelsPerTask);
+            for (int pc = 0; pc < k; pc += kcMax) {
+                final int p0 = pc, kc = Math.min(kcMax, k - pc);
+                final boolean first = pc == 0;
+                Parallel.forEach(nPanels, jp -> packB(tb, b, bo, ldb, p0, kc, j0 + jp * nr,
+                        Math.min(nr, nc - jp * nr), bp, jp * kc * nr, nr));
+                Parallel.forEach(mBlocks * nTasks, t -> {
+                    int blk = t / nTasks;
+                    int i0 = MR * (int) ((long) blk * mPanels / nb);
+                    int mc = Math.min(m, MR * (int) ((long) (blk + 1) * mPanels / nb)) - i0;
+                    int jp0 = (t % nTasks) * panelsPerTask, jp1 = Math.min(nPanels, jp0 + panelsPerTask);
+                    double[] ap = new double[roundUp(mc, MR) * kc];
+                    double[] tile = new double[MR * nr];
+                    packA(ta, a, ao, lda, i0, mc, p0, kc, alpha, ap);
+                    // First K-block: C = beta C on this task's region, so the kernel only
+                    // overwrites (beta = 0: C never read) or adds.
+                    final boolean add = !first || beta != 0;
+                    if (first && beta != 0 && beta != 1) {
+                        int j1 = Math.min(nc, jp1 * nr);
+                        scaleC(mc, j1 - jp0 * nr, beta, c, co + i0 * ldc + j0 + jp0 * nr, ldc);
+                    }
+                    for (int jp = jp0; jp < jp1; jp++) {
+                        int jr = jp * nr, cols = Math.min(nr, nc - jr);
+                        for (int ir = 0; ir < mc; ir += MR) {
+                            int rows = Math.min(MR, mc - ir);
+                            int cOff = co + (i0 + ir) * ldc + j0 + jr;
+                            if (rows == MR && cols == nr) {
+                                dkernel(kc, ap, ir * kc, bp, jp * kc * nr, c, cOff, ldc, add);
+                            } else {
+                                dkernel(kc, ap, ir * kc, bp, jp * kc * nr, tile, 0, nr, false);
+                                for (int r = 0; r < rows; r++) {
+                                    int ci = cOff + r * ldc, ti = r * nr;
+                                    for (int q = 0; q < cols; q++) {
+                                        double v = tile[ti + q];
+                                        c[ci + q] = add ? c[ci + q] + v : v;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                });
+            }
+        }
     }
 
-    private static double[] rowMajor(double[] x, int xo, int ld, int rows, int cols, boolean trans) {
-        double[] out = new double[rows * cols];
-        for (int i = 0; i < rows; i++)
-            for (int j = 0; j < cols; j++)
-                out[i * cols + j] = trans ? x[xo + j * ld + i] : x[xo + i * ld + j];
-        return out;
+    private static void packA(boolean ta, double[] a, int ao, int lda, int i0, int mc, int p0, int kc,
+                              double alpha, double[] ap) {
+        for (int ir = 0; ir < mc; ir += MR) {
+            int rows = Math.min(MR, mc - ir), base = ir * kc;
+            for (int r = 0; r < rows; r++) {
+                int i = i0 + ir + r;
+                if (!ta) {
+                    int src = ao + i * lda + p0;
+                    for (int p = 0; p < kc; p++) ap[base + p * MR + r] = alpha * a[src + p];
+                } else {
+                    int src = ao + p0 * lda + i;
+                    for (int p = 0; p < kc; p++) ap[base + p * MR + r] = alpha * a[src + p * lda];
+                }
+            }
+            for (int r = rows; r < MR; r++) for (int p = 0; p < kc; p++) ap[base + p * MR + r] = 0;
+        }
+    }
+
+    private static void packB(boolean tb, double[] b, int bo, int ldb, int p0, int kc, int j0, int cols,
+                              double[] bp, int dst, int nr) {
+        if (!tb && cols == nr) {
+            for (int p = 0; p < kc; p++) {
+                int src = bo + (p0 + p) * ldb + j0, d = dst + p * nr;
+                for (int v = 0; v < nr; v += DL) DoubleVector.fromArray(DS, b, src + v).intoArray(bp, d + v);
+            }
+            return;
+        }
+        for (int p = 0; p < kc; p++) {
+            int d = dst + p * nr;
+            for (int q = 0; q < cols; q++)
+                bp[d + q] = tb ? b[bo + (j0 + q) * ldb + p0 + p] : b[bo + (p0 + p) * ldb + j0 + q];
+            for (int q = cols; q < nr; q++) bp[d + q] = 0;
+        }
+    }
+
+    private static void dkernel(int kc, double[] ap, int ai, double[] bp, int bi,
+                                double[] c, int ci, int ldc, boolean add) {
+        DoubleVector c00 = DoubleVector.zero(DS), c01 = DoubleVector.zero(DS);
+        DoubleVector c10 = DoubleVector.zero(DS), c11 = DoubleVector.zero(DS);
+        DoubleVector c20 = DoubleVector.zero(DS), c21 = DoubleVector.zero(DS);
+        DoubleVector c30 = DoubleVector.zero(DS), c31 = DoubleVector.zero(DS);
+        DoubleVector c40 = DoubleVector.zero(DS), c41 = DoubleVector.zero(DS);
+        DoubleVector c50 = DoubleVector.zero(DS), c51 = DoubleVector.zero(DS);
+        // Indices affine in p, so C2 can hoist the range checks out of the loop.
+        for (int p = 0; p < kc; p++) {
+            int pa = ai + p * MR, pb = bi + p * (2 * DL);
+            DoubleVector b0 = DoubleVector.fromArray(DS, bp, pb);
+            DoubleVector b1 = DoubleVector.fromArray(DS, bp, pb + DL);
+            DoubleVector x = DoubleVector.broadcast(DS, ap[pa]);
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            x = DoubleVector.broadcast(DS, ap[pa + 1]);
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            x = DoubleVector.broadcast(DS, ap[pa + 2]);
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            x = DoubleVector.broadcast(DS, ap[pa + 3]);
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+            x = DoubleVector.broadcast(DS, ap[pa + 4]);
+            c40 = x.fma(b0, c40);
+            c41 = x.fma(b1, c41);
+            x = DoubleVector.broadcast(DS, ap[pa + 5]);
+            c50 = x.fma(b0, c50);
+            c51 = x.fma(b1, c51);
+        }
+        // Stores written out: a vector passed to a method C2 does not inline gets boxed.
+        if (add) {
+            c00 = c00.add(DoubleVector.fromArray(DS, c, ci));
+            c01 = c01.add(DoubleVector.fromArray(DS, c, ci + DL));
+            c10 = c10.add(DoubleVector.fromArray(DS, c, ci + ldc));
+            c11 = c11.add(DoubleVector.fromArray(DS, c, ci + ldc + DL));
+            c20 = c20.add(DoubleVector.fromArray(DS, c, ci + 2 * ldc));
+            c21 = c21.add(DoubleVector.fromArray(DS, c, ci + 2 * ldc + DL));
+            c30 = c30.add(DoubleVector.fromArray(DS, c, ci + 3 * ldc));
+            c31 = c31.add(DoubleVector.fromArray(DS, c, ci + 3 * ldc + DL));
+            c40 = c40.add(DoubleVector.fromArray(DS, c, ci + 4 * ldc));
+            c41 = c41.add(DoubleVector.fromArray(DS, c, ci + 4 * ldc + DL));
+            c50 = c50.add(DoubleVector.fromArray(DS, c, ci + 5 * ldc));
+            c51 = c51.add(DoubleVector.fromArray(DS, c, ci + 5 * ldc + DL));
+        }
+        c00.intoArray(c, ci);
+        c01.intoArray(c, ci + DL);
+        c10.intoArray(c, ci + ldc);
+        c11.intoArray(c, ci + ldc + DL);
+        c20.intoArray(c, ci + 2 * ldc);
+        c21.intoArray(c, ci + 2 * ldc + DL);
+        c30.intoArray(c, ci + 3 * ldc);
+        c31.intoArray(c, ci + 3 * ldc + DL);
+        c40.intoArray(c, ci + 4 * ldc);
+        c41.intoArray(c, ci + 4 * ldc + DL);
+        c50.intoArray(c, ci + 5 * ldc);
+        c51.intoArray(c, ci + 5 * ldc + DL);
+    }
+
+    private static void dgemmDot(boolean ta, boolean tb, int m, int n, int k, double alpha,
+                                 double[] a, int ao, int lda, double[] b, int bo, int ldb,
+                                 double beta, double[] c, int co, int ldc, boolean parallel) {
+        final double[] ar, br;
+        final int aro, ald, bro, bld;
+        if (!ta) { ar = a; aro = ao; ald = lda; } else { ar = transpose(a, ao, lda, k, m); aro = 0; ald = k; }
+        if (tb) { br = b; bro = bo; bld = ldb; } else { br = transpose(b, bo, ldb, k, n); bro = 0; bld = k; }
+        int tasks = Parallel.blocks(m, DOT_ROWS);
+        java.util.function.IntConsumer body = t -> {
+            int i1 = Math.min(m, (t + 1) * DOT_ROWS);
+            for (int i = t * DOT_ROWS; i < i1; i++) {
+                int ai = aro + i * ald, ci = co + i * ldc;
+                int j = 0;
+                for (; j + 4 <= n; j += 4) {
+                    int b0 = bro + j * bld, b1 = b0 + bld, b2 = b1 + bld, b3 = b2 + bld;
+                    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+                    int p = 0;
+                    if (k >= DL) {
+                        DoubleVector v0 = DoubleVector.zero(DS), v1 = v0, v2 = v0, v3 = v0;
+                        for (; p <= k - DL; p += DL) {
+                            DoubleVector x = DoubleVector.fromArray(DS, ar, ai + p);
+                            v0 = x.fma(DoubleVector.fromArray(DS, br, b0 + p), v0);
+                            v1 = x.fma(DoubleVector.fromArray(DS, br, b1 + p), v1);
+                            v2 = x.fma(DoubleVector.fromArray(DS, br, b2 + p), v2);
+                            v3 = x.fma(DoubleVector.fromArray(DS, br, b3 + p), v3);
+                        }
+                        s0 = v0.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+                        s1 = v1.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+                        s2 = v2.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+                        s3 = v3.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+                    }
+                    for (; p < k; p++) {
+                        double x = ar[ai + p];
+                        s0 += x * br[b0 + p];
+                        s1 += x * br[b1 + p];
+                        s2 += x * br[b2 + p];
+                        s3 += x * br[b3 + p];
+                    }
+                    dput(c, ci + j, alpha * s0, beta);
+                    dput(c, ci + j + 1, alpha * s1, beta);
+                    dput(c, ci + j + 2, alpha * s2, beta);
+                    dput(c, ci + j + 3, alpha * s3, beta);
+                }
+                for (; j < n; j++) {
+                    int b0 = bro + j * bld;
+                    double s = 0;
+                    int p = 0;
+                    if (k >= DL) {
+                        DoubleVector v = DoubleVector.zero(DS);
+                        for (; p <= k - DL; p += DL)
+                            v = DoubleVector.fromArray(DS, ar, ai + p).fma(DoubleVector.fromArray(DS, br, b0 + p), v);
+                        s = v.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+                    }
+                    for (; p < k; p++) s += ar[ai + p] * br[b0 + p];
+                    dput(c, ci + j, alpha * s, beta);
+                }
+            }
+        };
+        if (parallel) Parallel.forEach(tasks, body);
+        else for (int t = 0; t < tasks; t++) body.accept(t);
+    }
+
+    private static void dput(double[] c, int i, double v, double beta) {
+        c[i] = beta == 0 ? v : v + beta * c[i];
+    }
+
+    private static double[] transpose(double[] x, int xo, int ld, int rows, int cols) {
+        double[] t = new double[rows * cols];
+        for (int r = 0; r < rows; r++) {
+            int src = xo + r * ld;
+            for (int q = 0; q < cols; q++) t[q * rows + r] = x[src + q];
+        }
+        return t;
+    }
+
+    private static void scaleC(int m, int n, double beta, double[] c, int co, int ldc) {
+        for (int i = 0; i < m; i++) {
+            int ci = co + i * ldc;
+            if (beta == 0) java.util.Arrays.fill(c, ci, ci + n, 0);
+            else if (beta != 1) for (int j = 0; j < n; j++) c[ci + j] *= beta;
+        }
+    }
+
+    // =============================================================================================
+
+    /** The packed path needs enough work to amortize packing and at least one full register tile. */
+    private static boolean usePacked(int m, int n, int k, int nr) {
+        return (long) m * n * k >= PACKED_MIN_FLOPS && m >= MR && n >= nr / 2;
+    }
+
+    private static int roundUp(int x, int q) {
+        return (x + q - 1) / q * q;
+    }
+
+    private static void checkArgs(int m, int n, int k, int batch) {
+        if (m < 0 || n < 0 || k < 0 || batch < 0) {
+            throw new IllegalArgumentException("gemm: negative size m=" + m + " n=" + n + " k=" + k + " batch=" + batch);
+        }
     }
 }
