@@ -247,8 +247,15 @@ public final class Lanczos {
                 + "(max relative residual {3}); falling back to power iteration", o.tol(), k, restarts, best.maxRelativeResidual());
         EigenResult p = PowerIteration.topK(op, k, new PowerIteration.Options(o.powerMaxIter(), o.tol(), o.atol(), o.order(), o.seed()),
                 best.vectors());
-        return new EigenResult(p.values(), p.vectors(), d, p.residuals(), iterations + p.iterations(), restarts,
-                hvps + p.hvps(), p.converged(), true, "lanczos→power");
+        long total = hvps + p.hvps();
+        int allIterations = iterations + p.iterations();
+        if (!p.converged() && best.maxRelativeResidual() < p.maxRelativeResidual()) {
+            // Neither converged; keep the better pairs, still flagged as a fallback run.
+            return new EigenResult(best.values(), best.vectors(), d, best.residuals(), allIterations, restarts,
+                    total, false, true, "lanczos→power (lanczos pairs kept)");
+        }
+        return new EigenResult(p.values(), p.vectors(), d, p.residuals(), allIterations, restarts,
+                total, p.converged(), true, "lanczos→power");
     }
 
     /** Ritz values in the requested order, with their coefficient vectors (columns of s). */

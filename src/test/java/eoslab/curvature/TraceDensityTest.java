@@ -150,6 +150,33 @@ class TraceDensityTest {
     }
 
     @Test
+    void slqLockstepBatchesMatchSingleProbes() {
+        int n = 90;
+        DenseMatrix a = DenseMatrix.fromEigen(DenseMatrix.randomOrthogonal(n, new SplittableRandom(17)), spectrum(n, 18));
+        DenseOperator op = new DenseOperator(CPU, DType.F64, a);
+        List<Slq.Run> one = Slq.runs(op, 5, 12, 1, 19);
+        List<Slq.Run> four = Slq.runs(op, 5, 12, 4, 19); // groups of 4 and 1, same probes
+        for (int r = 0; r < 5; r++) {
+            assertArrayEquals(one.get(r).nodes(), four.get(r).nodes(), 1e-10);
+            assertArrayEquals(one.get(r).weights(), four.get(r).weights(), 1e-10);
+        }
+    }
+
+    @Test
+    void slqStopsAtAnInvariantSubspace() {
+        // Three distinct eigenvalues: the Krylov space of any probe has dimension 3, so the
+        // quadrature is exact with 3 nodes (the eigenvalues) and weights = mass of each eigenspace.
+        int n = 30;
+        double[] l = new double[n];
+        for (int i = 0; i < n; i++) l[i] = i < 5 ? 4.0 : i < 15 ? 1.0 : -2.0;
+        double[] z = new double[n];
+        for (int i = 0; i < n; i++) z[i] = (i % 3 == 0) ? -1 : 1;
+        Slq.Run r = Slq.run(new DenseOperator(CPU, DType.F64, DenseMatrix.diagonal(l)), CPU.fromDoubles(DType.F64, z), 10);
+        assertArrayEquals(new double[]{4, 1, -2}, r.nodes(), 1e-12);
+        assertArrayEquals(new double[]{5.0 / 30, 10.0 / 30, 15.0 / 30}, r.weights(), 1e-12);
+    }
+
+    @Test
     void pooledMeasureHasTotalMassN() {
         List<Slq.Run> runs = List.of(new Slq.Run(new double[]{2, 1}, new double[]{0.25, 0.75}),
                 new Slq.Run(new double[]{3}, new double[]{1.0}));
