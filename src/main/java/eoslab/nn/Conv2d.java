@@ -130,7 +130,7 @@ public final class Conv2d implements Layer {
 
     @Override
     public void forward(Backend be, Tensor w, Tensor x, Tensor y, int n) {
-        conv(be, w.view(0, weightSize()), x, y, n, 0);
+        conv(be, w.view(0, weightSize()), x, y, n);
         if (bias) be.addChannelBias(w.view(weightSize(), outC), 0, y, n, outC, p, 1);
     }
 
@@ -147,7 +147,7 @@ public final class Conv2d implements Layer {
     public void rForward(Backend be, Tensor w, Tensor x, Tensor y, Tensor v, long stride, Tensor rx, Tensor ry, int n, int k) {
         double beta = 0;
         if (rx != null) {
-            conv(be, w.view(0, weightSize()), rx, ry, k * n, 0); // all k tangent blocks at once: conv(Rx, W)
+            conv(be, w.view(0, weightSize()), rx, ry, k * n); // all k tangent blocks at once: conv(Rx, W)
             beta = 1;
         }
         // Ry_j += conv(x, V_Wj): unfold each chunk of x once, use it for every direction
@@ -192,14 +192,14 @@ public final class Conv2d implements Layer {
 
     // ---- building blocks ---------------------------------------------------------------------
 
-    /** y_b = W cols(x_b) + beta y_b for b &lt; rows. x (rows, in), y (rows, out). */
-    private void conv(Backend be, Tensor weight, Tensor x, Tensor y, int rows, double beta) {
+    /** y_b = W cols(x_b) for b &lt; rows. x (rows, in), y (rows, out). */
+    private void conv(Backend be, Tensor weight, Tensor x, Tensor y, int rows) {
         int chunk = chunk(rows);
         for (int r0 = 0; r0 < rows; r0 += chunk) {
             int m = Math.min(chunk, rows - r0);
             Tensor c = unfold(be, x, r0, m);
             be.gemm(false, false, outC, p, ck, 1, weight, ck, 0, c, p, (long) ck * p,
-                    beta, y.view((long) r0 * outSize(), (long) m * outSize()), p, (long) outC * p, m);
+                    0, y.view((long) r0 * outSize(), (long) m * outSize()), p, (long) outC * p, m);
         }
     }
 
