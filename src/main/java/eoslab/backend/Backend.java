@@ -84,6 +84,59 @@ public interface Backend extends AutoCloseable {
     /** {@code out_b = sum_r x_b[r, :] + beta out_b}; out_b starts {@code b * outStride} into out. */
     void sumRows(Tensor x, int rows, int cols, int batch, double beta, Tensor out, long outStride);
 
+    // ---- convolutions and pooling (NCHW: an example is (C, H, W) flattened, PyTorch's layout) --
+
+    /**
+     * Unfolds the kh×kw patches of x (n, C, H, W) into {@code cols} (n, C·kh·kw, Ho·Wo), the Caffe
+     * im2col layout, so a convolution becomes one GEMM per example: y_b (outC, Ho·Wo) = W (outC,
+     * C·kh·kw) × cols_b. Row (c·kh + i)·kw + j, column oh·Wo + ow holds
+     * x[c, oh·stride − pad + i, ow·stride − pad + j], zero outside the image; Ho = (H + 2pad − kh)/stride + 1.
+     */
+    void im2col(Tensor x, int n, int channels, int height, int width, int kh, int kw, int stride, int pad, Tensor cols);
+
+    /**
+     * The adjoint of {@link #im2col}: {@code x} (n, C, H, W) is overwritten with the sum, over every
+     * patch position, of the entries of {@code cols} (n, C·kh·kw, Ho·Wo) that came from that pixel.
+     * This is the backward pass of a convolution w.r.t. its input (a transposed convolution).
+     */
+    void col2im(Tensor cols, int n, int channels, int height, int width, int kh, int kw, int stride, int pad, Tensor x);
+
+    /**
+     * Per-channel bias of NCHW activations: {@code y_b[i, c, s] += bias_b[c]} for i &lt; n, c &lt;
+     * channels, s &lt; spatial, b &lt; batch; bias_b starts {@code b * biasStride} into bias (stride 0
+     * shares one bias), y_b is the b-th (n, channels, spatial) block of y.
+     */
+    void addChannelBias(Tensor bias, long biasStride, Tensor y, int n, int channels, int spatial, int batch);
+
+    /**
+     * The adjoint of {@link #addChannelBias}: {@code out_b[c] = Σ_{i,s} x_b[i, c, s] + beta out_b[c]}
+     * over the b-th (n, channels, spatial) block of x; out_b starts {@code b * outStride} into out.
+     */
+    void sumChannels(Tensor x, int n, int channels, int spatial, int batch, double beta, Tensor out, long outStride);
+
+    /**
+     * Max pooling of x (n, C, H, W) over non-overlapping size×size windows (stride = size, no
+     * padding, Ho = H / size rounded down, as PyTorch's {@code MaxPool2d(size)}). Writes
+     * y (n, C, Ho, Wo) and the I32 {@code argmax} (n, C·Ho·Wo): the index of the winner within its
+     * example's C·H·W elements; the first maximum in row-major window order wins ties, and a NaN
+     * wins (PyTorch propagates NaN). Either output may be null.
+     */
+    void maxPool2d(Tensor x, int n, int channels, int height, int width, int size, Tensor y, Tensor argmax);
+
+    /**
+     * {@code dst_b[r, c] = src_b[r, idx[r, c]]} for r &lt; rows, c &lt; idxCols, b &lt; batch: src_b is the
+     * b-th (rows, srcCols) block of src, dst_b the b-th (rows, idxCols) block of dst, the I32 indices
+     * (rows, idxCols) are shared by all blocks. With max-pool argmaxes this is the pool's tangent map.
+     */
+    void gatherIndexed(Tensor src, int srcCols, Tensor idx, int rows, int idxCols, Tensor dst, int batch);
+
+    /**
+     * The adjoint of {@link #gatherIndexed}: {@code dst_b[r, :] = 0}, then
+     * {@code dst_b[r, idx[r, c]] += src_b[r, c]} in order of c; dst_b is the b-th (rows, dstCols)
+     * block. With max-pool argmaxes this is the pool's backward pass.
+     */
+    void scatterIndexed(Tensor src, Tensor idx, int rows, int idxCols, Tensor dst, int dstCols, int batch);
+
     // ---- activations (forward, backward, R-op; see {@link Act}) ------------------------------
 
     /** {@code y = σ(x)}. */

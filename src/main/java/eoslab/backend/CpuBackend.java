@@ -257,6 +257,207 @@ public final class CpuBackend implements Backend {
         });
     }
 
+    // ---- convolutions and pooling ---------------------------------------------------------------
+
+    @Override
+    public void im2col(Tensor x, int n, int channels, int height, int width, int kh, int kw, int stride, int pad, Tensor cols) {
+        sameType(x, cols);
+        int ho = (height + 2 * pad - kh) / stride + 1, wo = (width + 2 * pad - kw) / stride + 1;
+        int plane = height * width, p = ho * wo, ck = channels * kh * kw;
+        checkBlocks(x, channels * plane, n);
+        checkBlocks(cols, ck * p, n);
+        int xo = off(x), co = off(cols);
+        // one task per (example, channel): it writes its own kh·kw rows of cols
+        Parallel.forEach(n * channels, task -> {
+            int b = task / channels, c = task % channels;
+            int src = xo + (b * channels + c) * plane;
+            for (int i = 0; i < kh; i++) {
+                for (int j = 0; j < kw; j++) {
+                    int dst = co + (b * ck + (c * kh + i) * kw + j) * p;
+                    for (int oh = 0; oh < ho; oh++) {
+                        int ih = oh * stride - pad + i, d = dst + oh * wo;
+                        if (ih < 0 || ih >= height) {
+                            for (int ow = 0; ow < wo; ow++) set(cols, d + ow, 0);
+                            continue;
+                        }
+                        int row = src + ih * width;
+                        if (x.dtype == DType.F32) {
+                            float[] xs = f32(x), cs = f32(cols);
+                            for (int ow = 0; ow < wo; ow++) {
+                                int iw = ow * stride - pad + j;
+                                cs[d + ow] = iw >= 0 && iw < width ? xs[row + iw] : 0f;
+                            }
+                        } else {
+                            double[] xs = f64(x), cs = f64(cols);
+                            for (int ow = 0; ow < wo; ow++) {
+                                int iw = ow * stride - pad + j;
+                                cs[d + ow] = iw >= 0 && iw < width ? xs[row + iw] : 0.0;
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    @Override
+    public void col2im(Tensor cols, int n, int channels, int height, int width, int kh, int kw, int stride, int pad, Tensor x) {
+        sameType(x, cols);
+        int ho = (height + 2 * pad - kh) / stride + 1, wo = (width + 2 * pad - kw) / stride + 1;
+        int plane = height * width, p = ho * wo, ck = channels * kh * kw;
+        checkBlocks(x, channels * plane, n);
+        checkBlocks(cols, ck * p, n);
+        int xo = off(x), co = off(cols);
+        // one task per (example, channel) owns its image plane and adds the kh·kw rows in a fixed
+        // order, so the sums are deterministic without atomics
+        Parallel.forEach(n * channels, task -> {
+            int b = task / channels, c = task % channels;
+            int dst = xo + (b * channels + c) * plane;
+            if (x.dtype == DType.F32) java.util.Arrays.fill(f32(x), dst, dst + plane, 0f);
+            else java.util.Arrays.fill(f64(x), dst, dst + plane, 0.0);
+            for (int i = 0; i < kh; i++) {
+                for (int j = 0; j < kw; j++) {
+                    int src = co + (b * ck + (c * kh + i) * kw + j) * p;
+                    for (int oh = 0; oh < ho; oh++) {
+                        int ih = oh * stride - pad + i;
+                        if (ih < 0 || ih >= height) continue;
+                        int row = dst + ih * width, sr = src + oh * wo;
+                        if (x.dtype == DType.F32) {
+                            float[] xs = f32(x), cs = f32(cols);
+                            for (int ow = 0; ow < wo; ow++) {
+                                int iw = ow * stride - pad + j;
+                                if (iw >= 0 && iw < width) xs[row + iw] += cs[sr + ow];
+                            }
+                        } else {
+                            double[] xs = f64(x), cs = f64(cols);
+                            for (int ow = 0; ow < wo; ow++) {
+                                int iw = ow * stride - pad + j;
+                                if (iw >= 0 && iw < width) xs[row + iw] += cs[sr + ow];
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    @Override
+    public void addChannelBias(Tensor bias, long biasStride, Tensor y, int n, int channels, int spatial, int batch) {
+        sameType(bias, y);
+        checkBlocks(y, n * channels * spatial, batch);
+        int bo = off(bias), yo = off(y), bs = (int) biasStride;
+        Parallel.forEach(batch * n, task -> {
+            int b = task / n, i = task % n;
+            for (int c = 0; c < channels; c++) {
+                int base = yo + ((b * n + i) * channels + c) * spatial;
+                if (y.dtype == DType.F32) {
+                    float[] ys = f32(y);
+                    float v = f32(bias)[bo + b * bs + c];
+                    for (int q = 0; q < spatial; q++) ys[base + q] += v;
+                } else {
+                    double[] ys = f64(y);
+                    double v = f64(bias)[bo + b * bs + c];
+                    for (int q = 0; q < spatial; q++) ys[base + q] += v;
+                }
+            }
+        });
+    }
+
+    @Override
+    public void sumChannels(Tensor x, int n, int channels, int spatial, int batch, double beta, Tensor out, long outStride) {
+        sameType(x, out);
+        checkBlocks(x, n * channels * spatial, batch);
+        int xo = off(x), oo = off(out), os = (int) outStride;
+        // one task per (block, channel), summing examples then pixels in order, in float64
+        Parallel.forEach(batch * channels, task -> {
+            int b = task / channels, c = task % channels;
+            double s = 0;
+            for (int i = 0; i < n; i++) {
+                int base = xo + ((b * n + i) * channels + c) * spatial;
+                if (x.dtype == DType.F32) { float[] xs = f32(x); for (int q = 0; q < spatial; q++) s += xs[base + q]; }
+                else { double[] xs = f64(x); for (int q = 0; q < spatial; q++) s += xs[base + q]; }
+            }
+            int o = oo + b * os + c;
+            set(out, o, beta == 0 ? s : s + beta * get(out, o));
+        });
+    }
+
+    @Override
+    public void maxPool2d(Tensor x, int n, int channels, int height, int width, int size, Tensor y, Tensor argmax) {
+        int ho = height / size, wo = width / size, plane = height * width;
+        checkBlocks(x, channels * plane, n);
+        if (y != null) { sameType(x, y); checkBlocks(y, channels * ho * wo, n); }
+        if (argmax != null) {
+            if (!(argmax.storage instanceof int[])) throw wrong(argmax, "I32");
+            checkBlocks(argmax, channels * ho * wo, n);
+        }
+        int xo = off(x);
+        Parallel.forEach(n * channels, task -> {
+            int b = task / channels, c = task % channels;
+            int src = xo + (b * channels + c) * plane;
+            int outBase = (b * channels + c) * ho * wo;
+            for (int oh = 0; oh < ho; oh++) {
+                for (int ow = 0; ow < wo; ow++) {
+                    int best = -1;
+                    double max = Double.NEGATIVE_INFINITY;
+                    for (int i = 0; i < size; i++) {
+                        for (int j = 0; j < size; j++) {
+                            int q = (oh * size + i) * width + ow * size + j;
+                            double v = get(x, src + q);
+                            if (best < 0 || v > max || (Double.isNaN(v) && !Double.isNaN(max))) {
+                                max = v;
+                                best = q;
+                            }
+                        }
+                    }
+                    int o = outBase + oh * wo + ow;
+                    if (y != null) set(y, off(y) + o, max);
+                    if (argmax != null) ((int[]) argmax.storage)[off(argmax) + o] = c * plane + best;
+                }
+            }
+        });
+    }
+
+    @Override
+    public void gatherIndexed(Tensor src, int srcCols, Tensor idx, int rows, int idxCols, Tensor dst, int batch) {
+        sameType(src, dst);
+        checkBlocks(src, rows * srcCols, batch);
+        checkBlocks(dst, rows * idxCols, batch);
+        checkBlocks(idx, rows * idxCols, 1);
+        int[] ix = (int[]) idx.storage;
+        int io = off(idx), so = off(src), dOff = off(dst);
+        Parallel.forEach(batch * rows, task -> {
+            int b = task / rows, r = task % rows;
+            int sBase = so + (b * rows + r) * srcCols, dBase = dOff + (b * rows + r) * idxCols, iBase = io + r * idxCols;
+            for (int c = 0; c < idxCols; c++) {
+                int q = ix[iBase + c];
+                if (q < 0 || q >= srcCols) throw new IndexOutOfBoundsException("gatherIndexed: index " + q + " of " + srcCols);
+                set(dst, dBase + c, get(src, sBase + q));
+            }
+        });
+    }
+
+    @Override
+    public void scatterIndexed(Tensor src, Tensor idx, int rows, int idxCols, Tensor dst, int dstCols, int batch) {
+        sameType(src, dst);
+        checkBlocks(src, rows * idxCols, batch);
+        checkBlocks(dst, rows * dstCols, batch);
+        checkBlocks(idx, rows * idxCols, 1);
+        int[] ix = (int[]) idx.storage;
+        int io = off(idx), so = off(src), dOff = off(dst);
+        // one task per (block, row): it owns dst's row, so repeated indices add up deterministically
+        Parallel.forEach(batch * rows, task -> {
+            int b = task / rows, r = task % rows;
+            int sBase = so + (b * rows + r) * idxCols, dBase = dOff + (b * rows + r) * dstCols, iBase = io + r * idxCols;
+            for (int c = 0; c < dstCols; c++) set(dst, dBase + c, 0);
+            for (int c = 0; c < idxCols; c++) {
+                int q = ix[iBase + c];
+                if (q < 0 || q >= dstCols) throw new IndexOutOfBoundsException("scatterIndexed: index " + q + " of " + dstCols);
+                set(dst, dBase + q, get(dst, dBase + q) + get(src, sBase + c));
+            }
+        });
+    }
+
     // ---- activations ---------------------------------------------------------------------------
 
     @Override
