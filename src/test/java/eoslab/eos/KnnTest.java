@@ -49,6 +49,7 @@ class KnnTest {
         int[] got = Knn.search(x, n, x, n, d, k, true);
         assertArrayEquals(naive(x, n, x, n, d, k, true), got);
         for (int i = 0; i < n; i++) for (int r = 0; r < k; r++) assertNotEquals(i, got[i * k + r], "a point is not its own neighbour");
+        assertArrayEquals(got, Knn.searchScalar(x, n, x, n, d, k, true), "Vector API kernel = scalar reference kernel");
     }
 
     @Test
@@ -56,6 +57,7 @@ class KnnTest {
         int nq = 19, nr = 530, d = 11, k = 7;
         float[] q = gaussian(nq, d, 2), ref = gaussian(nr, d, 3);
         assertArrayEquals(naive(q, nq, ref, nr, d, k, false), Knn.search(q, nq, ref, nr, d, k, false));
+        assertArrayEquals(naive(q, nq, ref, nr, d, k, false), Knn.searchScalar(q, nq, ref, nr, d, k, false));
     }
 
     /** Duplicated points: equal distances are ordered by index, and the duplicate of i is i's nearest. */
