@@ -1,20 +1,14 @@
 package eoslab.eos;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import eoslab.data.Dataset;
 import eoslab.io.AtomicFiles;
+import eoslab.io.Json;
 import eoslab.util.UserError;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.EnumMap;
@@ -126,11 +120,9 @@ public record PrototypeSet(PrototypeOptions options, String dataset, int n, int 
 
     // ---- JSON --------------------------------------------------------------------------------
 
-    private static final ObjectMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
-
-    /** The JSON document (format {@value #FORMAT}). */
+    /** The JSON document (format {@value #FORMAT}), in eoslab's one JSON style ({@link Json#pretty}). */
     public String toJson() {
-        ObjectNode root = JSON.createObjectNode();
+        ObjectNode root = Json.mapper().createObjectNode();
         root.put("format", FORMAT);
         root.put("dataset", dataset);
         root.put("n", n);
@@ -152,40 +144,25 @@ public record PrototypeSet(PrototypeOptions options, String dataset, int n, int 
             for (int r = 0; r < m; r++) c0.add(idx[r]);
             for (int r = m; r < 2 * m; r++) c1.add(idx[r]);
         }
-        try {
-            return JSON.writeValueAsString(root) + "\n";
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot serialize prototype set", e);
-        }
+        return Json.pretty(root);
     }
 
     /** Write atomically (temp file + rename), so a killed run never leaves half a file. */
     public void save(Path file) throws IOException {
-        byte[] bytes = toJson().getBytes(StandardCharsets.UTF_8);
-        AtomicFiles.write(file, out -> out.write(bytes));
+        AtomicFiles.writeString(file, toJson());
     }
 
     /** Read a file written by {@link #save}; every problem is a {@link UserError} naming the file. */
     public static PrototypeSet load(Path file) {
-        String text;
-        try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
-        } catch (NoSuchFileException e) {
-            throw new UserError(file + ": prototype set file not found");
-        } catch (IOException e) {
-            throw new UserError(file + ": cannot read prototype set: " + e.getMessage(), e);
-        }
-        return fromJson(text, file.toString());
+        return fromTree(Json.readTree(file), file.toString());
     }
 
     /** Parse a document written by {@link #toJson}; {@code source} names it in error messages. */
     public static PrototypeSet fromJson(String text, String source) {
-        JsonNode root;
-        try {
-            root = JSON.readTree(text);
-        } catch (JsonProcessingException e) {
-            throw new UserError(source + ": not valid JSON: " + e.getOriginalMessage());
-        }
+        return fromTree(Json.parse(source, text), source);
+    }
+
+    private static PrototypeSet fromTree(JsonNode root, String source) {
         if (root == null || !root.isObject()) throw new UserError(source + ": expected a JSON object");
         String format = field(root, "format", source).asText();
         if (!FORMAT.equals(format)) throw new UserError(source + ": format '" + format + "' is not " + FORMAT);

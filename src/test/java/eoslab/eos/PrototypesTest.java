@@ -268,9 +268,11 @@ class PrototypesTest {
         UserError e = assertThrows(UserError.class, () -> Prototypes.apply(other, s));
         assertTrue(e.getMessage().contains("fingerprint"), e.getMessage());
         Path bad = dir.resolve("bad.json");
-        Files.writeString(bad, s.toJson().replace("\"m\" : " + M, "\"m\" : 0"));
+        String corrupt = s.toJson().replace("\"m\": " + M, "\"m\": 0");
+        assertNotEquals(s.toJson(), corrupt);
+        Files.writeString(bad, corrupt);
         UserError e2 = assertThrows(UserError.class, () -> PrototypeSet.load(bad));
-        assertTrue(e2.getMessage().startsWith(bad.toString()) && e2.getMessage().contains("m"), e2.getMessage());
+        assertTrue(e2.getMessage().startsWith(bad.toString()) && e2.getMessage().contains("m (points per class per group) must be >= 1"), e2.getMessage());
         Files.writeString(bad, "{\"format\": \"eoslab.prototypes/1\"}");
         assertTrue(assertThrows(UserError.class, () -> PrototypeSet.load(bad)).getMessage().contains("missing field"));
         assertThrows(UserError.class, () -> PrototypeSet.load(dir.resolve("none.json")));
