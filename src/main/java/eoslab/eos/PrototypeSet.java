@@ -67,6 +67,28 @@ public record PrototypeSet(PrototypeOptions options, String dataset, int n, int 
         return options.m();
     }
 
+    /** All groups' row indices (deep copy: the set is immutable). */
+    @Override
+    public Map<Group, int[]> indices() {
+        EnumMap<Group, int[]> copy = new EnumMap<>(Group.class);
+        for (Group g : Group.values()) copy.put(g, indices.get(g).clone());
+        return copy;
+    }
+
+    /**
+     * Mean of a per-example quantity over group g, e.g. the group loss ℓ_k = (1/|k|) Σ_{i∈k} ℓ_i of
+     * §2.4 from per-example losses over the training set.
+     *
+     * @param perExample (n) one value per training row
+     */
+    public double groupMean(Group g, double[] perExample) {
+        if (perExample.length != n) throw new IllegalArgumentException("group mean: " + perExample.length + " values for n = " + n + " training rows");
+        double s = 0;
+        int[] idx = indices.get(g);
+        for (int i : idx) s += perExample[i];
+        return s / idx.length;
+    }
+
     /** The 2m row indices of group g (a copy): class-0 block, then class-1 block. */
     public int[] indices(Group g) {
         return indices.get(g).clone();

@@ -65,4 +65,25 @@ public final class Stats {
         if (a.length != b.length) throw new IllegalArgumentException("Spearman: arrays of length " + a.length + " and " + b.length);
         return pearson(ranks(a), ranks(b));
     }
+
+    /**
+     * The q-quantile with linear interpolation between order statistics (numpy's default, "type 7"):
+     * position h = (n − 1)·q in the sorted values. For the medians and interquartile ranges over seeds
+     * the paper's figures show (§3.1: "medians across 5 seeds … interquartile range").
+     */
+    public static double quantile(double[] a, double q) {
+        if (a.length == 0) throw new IllegalArgumentException("quantile of an empty array");
+        if (!(q >= 0 && q <= 1)) throw new IllegalArgumentException("quantile level must be in [0, 1], got " + q);
+        double[] s = a.clone();
+        for (double v : s) if (Double.isNaN(v)) throw new IllegalArgumentException("quantile: NaN in the data");
+        Arrays.sort(s);
+        double h = (s.length - 1) * q;
+        int lo = (int) Math.floor(h), hi = Math.min(lo + 1, s.length - 1);
+        return s[lo] + (h - lo) * (s[hi] - s[lo]);
+    }
+
+    /** The median, {@link #quantile}(a, 0.5). */
+    public static double median(double[] a) {
+        return quantile(a, 0.5);
+    }
 }

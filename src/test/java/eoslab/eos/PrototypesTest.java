@@ -81,6 +81,11 @@ class PrototypesTest {
         Group[] of = s.groupOfRow();
         for (Group g : Group.values()) for (int i : s.indices(g)) assertEquals(g, of[i]);
         assertEquals(N - 8 * M, Arrays.stream(of).filter(g -> g == null).count());
+        // group mean of the row index itself = mean of the group's indices
+        double[] rowId = IntStream.range(0, N).asDoubleStream().toArray();
+        for (Group g : Group.values()) assertEquals(Arrays.stream(s.indices(g)).average().orElseThrow(), s.groupMean(g, rowId), 1e-12);
+        s.indices().get(Group.INLIER)[0] = -1; // a copy: the set stays intact
+        assertTrue(s.indices(Group.INLIER)[0] >= 0);
     }
 
     @Test

@@ -47,4 +47,18 @@ class StatsTest {
         assertThrows(IllegalArgumentException.class, () -> Stats.spearman(new double[]{1, 2}, new double[]{1, 2, 3}));
         assertThrows(IllegalArgumentException.class, () -> Stats.ranks(new double[]{1, Double.NaN}));
     }
+
+    /** numpy.quantile(..., method="linear") values, computed by hand: h = (n−1)q. */
+    @Test
+    void quantilesInterpolateLinearly() {
+        double[] a = {4, 1, 3, 2};
+        assertEquals(2.5, Stats.median(a), TOL);               // h = 1.5 -> 2 + 0.5·1
+        assertEquals(1.75, Stats.quantile(a, 0.25), TOL);      // h = 0.75 -> 1 + 0.75·1
+        assertEquals(3.25, Stats.quantile(a, 0.75), TOL);      // h = 2.25 -> 3 + 0.25·1
+        assertEquals(1.0, Stats.quantile(a, 0), TOL);
+        assertEquals(4.0, Stats.quantile(a, 1), TOL);
+        assertEquals(7.0, Stats.median(new double[]{7, 9, 5}), TOL);
+        assertArrayEquals(new double[]{4, 1, 3, 2}, a, "input not reordered");
+        assertThrows(IllegalArgumentException.class, () -> Stats.quantile(a, 1.5));
+    }
 }
