@@ -39,12 +39,25 @@ final class NativeLibrary {
         this.lookup = lookup;
     }
 
+    /**
+     * Directory searched before the system's library path: {@code -Deoslab.cuda.libpath=DIR}
+     * (for CUDA installs outside ld.so's path, and for the host emulator in native/emulator).
+     */
+    static final String LIBPATH_PROPERTY = "eoslab.cuda.libpath";
+
     /** Open the first of {@code names} that loads; never throws. The library stays loaded for the JVM's life. */
     static NativeLibrary open(String what, String... names) {
         String failure = null;
-        for (String n : names) {
+        String dir = System.getProperty(LIBPATH_PROPERTY);
+        List<String> tries = new ArrayList<>();
+        if (dir != null && !dir.isBlank()) {
+            for (String n : names) tries.add(java.nio.file.Path.of(dir, n).toAbsolutePath().toString());
+        }
+        tries.addAll(List.of(names));
+        for (String n : tries) {
             try {
-                SymbolLookup l = SymbolLookup.libraryLookup(n, Arena.global());
+                SymbolLookup l = n.startsWith("/") ? SymbolLookup.libraryLookup(java.nio.file.Path.of(n), Arena.global())
+                        : SymbolLookup.libraryLookup(n, Arena.global());
                 return new NativeLibrary(what, List.of(names), n, null, l);
             } catch (IllegalArgumentException | IllegalCallerException e) {
                 failure = e.getMessage();
