@@ -101,15 +101,24 @@ public final class CudaBackend implements Backend {
             MemorySegment p = a.allocate(ADDRESS);
             CudaStatus.check("cuDevicePrimaryCtxRetain", CudaDriver.cuDevicePrimaryCtxRetain(p, dev));
             MemorySegment ctx = p.get(ADDRESS, 0);
-            CudaStatus.check("cuCtxSetCurrent", CudaDriver.cuCtxSetCurrent(ctx));
-            // cuModuleLoadData parses (and for PTX, JIT-compiles) the image during the call.
-            MemorySegment image = a.allocate(fatbin.length, 16);
-            MemorySegment.copy(fatbin, 0, image, JAVA_BYTE, 0, fatbin.length);
-            CudaStatus.check("cuModuleLoadData(kernels.fatbin)", CudaDriver.cuModuleLoadData(p, image));
-            MemorySegment mod = p.get(ADDRESS, 0);
-            CudaStatus.check("cublasCreate_v2", Cublas.cublasCreate_v2(p));
-            MemorySegment handle = p.get(ADDRESS, 0);
-            return new CudaBackend(dev, ctx, new Kernels.Module(mod), handle, deviceName(dev));
+            MemorySegment mod = null, handle = null;
+            try {
+                CudaStatus.check("cuCtxSetCurrent", CudaDriver.cuCtxSetCurrent(ctx));
+                // cuModuleLoadData parses (and for PTX, JIT-compiles) the image during the call.
+                MemorySegment image = a.allocate(fatbin.length, 16);
+                MemorySegment.copy(fatbin, 0, image, JAVA_BYTE, 0, fatbin.length);
+                CudaStatus.check("cuModuleLoadData(kernels.fatbin)", CudaDriver.cuModuleLoadData(p, image));
+                mod = p.get(ADDRESS, 0);
+                CudaStatus.check("cublasCreate_v2", Cublas.cublasCreate_v2(p));
+                handle = p.get(ADDRESS, 0);
+                return new CudaBackend(dev, ctx, new Kernels.Module(mod), handle, deviceName(dev));
+            } catch (RuntimeException e) {
+                // undo what was set up, keep the first error
+                if (handle != null) Cublas.cublasDestroy_v2(handle);
+                if (mod != null) CudaDriver.cuModuleUnload(mod);
+                CudaDriver.cuDevicePrimaryCtxRelease_v2(dev);
+                throw e;
+            }
         }
     }
 
