@@ -190,7 +190,7 @@ public final class CudaBackend implements Backend {
     }
 
     /** Make this backend's context current on the calling thread (once per thread). */
-    private void enter() {
+    void enter() {
         if (closed) throw new IllegalStateException("CUDA backend is closed");
         if (!bound.get()) {
             CudaStatus.check("cuCtxSetCurrent", CudaDriver.cuCtxSetCurrent(context));
@@ -207,7 +207,7 @@ public final class CudaBackend implements Backend {
     }
 
     /** Device address of element 0 of {@code t}. */
-    private long addr(Tensor t) {
+    long addr(Tensor t) {
         if (t.backend != this || !(t.storage instanceof DevicePointer p)) {
             throw new IllegalArgumentException("expected a tensor of this CUDA backend, got " + t);
         }
@@ -560,6 +560,12 @@ public final class CudaBackend implements Backend {
                 ptr(dout), rl, ptr(losses, 0));
         module.launch("sum_f64", 1, 1, THREADS, 1, ptr(losses, 0), (long) rows, ptr(head, 0));
         return scale * readResult();
+    }
+
+    /** Raw device memory for library workspaces (cuSOLVER); recycled when unreachable. */
+    DevicePointer allocateBytes(long bytes) {
+        enter();
+        return memory.allocate(bytes);
     }
 
     /** A float64 scratch vector of at least {@code rows} elements (grown, never shrunk). */

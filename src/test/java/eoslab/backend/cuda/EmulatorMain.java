@@ -14,6 +14,8 @@ public final class EmulatorMain {
         int rc = CudaDoctor.run(System.out, 1);
         if (rc != 0 || CudaBackend.unavailableReason() != null) fail("doctor rc " + rc + ", problem " + CudaBackend.unavailableReason());
         try (CudaBackend gpu = CudaBackend.open()) {
+            LinalgChecks.run(gpu);   // cuSOLVER QR and eigh (emulated: layouts, R extraction, info)
+
             // errors recorded by kernels surface at the next sync, once
             Tensor src = gpu.fromDoubles(DType.F32, new double[12]), dst = gpu.zeros(DType.F32, 6);
             gpu.gatherRows(src, gpu.fromInts(new int[] {0, 4}), 3, dst);
