@@ -329,6 +329,7 @@ __device__ void softmax_ce_impl(const T* logits, const int* labels, int rows, in
         bool bad = y < 0 || y >= classes;
         if (bad && threadIdx.x == 0) report_error(err, ERR_LABEL, y, classes);
         double loss = bad ? (double)NAN : (log(s) + mx) - (double)z[y];
+        __syncthreads();   // every read of z[y] is done before probs (which may alias logits) is written
         for (int c = threadIdx.x; c < classes; c += THREADS) {
             double p = exp((double)z[c] - mx) / s;
             i64 q = (i64)r * classes + c;
