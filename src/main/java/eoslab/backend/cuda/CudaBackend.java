@@ -363,8 +363,11 @@ public final class CudaBackend implements Backend {
      * Row-major GEMM on column-major cuBLAS: C (m, n) row-major is C^T (n, m) column-major with the
      * same ldc, and C^T = op(B)^T op(A)^T. So cuBLAS gets (transB, transA, n, m, k, B, ldb, A, lda):
      * each operand keeps its own flag and leading dimension, only the order and m/n swap.
-     * A stride-0 C with batch &gt; 1 runs as a loop of single GEMMs so that, as on the CPU, the
-     * batches accumulate one after another instead of racing on one C.
+     * Stride 0 for A or B goes to cuBLAS's strided-batched GEMM as is (cuBLAS allows a zero batch
+     * stride on A and B; NVIDIA/MatX#474). A stride-0 C with batch &gt; 1 runs as a loop of single
+     * GEMMs so that, as on the CPU, the batches accumulate one after another instead of racing on
+     * one C. F32 is true FP32: the handle keeps CUBLAS_DEFAULT_MATH (no TF32) unless the user
+     * sets NVIDIA_TF32_OVERRIDE.
      */
     @Override
     public void gemm(boolean transA, boolean transB, int m, int n, int k, double alpha,

@@ -168,8 +168,9 @@ final class Kernels {
             checkArgs(kernel, args);
             MemorySegment f = function(kernel);
             try (Arena a = Arena.ofConfined()) {
-                CudaStatus.check("cuLaunchKernel(" + kernel + ")", CudaDriver.cuLaunchKernel(f, gridX, gridY, 1, blockX, blockY, 1,
-                        0, MemorySegment.NULL, params(a, args), MemorySegment.NULL));
+                int st = CudaDriver.cuLaunchKernel(f, gridX, gridY, 1, blockX, blockY, 1, 0, MemorySegment.NULL,
+                        params(a, args), MemorySegment.NULL);
+                if (st != 0) CudaStatus.check("cuLaunchKernel(" + kernel + ")", st);
             }
         }
     }
