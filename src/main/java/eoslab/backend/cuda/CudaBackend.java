@@ -366,8 +366,8 @@ public final class CudaBackend implements Backend {
      * Stride 0 for A or B goes to cuBLAS's strided-batched GEMM as is (cuBLAS allows a zero batch
      * stride on A and B; NVIDIA/MatX#474). A stride-0 C with batch &gt; 1 runs as a loop of single
      * GEMMs so that, as on the CPU, the batches accumulate one after another instead of racing on
-     * one C. F32 is true FP32: the handle keeps CUBLAS_DEFAULT_MATH (no TF32) unless the user
-     * sets NVIDIA_TF32_OVERRIDE.
+     * one C. F32 is true FP32: the handle keeps cuBLAS's default math mode (CUBLAS_DEFAULT_MATH,
+     * no TF32 tensor-core rounding).
      */
     @Override
     public void gemm(boolean transA, boolean transB, int m, int n, int k, double alpha,
