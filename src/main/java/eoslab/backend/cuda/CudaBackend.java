@@ -1,0 +1,649 @@
+package eoslab.backend.cuda;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+import eoslab.backend.Act;
+import eoslab.backend.Backend;
+import eoslab.tensor.DType;
+import eoslab.tensor.Tensor;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The CUDA backend: tensors live in device memory ({@link DevicePointer} storage), GEMMs go to
+ * cuBLAS, everything else to the kernels of kernels/eoslab.cu, all on the legacy default stream of
+ * the device's primary context (the one the CUDA runtime inside cuBLAS also uses), so every op is
+ * ordered after the previous one. Methods that return a host value (dot, the losses, toDoubles)
+ * wait for the device.
+ *
+ * <p>Parity: every op is checked against {@link eoslab.backend.CpuBackend} by {@link CudaParity}
+ * (CudaBackendParityTest, {@code eoslab doctor}). Reductions are deterministic (fixed launch
+ * shapes, fixed reduction trees) but are not bit-identical to the CPU's sequential sums.
+ *
+ * <p>Errors: every driver/cuBLAS status is checked ({@link CudaStatus}). Bad indices found inside a
+ * kernel (gatherRows rows, CE labels) are recorded on the device and thrown at the next call that
+ * waits for the device (toDoubles, dot, the losses, sync), as an IndexOutOfBoundsException naming
+ * the op. One backend is meant for one thread at a time (one stream, one scratch buffer); calls
+ * from several threads are serialized.
+ */
+public final class CudaBackend implements Backend {
+    /** Threads per block for every 1-D kernel; must equal THREADS in kernels/eoslab.cu. */
+    static final int THREADS = 256;
+    /** Most blocks a grid-stride elementwise kernel is launched with. */
+    static final int MAX_BLOCKS = 1 << 16;
+    /** Most blocks of the first pass of dot (the second pass sums at most this many partials). */
+    static final int MAX_REDUCTION_BLOCKS = 1024;
+
+    private final int device;
+    private final MemorySegment context;
+    private final Kernels.Module module;
+    private final MemorySegment cublas;
+    private final DeviceAllocator memory = new DeviceAllocator();
+    private final String deviceName;
+    private final ThreadLocal<Boolean> bound = ThreadLocal.withInitial(() -> Boolean.FALSE);
+    /** Scratch: [0, 8) a reduction result (double), [8, 20) the error record {kind, value, bound}. */
+    private final DevicePointer head;
+    private final DevicePointer partials;
+    private DevicePointer rowScratch;
+    private volatile boolean closed;
+
+    private CudaBackend(int device, MemorySegment context, Kernels.Module module, MemorySegment cublas, String deviceName) {
+        this.device = device;
+        this.context = context;
+        this.module = module;
+        this.cublas = cublas;
+        this.deviceName = deviceName;
+        bound.set(true);
+        this.head = memory.allocate(32);
+        CudaStatus.check("cuMemsetD8_v2", CudaDriver.cuMemsetD8_v2(head.address(), (byte) 0, 32));
+        this.partials = memory.allocate(8L * MAX_REDUCTION_BLOCKS);
+        this.rowScratch = memory.allocate(8L * 1024);
+    }
+
+    // ---- opening ---------------------------------------------------------------------------------
+
+    /** Open device 0. Throws {@link CudaUnavailableException} with a user-facing message when CUDA cannot be used. */
+    public static CudaBackend open() {
+        return open(0);
+    }
+
+    public static CudaBackend open(int ordinal) {
+        if (!CudaDriver.loaded()) {
+            throw new CudaUnavailableException("--device cuda requested but no CUDA driver (libcuda.so.1) was found"
+                    + " (" + CudaDriver.LIB.failure + "); install the NVIDIA driver or use --device cpu");
+        }
+        try (Arena a = Arena.ofConfined()) {
+            int st = CudaDriver.cuInit(0);
+            if (st != 0) {
+                throw new CudaUnavailableException("cuInit", st, "--device cuda requested but the CUDA driver cannot start: cuInit failed: "
+                        + CudaStatus.name("cuInit", st) + " (" + st + ")"
+                        + (st == CudaDriver.CUDA_ERROR_NO_DEVICE ? "; no GPU is visible (check nvidia-smi, CUDA_VISIBLE_DEVICES)" : ""));
+            }
+            MemorySegment i = a.allocate(JAVA_INT);
+            CudaStatus.check("cuDeviceGetCount", CudaDriver.cuDeviceGetCount(i));
+            int count = i.get(JAVA_INT, 0);
+            if (ordinal < 0 || ordinal >= count) {
+                throw new CudaUnavailableException("--device cuda requested but there is no CUDA device " + ordinal
+                        + " (" + count + " visible)");
+            }
+            if (!Cublas.loaded()) throw new CudaUnavailableException("--device cuda requested but " + Cublas.LIB.missingMessage());
+            byte[] fatbin = Kernels.fatbin();
+            if (fatbin == null) {
+                throw new CudaUnavailableException("--device cuda requested but this eoslab was built without nvcc: "
+                        + Kernels.FATBIN + " is not in the jar (rebuild on a machine with the CUDA toolkit)");
+            }
+            CudaStatus.check("cuDeviceGet", CudaDriver.cuDeviceGet(i, ordinal));
+            int dev = i.get(JAVA_INT, 0);
+            MemorySegment p = a.allocate(ADDRESS);
+            CudaStatus.check("cuDevicePrimaryCtxRetain", CudaDriver.cuDevicePrimaryCtxRetain(p, dev));
+            MemorySegment ctx = p.get(ADDRESS, 0);
+            MemorySegment mod = null, handle = null;
+            try {
+                CudaStatus.check("cuCtxSetCurrent", CudaDriver.cuCtxSetCurrent(ctx));
+                // cuModuleLoadData parses (and for PTX, JIT-compiles) the image during the call.
+                MemorySegment image = a.allocate(fatbin.length, 16);
+                MemorySegment.copy(fatbin, 0, image, JAVA_BYTE, 0, fatbin.length);
+                CudaStatus.check("cuModuleLoadData(kernels.fatbin)", CudaDriver.cuModuleLoadData(p, image));
+                mod = p.get(ADDRESS, 0);
+                CudaStatus.check("cublasCreate_v2", Cublas.cublasCreate_v2(p));
+                handle = p.get(ADDRESS, 0);
+                return new CudaBackend(dev, ctx, new Kernels.Module(mod), handle, deviceName(dev));
+            } catch (RuntimeException e) {
+                // undo what was set up, keep the first error
+                if (handle != null) Cublas.cublasDestroy_v2(handle);
+                if (mod != null) CudaDriver.cuModuleUnload(mod);
+                CudaDriver.cuDevicePrimaryCtxRelease_v2(dev);
+                throw e;
+            }
+        }
+    }
+
+    /** Whether {@link #open()} can succeed here: driver, a device, cuBLAS and the kernels (cached after the first call). */
+    public static boolean available() {
+        return unavailableReason() == null;
+    }
+
+    private static volatile String probe;
+
+    /** Why CUDA cannot be used here, or null when it can. */
+    public static String unavailableReason() {
+        String r = probe;
+        if (r == null) {
+            synchronized (CudaBackend.class) {
+                if (probe == null) probe = computeReason();
+                r = probe;
+            }
+        }
+        return r.isEmpty() ? null : r;
+    }
+
+    private static String computeReason() {
+        try {
+            if (!CudaDriver.loaded()) return "no CUDA driver (libcuda.so.1)";
+            int st = CudaDriver.cuInit(0);
+            if (st != 0) return "cuInit: " + CudaStatus.name("cuInit", st);
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment i = a.allocate(JAVA_INT);
+                if (CudaDriver.cuDeviceGetCount(i) != 0 || i.get(JAVA_INT, 0) < 1) return "no CUDA device";
+            }
+            if (!Cublas.loaded()) return Cublas.LIB.missingMessage();
+            if (!Kernels.isFatbin(Kernels.fatbin())) return "no kernels.fatbin in this build";
+            return "";
+        } catch (RuntimeException e) {
+            return String.valueOf(e.getMessage());
+        }
+    }
+
+    static String deviceName(int dev) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(256);
+            CudaStatus.check("cuDeviceGetName", CudaDriver.cuDeviceGetName(s, 256, dev));
+            return s.getString(0);
+        }
+    }
+
+    /** The CUdevice this backend runs on. */
+    public int device() {
+        return device;
+    }
+
+    public String deviceName() {
+        return deviceName;
+    }
+
+    /** Bytes held by live tensors and by the allocator's cache. */
+    public long liveBytes() {
+        return memory.liveBytes();
+    }
+
+    public long cachedBytes() {
+        return memory.cachedBytes();
+    }
+
+    @Override
+    public String name() {
+        return "cuda";
+    }
+
+    /** Make this backend's context current on the calling thread (once per thread). */
+    void enter() {
+        if (closed) throw new IllegalStateException("CUDA backend is closed");
+        if (!bound.get()) {
+            CudaStatus.check("cuCtxSetCurrent", CudaDriver.cuCtxSetCurrent(context));
+            bound.set(true);
+        }
+    }
+
+    // ---- tensors and pointers ----------------------------------------------------------------------
+
+    private Tensor alloc(DType dtype, long size) {
+        if (size < 0) throw new IllegalArgumentException("negative tensor size " + size);
+        DevicePointer p = memory.allocate(Math.max(1, size) * dtype.bytes);
+        return new Tensor(this, dtype, p, 0, size);
+    }
+
+    /** Device address of element 0 of {@code t}. */
+    long addr(Tensor t) {
+        if (t.backend != this || !(t.storage instanceof DevicePointer p)) {
+            throw new IllegalArgumentException("expected a tensor of this CUDA backend, got " + t);
+        }
+        if ((t.offset + t.size) * t.dtype.bytes > p.bytes()) {
+            throw new IllegalArgumentException("tensor " + t + " runs past its device block of " + p.bytes() + " bytes");
+        }
+        return p.address() + t.offset * t.dtype.bytes;
+    }
+
+    private Kernels.Ptr ptr(Tensor t) {
+        return new Kernels.Ptr(addr(t));
+    }
+
+    private static Kernels.Ptr ptr(DevicePointer p, long byteOffset) {
+        return new Kernels.Ptr(p.address() + byteOffset);
+    }
+
+    private static String sfx(Tensor t) {
+        return switch (t.dtype) {
+            case F32 -> "_f32";
+            case F64 -> "_f64";
+            case I32 -> throw new IllegalArgumentException("this op needs F32 or F64 tensors, got " + t);
+        };
+    }
+
+    /** Blocks for a grid-stride loop over n elements. */
+    static int blocks(long n) {
+        return (int) Math.max(1, Math.min(MAX_BLOCKS, (n + THREADS - 1) / THREADS));
+    }
+
+    /** Blocks of the first dot pass: a function of n only, so the reduction tree (and the bits) depend only on n. */
+    static int reductionBlocks(long n) {
+        return (int) Math.max(1, Math.min(MAX_REDUCTION_BLOCKS, (n + 4L * THREADS - 1) / (4L * THREADS)));
+    }
+
+    // ---- memory ------------------------------------------------------------------------------------
+
+    @Override
+    public Tensor zeros(DType dtype, long size) {
+        enter();
+        Tensor t = alloc(dtype, size);
+        if (size > 0) CudaStatus.check("cuMemsetD8_v2", CudaDriver.cuMemsetD8_v2(addr(t), (byte) 0, size * dtype.bytes));
+        return t;
+    }
+
+    @Override
+    public Tensor fromDoubles(DType dtype, double[] host) {
+        enter();
+        Tensor t = alloc(dtype, host.length);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate((long) Math.max(1, host.length) * dtype.bytes, 8);
+            switch (dtype) {
+                case F32 -> { for (int i = 0; i < host.length; i++) s.setAtIndex(JAVA_FLOAT, i, (float) host[i]); }
+                case F64 -> MemorySegment.copy(host, 0, s, JAVA_DOUBLE, 0, host.length);
+                case I32 -> { for (int i = 0; i < host.length; i++) s.setAtIndex(JAVA_INT, i, (int) host[i]); }
+            }
+            upload(t, s);
+        }
+        return t;
+    }
+
+    @Override
+    public Tensor fromFloats(float[] host) {
+        enter();
+        Tensor t = alloc(DType.F32, host.length);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate((long) Math.max(1, host.length) * 4, 8);
+            MemorySegment.copy(host, 0, s, JAVA_FLOAT, 0, host.length);
+            upload(t, s);
+        }
+        return t;
+    }
+
+    @Override
+    public Tensor fromInts(int[] host) {
+        enter();
+        Tensor t = alloc(DType.I32, host.length);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate((long) Math.max(1, host.length) * 4, 8);
+            MemorySegment.copy(host, 0, s, JAVA_INT, 0, host.length);
+            upload(t, s);
+        }
+        return t;
+    }
+
+    private void upload(Tensor t, MemorySegment host) {
+        if (t.size > 0) CudaStatus.check("cuMemcpyHtoD_v2", CudaDriver.cuMemcpyHtoD_v2(addr(t), host, t.size * t.dtype.bytes));
+    }
+
+    @Override
+    public synchronized double[] toDoubles(Tensor t) {
+        enter();
+        int n = t.intSize();
+        double[] out = new double[n];
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate((long) Math.max(1, n) * t.dtype.bytes, 8);
+            if (n > 0) CudaStatus.check("cuMemcpyDtoH_v2", CudaDriver.cuMemcpyDtoH_v2(s, addr(t), (long) n * t.dtype.bytes));
+            switch (t.dtype) {
+                case F32 -> { for (int i = 0; i < n; i++) out[i] = s.getAtIndex(JAVA_FLOAT, i); }
+                case F64 -> MemorySegment.copy(s, JAVA_DOUBLE, 0, out, 0, n);
+                case I32 -> { for (int i = 0; i < n; i++) out[i] = s.getAtIndex(JAVA_INT, i); }
+            }
+        }
+        checkDeviceErrors();
+        return out;
+    }
+
+    @Override
+    public void copy(Tensor src, Tensor dst) {
+        enter();
+        sameSize(src, dst);
+        long n = src.size;
+        if (n == 0) return;
+        if (src.dtype == dst.dtype) {
+            CudaStatus.check("cuMemcpyDtoD_v2", CudaDriver.cuMemcpyDtoD_v2(addr(dst), addr(src), n * src.dtype.bytes));
+        } else if (src.dtype == DType.F32 && dst.dtype == DType.F64) {
+            module.launch("convert_f32_f64", blocks(n), 1, THREADS, 1, ptr(src), ptr(dst), n);
+        } else if (src.dtype == DType.F64 && dst.dtype == DType.F32) {
+            module.launch("convert_f64_f32", blocks(n), 1, THREADS, 1, ptr(src), ptr(dst), n);
+        } else {
+            throw new IllegalArgumentException("copy " + src.dtype + " -> " + dst.dtype + " is not supported");
+        }
+    }
+
+    @Override
+    public void fill(Tensor t, double value) {
+        enter();
+        long n = t.size;
+        if (n == 0) return;
+        switch (t.dtype) {
+            case F32 -> module.launch("fill_f32", blocks(n), 1, THREADS, 1, ptr(t), n, (float) value);
+            case F64 -> module.launch("fill_f64", blocks(n), 1, THREADS, 1, ptr(t), n, value);
+            case I32 -> module.launch("fill_i32", blocks(n), 1, THREADS, 1, ptr(t), n, (int) value);
+        }
+    }
+
+    @Override
+    public void gatherRows(Tensor src, Tensor idx, int cols, Tensor dst) {
+        enter();
+        if (idx.dtype != DType.I32) throw new IllegalArgumentException("gatherRows: indices must be I32, got " + idx);
+        if (src.dtype != dst.dtype) throw new IllegalArgumentException("dtype mismatch: " + src + " vs " + dst);
+        int rows = idx.intSize();
+        if (dst.size < (long) rows * cols) throw new IllegalArgumentException("gatherRows: " + dst + " is smaller than " + rows + " x " + cols);
+        if (rows == 0 || cols == 0) return;
+        String k = src.dtype.bytes == 8 ? "gather_rows_b64" : "gather_rows_b32";
+        long total = (long) rows * cols;
+        module.launch(k, blocks(total), 1, THREADS, 1, ptr(src), src.size / cols, ptr(idx), rows, cols, ptr(dst), ptr(head, 8));
+    }
+
+    // ---- level 3 -------------------------------------------------------------------------------------
+
+    /**
+     * Row-major GEMM on column-major cuBLAS: C (m, n) row-major is C^T (n, m) column-major with the
+     * same ldc, and C^T = op(B)^T op(A)^T. So cuBLAS gets (transB, transA, n, m, k, B, ldb, A, lda):
+     * each operand keeps its own flag and leading dimension, only the order and m/n swap.
+     * Stride 0 for A or B goes to cuBLAS's strided-batched GEMM as is (cuBLAS allows a zero batch
+     * stride on A and B; NVIDIA/MatX#474). A stride-0 C with batch &gt; 1 runs as a loop of single
+     * GEMMs so that, as on the CPU, the batches accumulate one after another instead of racing on
+     * one C. F32 is true FP32: the handle keeps cuBLAS's default math mode (CUBLAS_DEFAULT_MATH,
+     * no TF32 tensor-core rounding).
+     */
+    @Override
+    public void gemm(boolean transA, boolean transB, int m, int n, int k, double alpha,
+                     Tensor a, int lda, long strideA, Tensor b, int ldb, long strideB,
+                     double beta, Tensor c, int ldc, long strideC, int batch) {
+        enter();
+        sameType(a, b);
+        sameType(a, c);
+        if (m == 0 || n == 0 || batch == 0) return;
+        boolean f32 = switch (a.dtype) {
+            case F32 -> true;
+            case F64 -> false;
+            case I32 -> throw new IllegalArgumentException("gemm needs F32 or F64 tensors, got " + a);
+        };
+        int opFirst = transB ? Cublas.CUBLAS_OP_T : Cublas.CUBLAS_OP_N;   // cuBLAS "A" = our B
+        int opSecond = transA ? Cublas.CUBLAS_OP_T : Cublas.CUBLAS_OP_N;  // cuBLAS "B" = our A
+        long es = a.dtype.bytes;
+        try (Arena ar = Arena.ofConfined()) {
+            MemorySegment al = f32 ? ar.allocateFrom(JAVA_FLOAT, (float) alpha) : ar.allocateFrom(JAVA_DOUBLE, alpha);
+            MemorySegment be = f32 ? ar.allocateFrom(JAVA_FLOAT, (float) beta) : ar.allocateFrom(JAVA_DOUBLE, beta);
+            long pa = addr(a), pb = addr(b), pc = addr(c);
+            if (batch == 1 || strideC == 0) {
+                for (int bt = 0; bt < batch; bt++) {
+                    MemorySegment A = MemorySegment.ofAddress(pa + bt * strideA * es);
+                    MemorySegment B = MemorySegment.ofAddress(pb + bt * strideB * es);
+                    MemorySegment C = MemorySegment.ofAddress(pc + bt * strideC * es);
+                    if (f32) {
+                        CudaStatus.check("cublasSgemm_v2", Cublas.cublasSgemm_v2(cublas, opFirst, opSecond, n, m, k, al, B, ldb, A, lda, be, C, ldc));
+                    } else {
+                        CudaStatus.check("cublasDgemm_v2", Cublas.cublasDgemm_v2(cublas, opFirst, opSecond, n, m, k, al, B, ldb, A, lda, be, C, ldc));
+                    }
+                }
+            } else {
+                MemorySegment A = MemorySegment.ofAddress(pa), B = MemorySegment.ofAddress(pb), C = MemorySegment.ofAddress(pc);
+                if (f32) {
+                    CudaStatus.check("cublasSgemmStridedBatched", Cublas.cublasSgemmStridedBatched(cublas, opFirst, opSecond,
+                            n, m, k, al, B, ldb, strideB, A, lda, strideA, be, C, ldc, strideC, batch));
+                } else {
+                    CudaStatus.check("cublasDgemmStridedBatched", Cublas.cublasDgemmStridedBatched(cublas, opFirst, opSecond,
+                            n, m, k, al, B, ldb, strideB, A, lda, strideA, be, C, ldc, strideC, batch));
+                }
+            }
+        }
+    }
+
+    // ---- level 1 -------------------------------------------------------------------------------------
+
+    @Override
+    public void axpby(double alpha, Tensor x, double beta, Tensor y) {
+        enter();
+        sameSize(x, y);
+        sameType(x, y);
+        long n = x.size;
+        if (n == 0) return;
+        if (x.dtype == DType.F32) {
+            module.launch("axpby_f32", blocks(n), 1, THREADS, 1, n, (float) alpha, ptr(x), (float) beta, ptr(y));
+        } else {
+            module.launch("axpby" + sfx(x), blocks(n), 1, THREADS, 1, n, alpha, ptr(x), beta, ptr(y));
+        }
+    }
+
+    @Override
+    public synchronized double dot(Tensor x, Tensor y) {
+        enter();
+        sameSize(x, y);
+        sameType(x, y);
+        long n = x.size;
+        int nb = reductionBlocks(n);
+        module.launch("dot_partial" + sfx(x), nb, 1, THREADS, 1, n, ptr(x), ptr(y), ptr(partials, 0));
+        module.launch("sum_f64", 1, 1, THREADS, 1, ptr(partials, 0), (long) nb, ptr(head, 0));
+        return readResult();
+    }
+
+    @Override
+    public void mul(Tensor x, Tensor y, Tensor out) {
+        enter();
+        sameSize(x, y);
+        sameSize(x, out);
+        sameType(x, y);
+        sameType(x, out);
+        long n = x.size;
+        if (n == 0) return;
+        module.launch("mul" + sfx(x), blocks(n), 1, THREADS, 1, n, ptr(x), ptr(y), ptr(out));
+    }
+
+    // ---- rows ----------------------------------------------------------------------------------------
+
+    @Override
+    public void addBias(Tensor bias, long biasStride, Tensor y, int rows, int cols, int batch) {
+        enter();
+        sameType(bias, y);
+        long total = (long) rows * cols * batch;
+        if (total == 0) return;
+        if (y.size < total) throw new IllegalArgumentException("addBias: " + y + " is smaller than " + batch + " x " + rows + " x " + cols);
+        module.launch("add_bias" + sfx(y), blocks(total), 1, THREADS, 1, ptr(bias), biasStride, ptr(y), rows, cols, batch);
+    }
+
+    @Override
+    public void sumRows(Tensor x, int rows, int cols, int batch, double beta, Tensor out, long outStride) {
+        enter();
+        sameType(x, out);
+        if (cols == 0 || batch == 0) return;
+        // grid (column tiles of 32, batch), block (32 columns, 8 row lanes): see sum_rows_impl.
+        // gridDim.y is at most 65535, so larger batches go in chunks.
+        long xb = addr(x), ob = addr(out), es = x.dtype.bytes;
+        for (int b0 = 0; b0 < batch; b0 += 65535) {
+            int nb = Math.min(65535, batch - b0);
+            module.launch("sum_rows" + sfx(x), (cols + 31) / 32, nb, 32, 8, new Kernels.Ptr(xb + (long) b0 * rows * cols * es),
+                    rows, cols, nb, beta, new Kernels.Ptr(ob + b0 * outStride * es), outStride);
+        }
+    }
+
+    // ---- activations ---------------------------------------------------------------------------------
+
+    @Override
+    public void activation(Act act, Tensor x, Tensor y) {
+        enter();
+        sameSize(x, y);
+        sameType(x, y);
+        long n = x.size;
+        if (n == 0) return;
+        module.launch("activation" + sfx(x), blocks(n), 1, THREADS, 1, act.ordinal(), n, ptr(x), ptr(y));
+    }
+
+    @Override
+    public void activationBackward(Act act, Tensor x, Tensor g, Tensor out, int k) {
+        enter();
+        long n = x.size;
+        checkBlocks(g, n, k);
+        checkBlocks(out, n, k);
+        sameType(x, g);
+        sameType(x, out);
+        if (n == 0 || k == 0) return;
+        module.launch("activation_backward" + sfx(x), blocks(n), 1, THREADS, 1, act.ordinal(), n, k, ptr(x), ptr(g), ptr(out));
+    }
+
+    @Override
+    public void activationRBackward(Act act, Tensor x, Tensor dy, Tensor rx, Tensor rdy, Tensor out, int k) {
+        enter();
+        long n = x.size;
+        checkBlocks(rx, n, k);
+        checkBlocks(rdy, n, k);
+        checkBlocks(out, n, k);
+        sameType(x, dy);
+        sameType(x, rx);
+        sameType(x, rdy);
+        sameType(x, out);
+        if (n == 0 || k == 0) return;
+        module.launch("activation_rbackward" + sfx(x), blocks(n), 1, THREADS, 1, act.ordinal(), n, k,
+                ptr(x), ptr(dy), ptr(rx), ptr(rdy), ptr(out));
+    }
+
+    // ---- losses --------------------------------------------------------------------------------------
+
+    @Override
+    public synchronized double softmaxCrossEntropy(Tensor logits, Tensor labels, int rows, int classes, double scale,
+                                                   Tensor probs, Tensor dlogits, Tensor rowLoss) {
+        enter();
+        if (labels.dtype != DType.I32) throw new IllegalArgumentException("softmaxCrossEntropy: labels must be I32, got " + labels);
+        sameType(logits, probs);
+        sameType(logits, dlogits);
+        if (rowLoss != null) sameType(logits, rowLoss);
+        if (rows == 0) return 0;
+        DevicePointer losses = rowScratch(rows);
+        Kernels.Ptr rl = rowLoss == null ? new Kernels.Ptr(0) : ptr(rowLoss);
+        module.launch("softmax_ce" + sfx(logits), Math.min(rows, MAX_BLOCKS), 1, THREADS, 1, ptr(logits), ptr(labels), rows, classes,
+                scale, ptr(probs), ptr(dlogits), rl, ptr(losses, 0), ptr(head, 8));
+        module.launch("sum_f64", 1, 1, THREADS, 1, ptr(losses, 0), (long) rows, ptr(head, 0));
+        return scale * readResult();
+    }
+
+    @Override
+    public void softmaxCrossEntropyR(Tensor probs, Tensor rlogits, int rows, int classes, int k, double scale, Tensor out) {
+        enter();
+        sameType(probs, rlogits);
+        sameType(probs, out);
+        long blocks = (long) rows * k;
+        if (blocks == 0) return;
+        module.launch("softmax_ce_r" + sfx(probs), (int) Math.min(blocks, MAX_BLOCKS), 1, THREADS, 1, ptr(probs), ptr(rlogits),
+                rows, classes, k, scale, ptr(out));
+    }
+
+    @Override
+    public synchronized double mse(Tensor out, Tensor target, int rows, int cols, double scale, Tensor dout, Tensor rowLoss) {
+        enter();
+        sameType(out, target);
+        sameType(out, dout);
+        if (rowLoss != null) sameType(out, rowLoss);
+        if (rows == 0) return 0;
+        DevicePointer losses = rowScratch(rows);
+        Kernels.Ptr rl = rowLoss == null ? new Kernels.Ptr(0) : ptr(rowLoss);
+        module.launch("mse" + sfx(out), Math.min(rows, MAX_BLOCKS), 1, THREADS, 1, ptr(out), ptr(target), rows, cols, scale,
+                ptr(dout), rl, ptr(losses, 0));
+        module.launch("sum_f64", 1, 1, THREADS, 1, ptr(losses, 0), (long) rows, ptr(head, 0));
+        return scale * readResult();
+    }
+
+    /** Raw device memory for library workspaces (cuSOLVER); recycled when unreachable. */
+    DevicePointer allocateBytes(long bytes) {
+        enter();
+        return memory.allocate(bytes);
+    }
+
+    /** A float64 scratch vector of at least {@code rows} elements (grown, never shrunk). */
+    private DevicePointer rowScratch(int rows) {
+        if (rowScratch.bytes() < 8L * rows) rowScratch = memory.allocate(8L * rows);
+        return rowScratch;
+    }
+
+    // ---- device results and errors ---------------------------------------------------------------
+
+    /** Copy the scratch head (result + error record) to the host; this waits for the device. */
+    private double readResult() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(32, 8);
+            CudaStatus.check("cuMemcpyDtoH_v2", CudaDriver.cuMemcpyDtoH_v2(s, head.address(), 32));
+            throwRecordedError(s);
+            return s.get(JAVA_DOUBLE, 0);
+        }
+    }
+
+    private void checkDeviceErrors() {
+        readResult();
+    }
+
+    /** Turn an error the kernels recorded ({kind, value, bound} at byte 8) into an exception, and clear it. */
+    private void throwRecordedError(MemorySegment s) {
+        int kind = s.get(JAVA_INT, 8);
+        if (kind == 0) return;
+        int value = s.get(JAVA_INT, 12), bound = s.get(JAVA_INT, 16);
+        CudaStatus.check("cuMemsetD8_v2", CudaDriver.cuMemsetD8_v2(head.address() + 8, (byte) 0, 12));
+        throw recordedError(kind, value, bound);
+    }
+
+    /** The exception for an error record written by the kernels (ERR_* in kernels/eoslab.cu). */
+    static RuntimeException recordedError(int kind, int value, int bound) {
+        return switch (kind) {
+            case 1 -> new IndexOutOfBoundsException("gatherRows: row " + value + " of " + bound + " (found on the GPU)");
+            case 2 -> new IndexOutOfBoundsException("softmaxCrossEntropy: label " + value + " not in [0, " + bound + ") (found on the GPU)");
+            default -> new IllegalStateException("unknown device error record " + kind);
+        };
+    }
+
+    @Override
+    public synchronized void sync() {
+        enter();
+        CudaStatus.check("cuCtxSynchronize", CudaDriver.cuCtxSynchronize());
+        checkDeviceErrors();
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        enter();
+        try {
+            CudaDriver.cuCtxSynchronize();
+        } finally {
+            closed = true;
+            memory.close();
+            Cublas.cublasDestroy_v2(cublas);
+            CudaDriver.cuModuleUnload(module.module);
+            CudaDriver.cuDevicePrimaryCtxRelease_v2(device);
+        }
+    }
+
+    // ---- checks ------------------------------------------------------------------------------------
+
+    private static void sameSize(Tensor a, Tensor b) {
+        if (a.size != b.size) throw new IllegalArgumentException("size mismatch: " + a + " vs " + b);
+    }
+
+    private static void sameType(Tensor a, Tensor b) {
+        if (a.dtype != b.dtype) throw new IllegalArgumentException("dtype mismatch: " + a + " vs " + b);
+    }
+
+    private static void checkBlocks(Tensor t, long n, int k) {
+        if (t.size < n * k) throw new IllegalArgumentException("tensor " + t + " holds fewer than " + k + " blocks of " + n);
+    }
+}

@@ -1,0 +1,339 @@
+package eoslab.backend.cuda;
+
+import eoslab.backend.Act;
+import eoslab.backend.Backend;
+import eoslab.tensor.DType;
+import eoslab.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Runs every {@link Backend} operation on a device backend and on the reference (CpuBackend) with
+ * the same random inputs, and compares every output with {@code |dev − ref| ≤ atol + rtol·|ref|}
+ * (llm.c's validate_result). Used by CudaBackendParityTest (which fails the build on a mismatch)
+ * and by {@code eoslab doctor}. It only uses the Backend interface, so it also runs CPU against
+ * CPU, which is how its own tests check it on machines without a GPU.
+ *
+ * <p>Tolerances, per dtype and kind of op (stated once, here):
+ * <ul>
+ * <li>EXACT (copies, fill, gather, axpby, mul, addBias): F32 atol 0, rtol 0 for copies;
+ *     arithmetic F32 atol 1e-7, rtol 1e-6 (one float rounding); F64 atol 1e-15, rtol 1e-13;
+ * <li>TRANSCENDENTAL (activations, softmax, MSE, rows/CE outputs): tanh/exp/log differ by an ulp
+ *     between CUDA's libdevice and Java: F32 atol 1e-6, rtol 1e-5; F64 atol 1e-13, rtol 1e-11;
+ * <li>REDUCTION (dot, sumRows, loss sums; float64 accumulation, different order):
+ *     F32 atol 1e-6, rtol 1e-6 (outputs rounded to float), F64 atol 1e-12, rtol 1e-11;
+ * <li>GEMM (k ≤ 64, entries ~N(0,1); cuBLAS and the CPU sum in different orders, F32 without TF32):
+ *     F32 atol 1e-4, rtol 1e-4; F64 atol 1e-12, rtol 1e-11.
+ * </ul>
+ */
+public final class CudaParity {
+    private CudaParity() {
+    }
+
+    public enum Kind {
+        EXACT, TRANSCENDENTAL, REDUCTION, GEMM
+    }
+
+    public record Tolerance(double atol, double rtol) {
+        public Tolerance {
+            if (!(atol >= 0) || !(rtol >= 0)) throw new IllegalArgumentException("tolerances must be >= 0: " + atol + ", " + rtol);
+        }
+    }
+
+    public static Tolerance tolerance(Kind kind, DType dtype) {
+        boolean f32 = dtype == DType.F32;
+        return switch (kind) {
+            case EXACT -> f32 ? new Tolerance(1e-7, 1e-6) : new Tolerance(1e-15, 1e-13);
+            case TRANSCENDENTAL -> f32 ? new Tolerance(1e-6, 1e-5) : new Tolerance(1e-13, 1e-11);
+            case REDUCTION -> f32 ? new Tolerance(1e-6, 1e-6) : new Tolerance(1e-12, 1e-11);
+            case GEMM -> f32 ? new Tolerance(1e-4, 1e-4) : new Tolerance(1e-12, 1e-11);
+        };
+    }
+
+    /**
+     * One comparison: the worst element's error and its ratio to the allowed error (ok iff ≤ 1).
+     * {@code detail} names the output and element of the worst mismatch, or the exception thrown.
+     */
+    public record Result(String op, DType dtype, double maxAbsError, double worstRatio, boolean ok, String detail) {
+        @Override
+        public String toString() {
+            return String.format("%-28s %-3s %s  max|err| %.3g  err/tol %.3g%s", op, dtype, ok ? "ok  " : "FAIL",
+                    maxAbsError, worstRatio, detail.isEmpty() ? "" : "  " + detail);
+        }
+    }
+
+    /** What one side of a case produced: named outputs (all brought to the host). */
+    private interface Case {
+        Map<String, double[]> run(Backend b, DType dt, SplittableRandom rnd);
+    }
+
+    private record Named(String name, Kind kind, Case body) {
+    }
+
+    private static final List<Named> CASES = cases();
+
+    /** The case names, in run order. */
+    public static List<String> names() {
+        return CASES.stream().map(Named::name).toList();
+    }
+
+    /** Run every case for F32 and F64. */
+    public static List<Result> runAll(Backend device, Backend reference, long seed) {
+        List<Result> out = new ArrayList<>();
+        for (Named c : CASES) {
+            for (DType dt : new DType[] {DType.F32, DType.F64}) out.add(run(c, dt, device, reference, seed));
+        }
+        return out;
+    }
+
+    /** Run the case called {@code name} (see {@link #names()}). */
+    public static Result run(String name, DType dtype, Backend device, Backend reference, long seed) {
+        for (Named c : CASES) if (c.name.equals(name)) return run(c, dtype, device, reference, seed);
+        throw new IllegalArgumentException("no parity case named " + name + " (have " + names() + ")");
+    }
+
+    private static Result run(Named c, DType dt, Backend device, Backend reference, long seed) {
+        Map<String, double[]> want, got;
+        try {
+            want = c.body.run(reference, dt, new SplittableRandom(seed));
+        } catch (RuntimeException e) {
+            return new Result(c.name, dt, Double.NaN, Double.POSITIVE_INFINITY, false, "reference threw " + e);
+        }
+        try {
+            got = c.body.run(device, dt, new SplittableRandom(seed));
+        } catch (RuntimeException e) {
+            return new Result(c.name, dt, Double.NaN, Double.POSITIVE_INFINITY, false, device.name() + " threw " + e);
+        }
+        return compare(c.name, dt, tolerance(c.kind, dt), want, got);
+    }
+
+    /** Compare named outputs element by element with atol + rtol·|ref|; NaN matches only NaN. */
+    static Result compare(String op, DType dt, Tolerance tol, Map<String, double[]> want, Map<String, double[]> got) {
+        double maxErr = 0, worst = 0;
+        String detail = "";
+        for (Map.Entry<String, double[]> e : want.entrySet()) {
+            double[] w = e.getValue(), g = got.get(e.getKey());
+            if (g == null || g.length != w.length) {
+                return new Result(op, dt, Double.NaN, Double.POSITIVE_INFINITY, false,
+                        "output " + e.getKey() + " missing or of length " + (g == null ? "none" : g.length) + " != " + w.length);
+            }
+            for (int i = 0; i < w.length; i++) {
+                double err, ratio;
+                if (Double.isNaN(w[i]) || Double.isNaN(g[i])) {
+                    err = Double.isNaN(w[i]) && Double.isNaN(g[i]) ? 0 : Double.POSITIVE_INFINITY;
+                    ratio = err;
+                } else {
+                    err = Math.abs(g[i] - w[i]);
+                    double allowed = tol.atol() + tol.rtol() * Math.abs(w[i]);
+                    ratio = err == 0 ? 0 : allowed == 0 ? Double.POSITIVE_INFINITY : err / allowed;
+                }
+                if (err > maxErr || Double.isNaN(maxErr)) maxErr = err;
+                if (ratio > worst) {
+                    worst = ratio;
+                    detail = e.getKey() + "[" + i + "]: " + g[i] + " vs " + w[i];
+                }
+            }
+        }
+        boolean ok = worst <= 1;
+        return new Result(op, dt, maxErr, worst, ok, ok ? "" : detail);
+    }
+
+    // ---- the cases ---------------------------------------------------------------------------------
+
+    private static double[] normal(SplittableRandom r, int n) {
+        double[] x = new double[n];
+        for (int i = 0; i < n; i++) {
+            // Box–Muller from two uniforms: deterministic for a given seed.
+            double u = r.nextDouble(), v = r.nextDouble();
+            x[i] = Math.sqrt(-2 * Math.log1p(-u)) * Math.cos(2 * Math.PI * v);
+        }
+        return x;
+    }
+
+    private static double[] nan(int n) {
+        double[] x = new double[n];
+        java.util.Arrays.fill(x, Double.NaN);
+        return x;
+    }
+
+    private static Map<String, double[]> out(Object... kv) {
+        Map<String, double[]> m = new LinkedHashMap<>();
+        for (int i = 0; i < kv.length; i += 2) {
+            Object v = kv[i + 1];
+            m.put((String) kv[i], v instanceof Tensor t ? t.toDoubles() : v instanceof Double d ? new double[] {d} : (double[]) v);
+        }
+        return m;
+    }
+
+    private static List<Named> cases() {
+        List<Named> l = new ArrayList<>();
+        l.add(new Named("roundtrip", Kind.EXACT, (b, dt, r) -> {
+            double[] x = normal(r, 1000);
+            int[] ix = new int[100];
+            float[] fx = new float[100];
+            for (int i = 0; i < 100; i++) { ix[i] = r.nextInt(-1000, 1000); fx[i] = (float) x[i]; }
+            return out("fromDoubles", b.fromDoubles(dt, x), "fromInts", b.fromInts(ix), "fromFloats", b.fromFloats(fx),
+                    "zeros", b.zeros(dt, 77), "i32", b.fromDoubles(DType.I32, new double[] {3.7, -2.2, 1e9}));
+        }));
+        l.add(new Named("copy", Kind.EXACT, (b, dt, r) -> {
+            Tensor x = b.fromDoubles(dt, normal(r, 1000));
+            DType other = dt == DType.F32 ? DType.F64 : DType.F32;
+            Tensor y = b.zeros(other, 1000), z = b.zeros(dt, 1200);
+            b.copy(x, y);
+            b.copy(x.view(100, 500), z.view(333, 500));   // offsets on both sides
+            return out("converted", y, "view", z);
+        }));
+        l.add(new Named("fill", Kind.EXACT, (b, dt, r) -> {
+            Tensor x = b.fromDoubles(dt, normal(r, 1000));
+            b.fill(x.view(10, 900), 0.1);
+            Tensor i = b.fromInts(new int[50]);
+            b.fill(i.view(5, 40), -7.9);
+            return out("x", x, "i32", i);
+        }));
+        l.add(new Named("gatherRows", Kind.EXACT, (b, dt, r) -> {
+            int rows = 50, cols = 7, n = 30;
+            Tensor src = b.fromDoubles(dt, normal(r, rows * cols));
+            int[] ix = new int[n];
+            for (int i = 0; i < n; i++) ix[i] = r.nextInt(rows);
+            ix[0] = rows - 1;
+            ix[1] = ix[0];
+            Tensor dst = b.fromDoubles(dt, normal(r, n * cols + 5));
+            b.gatherRows(src, b.fromInts(ix), cols, dst.view(5, n * cols));
+            Tensor isrc = b.fromInts(new int[] {1, 2, 3, 4, 5, 6}), idst = b.fromInts(new int[4]);
+            b.gatherRows(isrc, b.fromInts(new int[] {2, 0}), 2, idst);
+            return out("dst", dst, "i32", idst);
+        }));
+        for (boolean ta : new boolean[] {false, true}) {
+            for (boolean tb : new boolean[] {false, true}) {
+                l.add(new Named("gemm" + (ta ? "T" : "N") + (tb ? "T" : "N"), Kind.GEMM, (b, dt, r) -> {
+                    int m = 37, n = 29, k = 41;
+                    int lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 2, ldc = n + 5;
+                    Tensor a = b.fromDoubles(dt, normal(r, (ta ? k : m) * lda));
+                    Tensor bb = b.fromDoubles(dt, normal(r, (tb ? n : k) * ldb));
+                    Tensor c = b.fromDoubles(dt, normal(r, m * ldc));
+                    b.gemm(ta, tb, m, n, k, 0.7, a, lda, bb, ldb, 0.3, c, ldc);
+                    Tensor c0 = b.fromDoubles(dt, nan(m * ldc));   // beta = 0 must not read C
+                    b.gemm(ta, tb, m, n, k, 1.0, a, lda, bb, ldb, 0.0, c0, ldc);
+                    return out("c", c, "beta0", c0);
+                }));
+            }
+        }
+        l.add(new Named("gemmBatched", Kind.GEMM, (b, dt, r) -> {
+            int m = 17, n = 23, k = 19, batch = 4;
+            Tensor a = b.fromDoubles(dt, normal(r, batch * m * k));
+            Tensor bb = b.fromDoubles(dt, normal(r, batch * k * n));
+            Tensor c = b.fromDoubles(dt, normal(r, batch * m * n));
+            b.gemm(false, true, m, n, k, 1.3, a, k, m * k, bb, k, (long) n * k, 0.5, c, n, (long) m * n, batch);
+            return out("c", c);
+        }));
+        l.add(new Named("gemmStride0A", Kind.GEMM, (b, dt, r) -> {
+            int m = 16, n = 12, k = 20, batch = 3;                  // one A shared by every batch (weights)
+            Tensor a = b.fromDoubles(dt, normal(r, m * k));
+            Tensor bb = b.fromDoubles(dt, normal(r, batch * k * n));
+            Tensor c = b.zeros(dt, batch * m * n);
+            b.gemm(false, false, m, n, k, 1.0, a, k, 0, bb, n, (long) k * n, 0.0, c, n, (long) m * n, batch);
+            return out("c", c);
+        }));
+        l.add(new Named("gemmStride0B", Kind.GEMM, (b, dt, r) -> {
+            int m = 9, n = 14, k = 33, batch = 5;
+            Tensor a = b.fromDoubles(dt, normal(r, batch * k * m));
+            Tensor bb = b.fromDoubles(dt, normal(r, k * n));
+            Tensor c = b.zeros(dt, batch * m * n);
+            b.gemm(true, false, m, n, k, 1.0, a, m, (long) k * m, bb, n, 0, 0.0, c, n, (long) m * n, batch);
+            return out("c", c);
+        }));
+        l.add(new Named("gemmStride0C", Kind.GEMM, (b, dt, r) -> {
+            int m = 8, n = 6, k = 10, batch = 3;                    // batches accumulate into one C, in order
+            Tensor a = b.fromDoubles(dt, normal(r, batch * m * k));
+            Tensor bb = b.fromDoubles(dt, normal(r, batch * k * n));
+            Tensor c = b.fromDoubles(dt, normal(r, m * n));
+            b.gemm(false, false, m, n, k, 1.0, a, k, (long) m * k, bb, n, (long) k * n, 1.0, c, n, 0, batch);
+            return out("c", c);
+        }));
+        l.add(new Named("axpby", Kind.EXACT, (b, dt, r) -> {
+            Tensor x = b.fromDoubles(dt, normal(r, 5000)), y = b.fromDoubles(dt, normal(r, 5000));
+            b.axpby(0.7, x, -1.3, y);
+            Tensor z = b.fromDoubles(dt, nan(300));
+            b.axpby(2.0, x.view(7, 300), 0.0, z);                    // beta = 0 must not read y
+            Tensor s = b.fromDoubles(dt, normal(r, 100));
+            b.scale(s, -0.25);
+            return out("y", y, "beta0", z, "scale", s);
+        }));
+        l.add(new Named("dot", Kind.REDUCTION, (b, dt, r) -> {
+            double[] x = normal(r, 300_007), y = normal(r, 300_007);
+            Tensor tx = b.fromDoubles(dt, x), ty = b.fromDoubles(dt, y);
+            return out("dot", b.dot(tx, ty), "small", b.dot(tx.view(3, 5), ty.view(11, 5)), "empty", b.dot(tx.view(0, 0), ty.view(0, 0)));
+        }));
+        l.add(new Named("mul", Kind.EXACT, (b, dt, r) -> {
+            Tensor x = b.fromDoubles(dt, normal(r, 3000)), y = b.fromDoubles(dt, normal(r, 3000)), o = b.zeros(dt, 3000);
+            b.mul(x, y, o);
+            return out("out", o);
+        }));
+        l.add(new Named("addBias", Kind.EXACT, (b, dt, r) -> {
+            int rows = 13, cols = 70, batch = 3;
+            Tensor bias = b.fromDoubles(dt, normal(r, batch * (cols + 4)));
+            Tensor y = b.fromDoubles(dt, normal(r, batch * rows * cols));
+            b.addBias(bias, cols + 4, y, rows, cols, batch);
+            Tensor y0 = b.fromDoubles(dt, normal(r, batch * rows * cols));
+            b.addBias(bias.view(2, cols), 0, y0, rows, cols, batch);  // stride 0: one shared bias
+            return out("strided", y, "shared", y0);
+        }));
+        l.add(new Named("sumRows", Kind.REDUCTION, (b, dt, r) -> {
+            int rows = 301, cols = 45, batch = 3;
+            Tensor x = b.fromDoubles(dt, normal(r, batch * rows * cols));
+            Tensor o = b.fromDoubles(dt, normal(r, batch * (cols + 1)));
+            b.sumRows(x, rows, cols, batch, 0.5, o, cols + 1);
+            Tensor o0 = b.fromDoubles(dt, nan(cols));
+            b.sumRows(x, rows, cols, 1, 0.0, o0, 0);
+            return out("beta", o, "beta0", o0);
+        }));
+        for (Act act : Act.values()) {
+            l.add(new Named("activation" + act, Kind.TRANSCENDENTAL, (b, dt, r) -> {
+                int n = 4001, k = 3;
+                double[] xs = normal(r, n);
+                for (int i = 0; i < n; i++) xs[i] *= 3;
+                xs[0] = 0;
+                xs[1] = -0.0;
+                Tensor x = b.fromDoubles(dt, xs), y = b.zeros(dt, n);
+                b.activation(act, x, y);
+                Tensor g = b.fromDoubles(dt, normal(r, n * k)), gx = b.zeros(dt, n * k);
+                b.activationBackward(act, x, g, gx, k);
+                Tensor dy = b.fromDoubles(dt, normal(r, n)), rx = b.fromDoubles(dt, normal(r, n * k));
+                Tensor rdy = b.fromDoubles(dt, normal(r, n * k)), ro = b.zeros(dt, n * k);
+                b.activationRBackward(act, x, dy, rx, rdy, ro, k);
+                return out("y", y, "backward", gx, "rbackward", ro);
+            }));
+        }
+        for (int classes : new int[] {10, 1000}) {
+            l.add(new Named("softmaxCE" + classes, Kind.TRANSCENDENTAL, (b, dt, r) -> {
+                int rows = 67;
+                double[] z = normal(r, rows * classes);
+                for (int i = 0; i < z.length; i++) z[i] *= 4;
+                int[] y = new int[rows];
+                for (int i = 0; i < rows; i++) y[i] = r.nextInt(classes);
+                Tensor logits = b.fromDoubles(dt, z), labels = b.fromInts(y);
+                Tensor p = b.zeros(dt, rows * classes), d = b.zeros(dt, rows * classes), rl = b.zeros(dt, rows);
+                double loss = b.softmaxCrossEntropy(logits, labels, rows, classes, 1.0 / rows, p, d, rl);
+                Tensor p2 = b.zeros(dt, rows * classes), d2 = b.zeros(dt, rows * classes);
+                double loss2 = b.softmaxCrossEntropy(logits, labels, rows, classes, 0.5, p2, d2, null);
+                int k = 2;
+                Tensor rz = b.fromDoubles(dt, normal(r, k * rows * classes)), ro = b.zeros(dt, k * rows * classes);
+                b.softmaxCrossEntropyR(p, rz, rows, classes, k, 1.0 / rows, ro);
+                return out("loss", loss, "probs", p, "dlogits", d, "rowLoss", rl, "loss2", loss2, "dlogits2", d2, "R", ro);
+            }));
+        }
+        l.add(new Named("mse", Kind.TRANSCENDENTAL, (b, dt, r) -> {
+            int rows = 129, cols = 10;
+            Tensor o = b.fromDoubles(dt, normal(r, rows * cols)), t = b.fromDoubles(dt, normal(r, rows * cols));
+            Tensor d = b.zeros(dt, rows * cols), rl = b.zeros(dt, rows);
+            double loss = b.mse(o, t, rows, cols, 1.0 / rows, d, rl);
+            Tensor d2 = b.zeros(dt, rows * cols);
+            double loss2 = b.mse(o, t, rows, cols, 2.0, d2, null);
+            return out("loss", loss, "dout", d, "rowLoss", rl, "loss2", loss2, "dout2", d2);
+        }));
+        return List.copyOf(l);
+    }
+}

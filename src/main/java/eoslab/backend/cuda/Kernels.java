@@ -1,0 +1,177 @@
+package eoslab.backend.cuda;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The kernels of kernels/eoslab.cu: their parameter lists (checked against the .cu source by
+ * CudaKernelSourceTest, and against every launch at run time), the fatbin resource, and the launch.
+ *
+ * <p>cuLaunchKernel takes {@code void **kernelParams}: an array with one pointer per kernel
+ * parameter, each pointing at a host copy of the argument whose size is that of the C type
+ * (cuda.h). So a wrong Java type (an int where the kernel takes long long) would silently shift
+ * every later argument; {@link #launch} refuses any argument whose kind differs from the table.
+ */
+final class Kernels {
+    private Kernels() {
+    }
+
+    /** Resource path of the fatbin inside the jar (built by native/build-kernels.sh). */
+    static final String FATBIN = "/eoslab/kernels.fatbin";
+    /** Fatbin magic, first 4 bytes little-endian (0xBA55ED50, fatbinary_section.h FATBIN_MAGIC). */
+    static final int FATBIN_MAGIC = 0xBA55ED50;
+
+    /** Kernel parameter kinds: device pointer, int, long long, float, double. */
+    enum Arg {
+        PTR, I32, I64, F32, F64
+    }
+
+    /** Parameter lists by kernel name; mirrors the extern "C" __global__ declarations in kernels/eoslab.cu. */
+    static final Map<String, List<Arg>> SIGNATURES = signatures();
+
+    private static Map<String, List<Arg>> signatures() {
+        Map<String, List<Arg>> m = new LinkedHashMap<>();
+        Arg P = Arg.PTR, I = Arg.I32, L = Arg.I64, F = Arg.F32, D = Arg.F64;
+        m.put("fill_f32", List.of(P, L, F));
+        m.put("fill_f64", List.of(P, L, D));
+        m.put("fill_i32", List.of(P, L, I));
+        m.put("convert_f32_f64", List.of(P, P, L));
+        m.put("convert_f64_f32", List.of(P, P, L));
+        m.put("gather_rows_b32", List.of(P, L, P, I, I, P, P));
+        m.put("gather_rows_b64", List.of(P, L, P, I, I, P, P));
+        m.put("axpby_f32", List.of(L, F, P, F, P));
+        m.put("axpby_f64", List.of(L, D, P, D, P));
+        m.put("mul_f32", List.of(L, P, P, P));
+        m.put("mul_f64", List.of(L, P, P, P));
+        m.put("dot_partial_f32", List.of(L, P, P, P));
+        m.put("dot_partial_f64", List.of(L, P, P, P));
+        m.put("sum_f64", List.of(P, L, P));
+        m.put("add_bias_f32", List.of(P, L, P, I, I, I));
+        m.put("add_bias_f64", List.of(P, L, P, I, I, I));
+        m.put("sum_rows_f32", List.of(P, I, I, I, D, P, L));
+        m.put("sum_rows_f64", List.of(P, I, I, I, D, P, L));
+        m.put("activation_f32", List.of(I, L, P, P));
+        m.put("activation_f64", List.of(I, L, P, P));
+        m.put("activation_backward_f32", List.of(I, L, I, P, P, P));
+        m.put("activation_backward_f64", List.of(I, L, I, P, P, P));
+        m.put("activation_rbackward_f32", List.of(I, L, I, P, P, P, P, P));
+        m.put("activation_rbackward_f64", List.of(I, L, I, P, P, P, P, P));
+        m.put("softmax_ce_f32", List.of(P, P, I, I, D, P, P, P, P, P));
+        m.put("softmax_ce_f64", List.of(P, P, I, I, D, P, P, P, P, P));
+        m.put("softmax_ce_r_f32", List.of(P, P, I, I, I, D, P));
+        m.put("softmax_ce_r_f64", List.of(P, P, I, I, I, D, P));
+        m.put("mse_f32", List.of(P, P, I, I, D, P, P, P));
+        m.put("mse_f64", List.of(P, P, I, I, D, P, P, P));
+        return java.util.Collections.unmodifiableMap(m);
+    }
+
+    /** A device pointer argument (distinguishes it from a long long count in {@link #launch}). */
+    record Ptr(long address) {
+    }
+
+    /** The fatbin bytes from the classpath, or null when this build was made without nvcc. */
+    static byte[] fatbin() {
+        try (InputStream in = Kernels.class.getResourceAsStream(FATBIN)) {
+            return in == null ? null : in.readAllBytes();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot read " + FATBIN, e);
+        }
+    }
+
+    static boolean isFatbin(byte[] b) {
+        return b != null && b.length >= 16
+                && ((b[0] & 0xff) | (b[1] & 0xff) << 8 | (b[2] & 0xff) << 16 | (b[3] & 0xff) << 24) == FATBIN_MAGIC;
+    }
+
+    /** Check {@code args} against the table: count and kind of every argument. */
+    static void checkArgs(String kernel, Object[] args) {
+        List<Arg> sig = SIGNATURES.get(kernel);
+        if (sig == null) throw new IllegalArgumentException("no kernel named " + kernel + " in kernels/eoslab.cu");
+        if (sig.size() != args.length) {
+            throw new IllegalArgumentException(kernel + " takes " + sig.size() + " arguments, got " + args.length);
+        }
+        for (int i = 0; i < args.length; i++) {
+            Object a = args[i];
+            boolean ok = switch (sig.get(i)) {
+                case PTR -> a instanceof Ptr;
+                case I32 -> a instanceof Integer;
+                case I64 -> a instanceof Long;
+                case F32 -> a instanceof Float;
+                case F64 -> a instanceof Double;
+            };
+            if (!ok) {
+                throw new IllegalArgumentException(kernel + " argument " + i + " must be " + sig.get(i) + ", got "
+                        + (a == null ? "null" : a.getClass().getSimpleName()));
+            }
+        }
+    }
+
+    /**
+     * Fill {@code kernelParams}: one 8-byte slot per argument holding its value, and the array of
+     * pointers to those slots. Slots are 8-byte aligned, which satisfies every parameter type here.
+     */
+    static MemorySegment params(Arena arena, Object[] args) {
+        MemorySegment slots = arena.allocate(8L * Math.max(1, args.length), 8);
+        MemorySegment ptrs = arena.allocate(ADDRESS, Math.max(1, args.length));
+        for (int i = 0; i < args.length; i++) {
+            long o = 8L * i;
+            switch (args[i]) {
+                case Ptr p -> slots.set(JAVA_LONG, o, p.address());
+                case Integer v -> slots.set(JAVA_INT, o, v);
+                case Long v -> slots.set(JAVA_LONG, o, v);
+                case Float v -> slots.set(JAVA_FLOAT, o, v);
+                case Double v -> slots.set(JAVA_DOUBLE, o, v);
+                default -> throw new IllegalArgumentException("unsupported kernel argument " + args[i]);
+            }
+            ptrs.setAtIndex(ADDRESS, i, slots.asSlice(o, 8));
+        }
+        return ptrs;
+    }
+
+    /** Loaded module: function handles by name, looked up once. */
+    static final class Module {
+        final MemorySegment module;
+        private final Map<String, MemorySegment> functions = new HashMap<>();
+
+        Module(MemorySegment module) {
+            this.module = module;
+        }
+
+        synchronized MemorySegment function(String name) {
+            MemorySegment f = functions.get(name);
+            if (f == null) {
+                try (Arena a = Arena.ofConfined()) {
+                    MemorySegment out = a.allocate(ADDRESS);
+                    CudaStatus.check("cuModuleGetFunction(" + name + ")",
+                            CudaDriver.cuModuleGetFunction(out, module, a.allocateFrom(name)));
+                    f = out.get(ADDRESS, 0);
+                }
+                functions.put(name, f);
+            }
+            return f;
+        }
+
+        /** Launch {@code kernel} on the legacy default stream (ordered with cuBLAS and the memcpys). */
+        void launch(String kernel, int gridX, int gridY, int blockX, int blockY, Object... args) {
+            checkArgs(kernel, args);
+            MemorySegment f = function(kernel);
+            try (Arena a = Arena.ofConfined()) {
+                int st = CudaDriver.cuLaunchKernel(f, gridX, gridY, 1, blockX, blockY, 1, 0, MemorySegment.NULL,
+                        params(a, args), MemorySegment.NULL);
+                if (st != 0) CudaStatus.check("cuLaunchKernel(" + kernel + ")", st);
+            }
+        }
+    }
+}

@@ -1,0 +1,115 @@
+package eoslab.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import eoslab.backend.Act;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The Java side of every kernel launch agrees with kernels/eoslab.cu: same kernel names, same
+ * parameter kinds in the same order (a wrong width in kernelParams would shift every later
+ * argument and cannot be seen without a GPU), same constants. Runs without a GPU.
+ */
+class CudaKernelSourceTest {
+    static final Path SRC = Path.of("kernels/eoslab.cu");
+
+    /** extern "C" __global__ void name(params) → parameter kinds parsed from the C types. */
+    static Map<String, List<Kernels.Arg>> parseKernels(String src) {
+        Map<String, List<Kernels.Arg>> m = new LinkedHashMap<>();
+        Matcher k = Pattern.compile("extern \"C\" __global__ void (\\w+)\\(([^)]*)\\)").matcher(src);
+        while (k.find()) {
+            List<Kernels.Arg> args = new ArrayList<>();
+            for (String p : k.group(2).split(",")) {
+                String t = p.trim().replaceAll("\\s+", " ");
+                t = t.substring(0, t.lastIndexOf(' ')).trim();   // drop the parameter name
+                Kernels.Arg a;
+                if (t.endsWith("*")) a = Kernels.Arg.PTR;
+                else if (t.equals("int")) a = Kernels.Arg.I32;
+                else if (t.equals("i64") || t.equals("long long")) a = Kernels.Arg.I64;
+                else if (t.equals("float")) a = Kernels.Arg.F32;
+                else if (t.equals("double")) a = Kernels.Arg.F64;
+                else throw new AssertionError("unexpected kernel parameter type '" + t + "' in " + k.group(1));
+                args.add(a);
+            }
+            m.put(k.group(1), args);
+        }
+        return m;
+    }
+
+    @Test
+    void everyKernelSignatureMatchesTheSource() throws IOException {
+        Map<String, List<Kernels.Arg>> parsed = parseKernels(Files.readString(SRC));
+        assertTrue(parsed.size() >= 30, "parsed only " + parsed.size() + " kernels");
+        assertEquals(parsed.keySet(), Kernels.SIGNATURES.keySet(), "kernel names in Kernels.SIGNATURES vs kernels/eoslab.cu");
+        for (var e : parsed.entrySet()) {
+            assertEquals(e.getValue(), Kernels.SIGNATURES.get(e.getKey()), "parameters of " + e.getKey());
+        }
+    }
+
+    @Test
+    void constantsMatchJava() throws IOException {
+        String src = Files.readString(SRC);
+        // GELU's sqrt(2/pi) must be the double Java's Act uses, bit for bit.
+        assertTrue(src.contains("#define GELU_K " + Double.toHexString(Math.sqrt(2 / Math.PI)) + "\n"), "GELU_K literal");
+        assertTrue(src.contains("#define GELU_A 0.044715\n"));
+        assertTrue(src.contains("#define THREADS " + CudaBackend.THREADS + "\n"), "THREADS must equal CudaBackend.THREADS");
+        // Activation codes are Act.ordinal().
+        for (Act a : Act.values()) assertTrue(src.contains("#define ACT_" + a + " " + a.ordinal() + "\n"), "ACT_" + a);
+        assertTrue(src.contains("#define ERR_GATHER_ROW 1\n") && src.contains("#define ERR_LABEL 2\n"));
+        assertTrue(CudaBackend.recordedError(1, 7, 5).getMessage().contains("gatherRows: row 7 of 5"));
+        assertTrue(CudaBackend.recordedError(2, -1, 10).getMessage().contains("label -1 not in [0, 10)"));
+    }
+
+    @Test
+    void argumentsAreCheckedAgainstTheTable() {
+        Kernels.checkArgs("fill_f32", new Object[] {new Kernels.Ptr(256), 10L, 1f});
+        // an int where the kernel takes long long, a double where it takes float, a count mismatch
+        var e1 = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Kernels.checkArgs("fill_f32", new Object[] {new Kernels.Ptr(256), 10, 1f}));
+        assertTrue(e1.getMessage().contains("argument 1 must be I64"), e1.getMessage());
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Kernels.checkArgs("fill_f32", new Object[] {new Kernels.Ptr(256), 10L, 1.0}));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Kernels.checkArgs("fill_f32", new Object[] {new Kernels.Ptr(256), 10L}));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Kernels.checkArgs("no_such_kernel", new Object[0]));
+    }
+
+    @Test
+    void kernelParamsPointAtEachArgumentValue() {
+        try (var arena = java.lang.foreign.Arena.ofConfined()) {
+            Object[] args = {new Kernels.Ptr(0x7f0012345600L), 3, 1L << 40, 0.25f, -1.5};
+            var ptrs = Kernels.params(arena, args);
+            var A = java.lang.foreign.ValueLayout.ADDRESS;
+            assertEquals(0x7f0012345600L, ptrs.getAtIndex(A, 0).reinterpret(8).get(java.lang.foreign.ValueLayout.JAVA_LONG, 0));
+            assertEquals(3, ptrs.getAtIndex(A, 1).reinterpret(4).get(java.lang.foreign.ValueLayout.JAVA_INT, 0));
+            assertEquals(1L << 40, ptrs.getAtIndex(A, 2).reinterpret(8).get(java.lang.foreign.ValueLayout.JAVA_LONG, 0));
+            assertEquals(0.25f, ptrs.getAtIndex(A, 3).reinterpret(4).get(java.lang.foreign.ValueLayout.JAVA_FLOAT, 0));
+            assertEquals(-1.5, ptrs.getAtIndex(A, 4).reinterpret(8).get(java.lang.foreign.ValueLayout.JAVA_DOUBLE, 0));
+            // every slot is 8-byte aligned (the strictest parameter alignment here)
+            for (int i = 0; i < args.length; i++) assertEquals(0, ptrs.getAtIndex(A, i).address() % 8);
+        }
+    }
+
+    @Test
+    void launchShapesDependOnlyOnSizes() {
+        // The dot reduction tree is a function of n only: same n, same blocks, same bits.
+        assertEquals(1, CudaBackend.reductionBlocks(0));
+        assertEquals(1, CudaBackend.reductionBlocks(1024));
+        assertEquals(2, CudaBackend.reductionBlocks(1025));
+        assertEquals(CudaBackend.MAX_REDUCTION_BLOCKS, CudaBackend.reductionBlocks(1L << 40));
+        assertEquals(1, CudaBackend.blocks(0));
+        assertEquals(4, CudaBackend.blocks(1000));
+        assertEquals(CudaBackend.MAX_BLOCKS, CudaBackend.blocks(1L << 40));
+    }
+}

@@ -1,0 +1,71 @@
+package eoslab.backend.cuda;
+
+import eoslab.tensor.DType;
+import eoslab.tensor.Tensor;
+
+/**
+ * Child-JVM entry point of {@link CudaEmulatorTest}: with {@code -Deoslab.cuda.libpath} pointing at
+ * the host emulator (native/emulator), run the doctor (report + full parity against the CPU) and
+ * the CudaBackend behaviours a parity run does not cover. Prints "EMULATOR OK" and exits 0 when
+ * everything held.
+ */
+public final class EmulatorMain {
+    public static void main(String[] args) {
+        int rc = CudaDoctor.run(System.out, 1);
+        if (rc != 0 || CudaBackend.unavailableReason() != null) fail("doctor rc " + rc + ", problem " + CudaBackend.unavailableReason());
+        try (CudaBackend gpu = CudaBackend.open()) {
+            LinalgChecks.run(gpu);   // cuSOLVER QR and eigh (emulated: layouts, R extraction, info)
+
+            // errors recorded by kernels surface at the next sync, once
+            Tensor src = gpu.fromDoubles(DType.F32, new double[12]), dst = gpu.zeros(DType.F32, 6);
+            gpu.gatherRows(src, gpu.fromInts(new int[] {0, 4}), 3, dst);
+            expectIndexError(gpu::sync, "gatherRows: row 4 of 4");
+            gpu.sync();
+            Tensor z = gpu.zeros(DType.F64, 6), p = gpu.zeros(DType.F64, 6), d = gpu.zeros(DType.F64, 6);
+            expectIndexError(() -> gpu.softmaxCrossEntropy(z, gpu.fromInts(new int[] {1, 3}), 2, 3, 1, p, d, null),
+                    "label 3 not in [0, 3)");
+            gpu.sync();
+
+            // bit-identical reductions
+            double[] x = new double[100_003];
+            for (int i = 0; i < x.length; i++) x[i] = Math.sin(i * 0.37);
+            Tensor tx = gpu.fromDoubles(DType.F32, x);
+            double first = gpu.dot(tx, tx);
+            for (int i = 0; i < 3; i++) if (Double.doubleToRawLongBits(gpu.dot(tx, tx)) != Double.doubleToRawLongBits(first)) fail("dot not deterministic");
+
+            // dropped tensors come back to the cache and are reused: live memory stays bounded
+            for (int i = 0; i < 300; i++) gpu.zeros(DType.F64, 100_000);   // 240 MB in all
+            System.gc();
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (gpu.liveBytes() > 64L << 20 && System.nanoTime() < deadline) {
+                System.gc();
+                Thread.sleep(20);
+            }
+            if (gpu.liveBytes() > 64L << 20) fail("tensors not recycled: " + gpu.liveBytes() + " live bytes");
+            gpu.zeros(DType.F64, 100_000);
+            if (gpu.cachedBytes() == 0) fail("nothing was cached");
+        } catch (InterruptedException e) {
+            fail("interrupted");
+        }
+        // a second open after close works (primary context retained again)
+        try (CudaBackend again = CudaBackend.open()) {
+            if (again.dot(again.fromFloats(new float[] {1, 2}), again.fromFloats(new float[] {3, 4})) != 11) fail("reopen");
+        }
+        System.out.println("EMULATOR OK");
+    }
+
+    private static void expectIndexError(Runnable r, String text) {
+        try {
+            r.run();
+        } catch (IndexOutOfBoundsException e) {
+            if (!e.getMessage().contains(text)) fail("wrong message: " + e.getMessage());
+            return;
+        }
+        fail("no IndexOutOfBoundsException for " + text);
+    }
+
+    private static void fail(String why) {
+        System.out.println("EMULATOR FAILED: " + why);
+        System.exit(1);
+    }
+}
