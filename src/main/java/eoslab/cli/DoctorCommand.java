@@ -15,6 +15,6 @@ public final class DoctorCommand implements Callable<Integer> {
         System.out.println("cpu       " + Runtime.getRuntime().availableProcessors() + " cores, " + Parallel.threads() + " threads in use, vector species "
                 + jdk.incubator.vector.FloatVector.SPECIES_PREFERRED);
         System.out.println("memory    max heap " + Runtime.getRuntime().maxMemory() / (1 << 20) + " MiB");
-        return 0;
+        return eoslab.backend.cuda.CudaDoctor.run(System.out, 0);
     }
 }

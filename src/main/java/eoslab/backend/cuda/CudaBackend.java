@@ -646,4 +646,70 @@ public final class CudaBackend implements Backend {
     private static void checkBlocks(Tensor t, long n, int k) {
         if (t.size < n * k) throw new IllegalArgumentException("tensor " + t + " holds fewer than " + k + " blocks of " + n);
     }
+
+    // ---- convolution and pooling ops ------------------------------------------------------------
+    // Interim: these seven ops (added with the conv/pool/residual layers) run on the host through
+    // the CPU reference, exactly, with a device round trip; dedicated kernels replace them.
+
+    private Tensor host(Tensor t) {
+        return t == null ? null : eoslab.backend.CpuBackend.INSTANCE.fromDoubles(t.dtype, toDoubles(t));
+    }
+
+    private void back(Tensor hostTensor, Tensor dev) {
+        if (dev != null) copy(fromDoubles(dev.dtype, hostTensor.toDoubles()), dev);
+    }
+
+    private static eoslab.backend.Backend cpu() {
+        return eoslab.backend.CpuBackend.INSTANCE;
+    }
+
+    @Override
+    public void im2col(Tensor x, int n, int channels, int height, int width, int kh, int kw, int stride, int pad, Tensor cols) {
+        Tensor c = host(cols);
+        cpu().im2col(host(x), n, channels, height, width, kh, kw, stride, pad, c);
+        back(c, cols);
+    }
+
+    @Override
+    public void col2im(Tensor cols, int n, int channels, int height, int width, int kh, int kw, int stride, int pad, Tensor x) {
+        Tensor h = host(x);
+        cpu().col2im(host(cols), n, channels, height, width, kh, kw, stride, pad, h);
+        back(h, x);
+    }
+
+    @Override
+    public void addChannelBias(Tensor bias, long biasStride, Tensor y, int n, int channels, int spatial, int batch) {
+        Tensor h = host(y);
+        cpu().addChannelBias(host(bias), biasStride, h, n, channels, spatial, batch);
+        back(h, y);
+    }
+
+    @Override
+    public void sumChannels(Tensor x, int n, int channels, int spatial, int batch, double beta, Tensor out, long outStride) {
+        Tensor h = host(out);
+        cpu().sumChannels(host(x), n, channels, spatial, batch, beta, h, outStride);
+        back(h, out);
+    }
+
+    @Override
+    public void maxPool2d(Tensor x, int n, int channels, int height, int width, int size, Tensor y, Tensor argmax) {
+        Tensor hy = host(y), ha = host(argmax);
+        cpu().maxPool2d(host(x), n, channels, height, width, size, hy, ha);
+        back(hy, y);
+        back(ha, argmax);
+    }
+
+    @Override
+    public void gatherIndexed(Tensor src, int srcCols, Tensor idx, int rows, int idxCols, Tensor dst, int batch) {
+        Tensor h = host(dst);
+        cpu().gatherIndexed(host(src), srcCols, host(idx), rows, idxCols, h, batch);
+        back(h, dst);
+    }
+
+    @Override
+    public void scatterIndexed(Tensor src, Tensor idx, int rows, int idxCols, Tensor dst, int dstCols, int batch) {
+        Tensor h = host(dst);
+        cpu().scatterIndexed(host(src), host(idx), rows, idxCols, h, dstCols, batch);
+        back(h, dst);
+    }
 }

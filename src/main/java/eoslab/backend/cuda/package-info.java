@@ -8,7 +8,7 @@
  * resource {@code /eoslab/kernels.fatbin} (sm_80 and sm_90 SASS plus compute_90 PTX); a build
  * without nvcc is CPU only and {@code --device cuda} says so.
  *
- * <p>Choosing the device: {@link eoslab.backend.cuda.Backends#select} ("cpu", "cuda", "cuda:N",
+ * <p>Choosing the device: {@link eoslab.backend.Backends#select} ("cpu", "cuda", "cuda:N",
  * "auto"), logged. Checking it: {@link eoslab.backend.cuda.CudaDoctor} (environment report and a
  * parity run of every op against CpuBackend, {@link eoslab.backend.cuda.CudaParity}).
  *
