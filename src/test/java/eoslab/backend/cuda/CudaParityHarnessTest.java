@@ -115,5 +115,12 @@ class CudaParityHarnessTest {
 
         public void softmaxCrossEntropyR(Tensor p, Tensor rz, int r, int c, int k, double s, Tensor o) { cpu.softmaxCrossEntropyR(p, rz, r, c, k, s, o); }
         public double mse(Tensor o, Tensor t, int r, int c, double s, Tensor d, Tensor rl) { return cpu.mse(o, t, r, c, s, d, rl); }
+        public void im2col(Tensor x, int n, int ch, int h, int w, int kh, int kw, int st, int p, Tensor c) { cpu.im2col(x, n, ch, h, w, kh, kw, st, p, c); }
+        public void col2im(Tensor c, int n, int ch, int h, int w, int kh, int kw, int st, int p, Tensor x) { cpu.col2im(c, n, ch, h, w, kh, kw, st, p, x); }
+        public void addChannelBias(Tensor b, long bs, Tensor y, int n, int c, int s, int bt) { cpu.addChannelBias(b, bs, y, n, c, s, bt); }
+        public void sumChannels(Tensor x, int n, int c, int s, int bt, double be, Tensor o, long os) { cpu.sumChannels(x, n, c, s, bt, be, o, os); }
+        public void maxPool2d(Tensor x, int n, int c, int h, int w, int sz, Tensor y, Tensor am) { cpu.maxPool2d(x, n, c, h, w, sz, y, am); }
+        public void gatherIndexed(Tensor s, int sc, Tensor i, int r, int ic, Tensor d, int b) { cpu.gatherIndexed(s, sc, i, r, ic, d, b); }
+        public void scatterIndexed(Tensor s, Tensor i, int r, int ic, Tensor d, int dc, int b) { cpu.scatterIndexed(s, i, r, ic, d, dc, b); }
     }
 }
