@@ -6,10 +6,15 @@ package eoslab.util;
  */
 public final class UserError extends RuntimeException {
     public UserError(String message) {
-        super(message);
+        super(oneLine(message));
     }
 
     public UserError(String message, Throwable cause) {
-        super(message, cause);
+        super(oneLine(message), cause);
+    }
+
+    /** The CLI prints the message as a single line: line breaks become spaces. */
+    private static String oneLine(String s) {
+        return s == null ? null : s.replaceAll("\\s*\\R\\s*", " ");
     }
 }
