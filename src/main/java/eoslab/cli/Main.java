@@ -33,12 +33,18 @@ public final class Main implements Runnable {
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler(Main::handle);
         cl.setParameterExceptionHandler((ex, a) -> {
-            PrintWriter err = ex.getCommandLine().getErr();
+            PrintWriter err = stderr();
             err.println("eoslab: error: " + ex.getMessage());
             err.println("run '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help' for the options");
+            err.flush();
             return 2;
         });
         return cl;
+    }
+
+    /** Diagnostics go to the process's standard error as it is now (tests may redirect it). */
+    static PrintWriter stderr() {
+        return new PrintWriter(System.err, true);
     }
 
     static boolean debug() {
@@ -46,7 +52,15 @@ public final class Main implements Runnable {
     }
 
     private static int handle(Exception ex, CommandLine cl, CommandLine.ParseResult pr) {
-        PrintWriter err = cl.getErr();
+        PrintWriter err = stderr();
+        try {
+            return report(ex, err);
+        } finally {
+            err.flush();
+        }
+    }
+
+    private static int report(Exception ex, PrintWriter err) {
         Throwable e = ex;
         if (debug()) ex.printStackTrace(err);
         if (e instanceof UserError || e instanceof IllegalArgumentException) {
