@@ -12,7 +12,7 @@ public final class TrainOptions {
     String data;
     @Option(names = "--classes", description = "classes to keep, comma separated, relabelled 0..C-1 in this order (default: all)")
     String classes;
-    @Option(names = "--n", defaultValue = "0", description = "training examples, 0 = all (default: ${DEFAULT-VALUE})")
+    @Option(names = {"--n-train", "--n"}, defaultValue = "0", description = "training examples, 0 = all (default: ${DEFAULT-VALUE})")
     int n;
     @Option(names = "--n-test", defaultValue = "0", description = "test examples, 0 = all (default: ${DEFAULT-VALUE})")
     int nTest;

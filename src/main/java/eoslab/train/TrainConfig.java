@@ -37,7 +37,7 @@ public record TrainConfig(
         classes = classes == null ? new int[0] : classes.clone();
         hidden = hidden == null ? new int[0] : hidden.clone();
         require(data != null && !data.isBlank(), "--data must name a data set");
-        require(n >= 0, "--n must be >= 0 (0 = all), got " + n);
+        require(n >= 0, "--n-train must be >= 0 (0 = all), got " + n);
         require(nTest >= 0, "--n-test must be >= 0 (0 = all), got " + nTest);
         require(model.equals("mlp"), "--model must be mlp, got '" + model + "'");
         for (int h : hidden) require(h >= 1, "--hidden widths must be >= 1, got " + Arrays.toString(hidden));
