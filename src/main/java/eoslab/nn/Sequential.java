@@ -123,6 +123,24 @@ public class Sequential implements Model {
         return value;
     }
 
+    /** Forward, loss, then the backward pass down to the first layer's input (no parameter gradients). */
+    @Override
+    public double lossAndInputGradient(Backend be, Tensor w, Batch batch, Loss loss, double scale, Tensor dx) {
+        int n = batch.n(), L = layers.size(), c = outputSize();
+        if (dx.size < (long) n * inputSize()) {
+            throw new IllegalArgumentException("input gradient buffer holds " + dx.size + " values, need n*inputs = " + (long) n * inputSize());
+        }
+        Workspace s = workspace(be, w.dtype, n, 0);
+        s.act[0] = batch.x();
+        for (int i = 0; i < L; i++) layers.get(i).forward(be, params(w, i), s.act[i], s.act[i + 1], n);
+        double value = loss.forwardBackward(be, s.act[L], batch, n, c, scale, s.grad[L], s.cache, null);
+        for (int i = L - 1; i >= 0; i--) {
+            layers.get(i).backward(be, params(w, i), s.act[i], s.act[i + 1], s.grad[i + 1],
+                    i == 0 ? dx.view(0, (long) n * inputSize()) : s.grad[i], null, n);
+        }
+        return value;
+    }
+
     /** Layer i's window of the flat vector w. */
     private Tensor params(Tensor w, int i) {
         return w.view(offsets[i], layers.get(i).numParams());
