@@ -1,8 +1,18 @@
 package eoslab.eos;
 
 import eoslab.backend.Backend;
+import eoslab.data.Dataset;
+import eoslab.nn.Batch;
+import eoslab.nn.Layer;
+import eoslab.nn.Linear;
+import eoslab.nn.Loss;
+import eoslab.nn.Model;
 import eoslab.nn.Objective;
+import eoslab.nn.Sequential;
+import eoslab.tensor.DType;
 import eoslab.tensor.Tensor;
+
+import java.util.Arrays;
 
 /**
  * Natural outliers (Kwag et al. 2026, §4.3, Fig. 8 and App. E, Fig. 20): does a purely distributional
@@ -14,10 +24,10 @@ import eoslab.tensor.Tensor;
  * and Spearman's ρ between centroid distance and cos²θ_i over all examples (the paper reports
  * ρ ≈ −0.11 during progressive sharpening and ρ ≈ 0.39 at EoS on CIFAR-10 automobile/truck).
  *
- * <p>Per-example gradients are computed one row at a time through {@link Objective#evaluate} with a
- * one-row batch (the loss of one row, mean over one, is ℓ_i): one forward and one backward pass per
- * example, i.e. the cost of n/chunk full-batch gradients spread over n tiny passes. The dot products
- * stay on the backend, so only two scalars per example travel to the host.
+ * <p>Two ways to the per-example gradients: for MLPs (the paper's setting) a batched pass that costs
+ * about one full-batch gradient ({@link #perExampleMlp}); for any model one forward and backward pass
+ * per example ({@link #perExampleByRows}, the reference, about 30× slower on an MLP:
+ * bench/src/main/java/eoslab/bench/AlignmentTiming.java). {@link #perExample} picks.
  */
 public final class NaturalOutliers {
     private NaturalOutliers() {
@@ -39,14 +49,95 @@ public final class NaturalOutliers {
         return perExample(f, w, v1).cos2();
     }
 
-    /** Projection, squared gradient norm and cos² of every example's gradient on v_1. */
+    /**
+     * Projection, squared gradient norm and cos² of every example's gradient on v_1: the batched
+     * {@link #perExampleMlp} when the model is an MLP, else {@link #perExampleByRows}.
+     */
     public static Alignment perExample(Objective f, Tensor w, Tensor v1) {
-        long d = f.dim();
-        if (v1.size != d) throw new IllegalArgumentException("v_1 has " + v1.size + " entries, the model has " + d + " parameters");
-        Backend be = f.backend();
-        double vv = be.dot(v1, v1);
+        return isMlp(f.model()) ? perExampleMlp(f, w, v1, CHUNK) : perExampleByRows(f, w, v1);
+    }
+
+    /** Rows per batched pass of {@link #perExampleMlp}. */
+    static final int CHUNK = 1024;
+
+    /** True when every layer with parameters is {@link Linear}, so {@link #perExampleMlp} applies. */
+    public static boolean isMlp(Model m) {
+        if (!(m instanceof Sequential s)) return false;
+        for (Layer l : s.layers()) if (l.numParams() > 0 && !(l instanceof Linear)) return false;
+        return true;
+    }
+
+    /** ‖v_1‖, after checking v_1 fits the model. */
+    private static double norm(Objective f, Tensor v1) {
+        if (v1.size != f.dim()) throw new IllegalArgumentException("v_1 has " + v1.size + " entries, the model has " + f.dim() + " parameters");
+        double vv = f.backend().dot(v1, v1);
         if (!(vv > 0) || !Double.isFinite(vv)) throw new IllegalArgumentException("v_1 must be a finite nonzero vector, got ‖v_1‖² = " + vv);
-        double vNorm = Math.sqrt(vv);
+        return Math.sqrt(vv);
+    }
+
+    /**
+     * Per-example gradients of an MLP without a per-example backward pass. With scale 1 the backward
+     * pass's output gradient dy_i of a Linear layer is ∂ℓ_i/∂y_i, and that layer's part of ∇ℓ_i is the
+     * rank-one dy_i a_iᵀ (and dy_i for the bias), a_i its input (Goodfellow 2015, "Efficient
+     * per-example gradient computations"). So, summed over the Linear layers,
+     * <pre>
+     *   ‖∇ℓ_i‖²   = Σ_l ‖dy_i‖² (‖a_i‖² + [bias])
+     *   ∇ℓ_i · v  = Σ_l dy_i · (V_W a_i + V_b)          (V_W, V_b: v's window of the layer)
+     * </pre>
+     * Cost per chunk of rows: one forward, one backward without dW, and one GEMM a V_Wᵀ per layer, about
+     * one full-batch gradient in all; the activations and output gradients go to the host once.
+     */
+    public static Alignment perExampleMlp(Objective f, Tensor w, Tensor v1, int chunk) {
+        if (!isMlp(f.model())) throw new IllegalArgumentException("batched per-example gradients need an MLP (Linear layers only), got " + f.model().describe());
+        if (chunk < 1) throw new IllegalArgumentException("chunk must be >= 1, got " + chunk);
+        double vNorm = norm(f, v1);
+        Sequential model = (Sequential) f.model();
+        Backend be = f.backend();
+        Dataset data = f.data();
+        int n = f.n(), feat = data.features(), c = model.outputSize();
+        float[] targets = f.loss() == Loss.MSE ? data.mseTargets() : null;
+        double[] proj = new double[n], norm2 = new double[n], cos2 = new double[n];
+        for (int r0 = 0; r0 < n; r0 += chunk) {
+            int m = Math.min(chunk, n - r0), start = r0;
+            Batch b = new Batch(upload(be, f.dtype(), Arrays.copyOfRange(data.x(), r0 * feat, (r0 + m) * feat)),
+                    be.fromInts(Arrays.copyOfRange(data.y(), r0, r0 + m)),
+                    targets == null ? null : upload(be, f.dtype(), Arrays.copyOfRange(targets, r0 * c, (r0 + m) * c)), m);
+            model.backwardPerLayer(be, w, b, f.loss(), 1.0, (i, x, dy) -> {
+                if (!(model.layers().get(i) instanceof Linear lin)) return;
+                int in = lin.inSize(), out = lin.outSize();
+                long off = model.offset(i);
+                Tensor p = be.zeros(w.dtype, (long) m * out); // (m, out) = a V_Wᵀ
+                be.gemm(false, true, m, out, in, 1, x, in, v1.view(off, (long) out * in), in, 0, p, out);
+                double[] a = be.toDoubles(x), g = be.toDoubles(dy), pa = be.toDoubles(p);
+                double[] vb = lin.hasBias() ? be.toDoubles(v1.view(off + (long) out * in, out)) : null;
+                for (int r = 0; r < m; r++) {
+                    double aa = lin.hasBias() ? 1 : 0, gg = 0, gv = 0;
+                    for (int q = 0; q < in; q++) aa += a[r * in + q] * a[r * in + q];
+                    for (int o = 0; o < out; o++) {
+                        double dyo = g[r * out + o];
+                        gg += dyo * dyo;
+                        gv += dyo * (pa[r * out + o] + (vb == null ? 0 : vb[o]));
+                    }
+                    norm2[start + r] += gg * aa;
+                    proj[start + r] += gv;
+                }
+            });
+        }
+        for (int i = 0; i < n; i++) {
+            proj[i] /= vNorm;
+            cos2[i] = norm2[i] > 0 ? Math.min(1.0, proj[i] * proj[i] / norm2[i]) : 0.0;
+        }
+        return new Alignment(proj, norm2, cos2);
+    }
+
+    /**
+     * The reference for any model: one {@link Objective#evaluate} per row (forward and backward on a
+     * batch of one), with the dot products on the backend.
+     */
+    public static Alignment perExampleByRows(Objective f, Tensor w, Tensor v1) {
+        double vNorm = norm(f, v1);
+        long d = f.dim();
+        Backend be = f.backend();
         int n = f.n();
         double[] proj = new double[n], norm2 = new double[n], cos2 = new double[n];
         Tensor g = be.zeros(f.dtype(), d);
@@ -61,6 +152,13 @@ public final class NaturalOutliers {
             cos2[i] = gg > 0 ? Math.min(1.0, gv * gv / gg) : 0.0;
         }
         return new Alignment(proj, norm2, cos2);
+    }
+
+    private static Tensor upload(Backend be, DType dt, float[] a) {
+        if (dt == DType.F32) return be.fromFloats(a);
+        double[] d = new double[a.length];
+        for (int i = 0; i < a.length; i++) d[i] = a[i];
+        return be.fromDoubles(dt, d);
     }
 
     /**

@@ -133,6 +133,51 @@ class NaturalOutliersTest {
         assertEquals(-1.0, NaturalOutliers.correlate(12, f, w, BE.fromDoubles(DType.F64, v), reversed).spearman(), 1e-12);
     }
 
+    /**
+     * The batched MLP path (rank-one per-example gradients) equals the row-by-row reference in float64,
+     * across losses, bias on/off, activations and chunk sizes that do and do not divide n. Tolerance
+     * 1e-10·(|ref| + scale): the two differ only in summation order.
+     */
+    @Test
+    void batchedMlpPathEqualsRowByRowReference() {
+        Dataset d = RobustnessTest.blobs(13, 5, 1.0, 11);
+        record Setup(Sequential m, Loss loss) {
+        }
+        for (Setup c : List.of(new Setup(Mlp.of(new int[]{5, 7, 6, 2}, Act.TANH, true), Loss.MSE),
+                new Setup(Mlp.of(new int[]{5, 8, 2}, Act.RELU, false), Loss.CE),
+                new Setup(new Sequential(List.of(new Linear(5, 2, true)), "lin"), Loss.CE))) {
+            assertTrue(NaturalOutliers.isMlp(c.m()));
+            Objective f = new Objective(BE, DType.F64, c.m(), c.loss(), d, 4);
+            Tensor w = BE.fromDoubles(DType.F64, c.m().init(2, 1.0)), v = BE.fromDoubles(DType.F64, gaussian(c.m().numParams(), 3));
+            NaturalOutliers.Alignment ref = NaturalOutliers.perExampleByRows(f, w, v);
+            for (int chunk : new int[]{1, 3, 13, 100}) {
+                NaturalOutliers.Alignment got = NaturalOutliers.perExampleMlp(f, w, v, chunk);
+                for (int i = 0; i < d.n(); i++) {
+                    String what = c.m().describe() + " " + c.loss() + " chunk " + chunk + " row " + i;
+                    assertEquals(ref.projection()[i], got.projection()[i], 1e-10 * (Math.abs(ref.projection()[i]) + Math.sqrt(ref.gradNormSq()[i])), what);
+                    assertEquals(ref.gradNormSq()[i], got.gradNormSq()[i], 1e-10 * ref.gradNormSq()[i], what);
+                    assertEquals(ref.cos2()[i], got.cos2()[i], 1e-10, what);
+                }
+            }
+            assertArrayEquals(NaturalOutliers.perExample(f, w, v).cos2(), NaturalOutliers.perExampleMlp(f, w, v, NaturalOutliers.CHUNK).cos2(), "perExample picks the batched path");
+        }
+    }
+
+    /** A CNN is not an MLP: perExample falls back to the row loop, the batched path refuses. */
+    @Test
+    void convolutionalModelsUseTheRowLoop() {
+        Sequential cnn = eoslab.nn.Cnn.of(1, 4, 4, 2, 2, 2, 2, 3, Act.TANH, true);
+        assertFalse(NaturalOutliers.isMlp(cnn));
+        Random r = new Random(4);
+        float[] x = new float[6 * 16];
+        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+        Dataset d = new Dataset("img", x, new int[]{0, 1, 0, 1, 1, 0}, 6, 16, 2, new int[]{1, 4, 4}, null);
+        Objective f = new Objective(BE, DType.F64, cnn, Loss.MSE, d, 4);
+        Tensor w = BE.fromDoubles(DType.F64, cnn.init(1, 1.0)), v = BE.fromDoubles(DType.F64, gaussian(cnn.numParams(), 5));
+        assertArrayEquals(NaturalOutliers.perExampleByRows(f, w, v).cos2(), NaturalOutliers.perExample(f, w, v).cos2());
+        assertThrows(IllegalArgumentException.class, () -> NaturalOutliers.perExampleMlp(f, w, v, 4));
+    }
+
     @Test
     void badInputsAreRejected() {
         Dataset d = RobustnessTest.blobs(6, 3, 1.0, 1);
