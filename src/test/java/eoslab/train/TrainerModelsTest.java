@@ -22,12 +22,12 @@ class TrainerModelsTest {
 
     static TrainConfig config(String model, int[] widths, long steps, int n) {
         return new TrainConfig("fashion-mnist", new int[0], n, 32, null, model, widths, "relu", true, 1.0,
-                "mse", "gd", 0.05, 0.9, 0, 0, steps, 3, 2, 1, 4, 1e-3, "f32", "cpu", 64, 0);
+                "mse", "gd", 0.05, 0.9, 0, 0, steps, 3, 2, 1, 2, 1e-3, "f32", "cpu", 64, 0);
     }
 
     @Test
     void tinyCnnTrainsAndCheckpointsWithPyTorchNames(@TempDir Path tmp) throws Exception {
-        TrainConfig cfg = config("cnn", new int[]{4, 4, 8, 16}, 4);
+        TrainConfig cfg = config("cnn", new int[]{4, 4, 8, 16}, 3, 32);
         Trainer t = new Trainer(cfg, CpuBackend.INSTANCE, QUIET);
         assertEquals(784, t.model.inputSize());
         Trainer.Result r = t.run(t.initial(), tmp, null);
@@ -47,7 +47,7 @@ class TrainerModelsTest {
         // the checkpoint restores into a fresh trainer built from the stored configuration
         Trainer again = new Trainer(Trainer.configOf(ck), CpuBackend.INSTANCE, QUIET);
         Trainer.State s = again.loadCheckpoint(ck);
-        assertEquals(4, s.step());
+        assertEquals(3, s.step());
         try (SafetensorsReader rd = SafetensorsReader.open(ck)) {
             float[] w = again.opt.params(s.x()).toFloats();
             double[] stored = rd.doubles("layers.5.weight");
