@@ -18,7 +18,9 @@ public final class TrainOptions {
     int nTest;
     @Option(names = "--normalization", description = "none (x/255), center (minus the train mean image) or standardize (default: the data set's)")
     String normalization;
-    @Option(names = "--hidden", defaultValue = "512,512", description = "hidden widths of the MLP (default: ${DEFAULT-VALUE})")
+    @Option(names = "--model", defaultValue = "mlp", description = "mlp, cnn (convs 64-64-128 + FC 512) or resnet14 (BN-free, stages 16-32-64); cnn and resnet14 need image data (default: ${DEFAULT-VALUE})")
+    String model;
+    @Option(names = "--hidden", description = "widths: MLP hidden layers (default 512,512); cnn conv1,conv2,conv3,fc (default 64,64,128,512); resnet14 stage widths (default 16,32,64)")
     String hidden;
     @Option(names = "--activation", defaultValue = "relu", description = "relu, tanh or gelu (default: ${DEFAULT-VALUE})")
     String activation;
@@ -67,7 +69,9 @@ public final class TrainOptions {
     }
 
     TrainConfig config(String device) {
-        return new TrainConfig(data, ints(classes, "--classes"), n, nTest, normalization, "mlp", ints(hidden, "--hidden"),
+        // the MLP's default widths apply only to the MLP; cnn/resnet14 take their paper widths from an empty list
+        String widths = hidden != null ? hidden : "mlp".equals(model) ? "512,512" : "";
+        return new TrainConfig(data, ints(classes, "--classes"), n, nTest, normalization, model, ints(widths, "--hidden"),
                 activation, !noBias, initScale, loss, optimizer, lr, momentum, weightDecay, batchSize, steps == null ? 1000 : steps, seed,
                 logEvery, topK, lanczosSteps, lanczosTol, dtype, device, chunk, checkpointEvery);
     }

@@ -12,7 +12,14 @@
  *       for the natural-outlier analysis of §4.3 / App. E, quantiles for medians and IQRs;</li>
  *   <li>{@link eoslab.eos.Pgd}: the model-agnostic L∞ PGD attack of §5.2.</li>
  * </ul>
- * Nothing here knows about networks: models enter through callbacks, data through
- * {@link eoslab.data.Dataset}.
+ * These know nothing about networks: models enter through callbacks, data through
+ * {@link eoslab.data.Dataset}. The model-facing analyses built on them take an {@link eoslab.nn.Model}
+ * (or {@link eoslab.nn.Objective}) and its weights:
+ * <ul>
+ *   <li>{@link eoslab.eos.Robustness}: PGD accuracy on the boundary test points and the OOD loss
+ *       curve over α_test (§5.2, Figs. 9–10);</li>
+ *   <li>{@link eoslab.eos.NaturalOutliers}: per-example cos²(∇ℓ_i, v_1) over the training set and
+ *       its Spearman ρ with centroid distance (§4.3, App. E).</li>
+ * </ul>
  */
 package eoslab.eos;

@@ -35,6 +35,14 @@ public interface Model {
     double lossGradHvp(Backend be, Tensor w, Batch batch, Loss loss, double scale,
                        Tensor grad, Tensor v, int k, Tensor hv, Tensor rowLoss, Tensor logits);
 
+    /**
+     * Gradient of the loss with respect to the inputs, for attacks (PGD, Kwag et al. §5.2): on a batch of
+     * n examples with per-example weight {@code scale}, returns scale·Σ ℓ_i and writes
+     * dx (n, inputs) = scale·∂(Σ ℓ_i)/∂x, overwritten. Rows do not interact (no batch coupling in
+     * eoslab's models), so row i of dx is scale·∇_x ℓ_i. w is not differentiated.
+     */
+    double lossAndInputGradient(Backend be, Tensor w, Batch batch, Loss loss, double scale, Tensor dx);
+
     /** A one-line description, e.g. {@code MLP 784-512-512-2 relu bias}. */
     String describe();
 }

@@ -123,6 +123,58 @@ public class Sequential implements Model {
         return value;
     }
 
+    /** Forward, loss, then the backward pass down to the first layer's input (no parameter gradients). */
+    @Override
+    public double lossAndInputGradient(Backend be, Tensor w, Batch batch, Loss loss, double scale, Tensor dx) {
+        int n = batch.n(), L = layers.size(), c = outputSize();
+        if (dx.size < (long) n * inputSize()) {
+            throw new IllegalArgumentException("input gradient buffer holds " + dx.size + " values, need n*inputs = " + (long) n * inputSize());
+        }
+        Workspace s = workspace(be, w.dtype, n, 0);
+        s.act[0] = batch.x();
+        for (int i = 0; i < L; i++) layers.get(i).forward(be, params(w, i), s.act[i], s.act[i + 1], n);
+        double value = loss.forwardBackward(be, s.act[L], batch, n, c, scale, s.grad[L], s.cache, null);
+        for (int i = L - 1; i >= 0; i--) {
+            layers.get(i).backward(be, params(w, i), s.act[i], s.act[i + 1], s.grad[i + 1],
+                    i == 0 ? dx.view(0, (long) n * inputSize()) : s.grad[i], null, n);
+        }
+        return value;
+    }
+
+    /** Sees one layer after a {@link #backwardPerLayer} pass. */
+    @FunctionalInterface
+    public interface LayerVisitor {
+        /**
+         * @param layer the layer's index
+         * @param x     its input (n, in)
+         * @param dy    scale·∂(Σ ℓ_i)/∂y of its output (n, out); with scale 1, row i is ∂ℓ_i/∂y_i
+         */
+        void visit(int layer, Tensor x, Tensor dy);
+    }
+
+    /**
+     * Forward, loss and backward (input gradients only, no parameter gradients), then shows every
+     * layer its input and output gradient, in layer order. Per-example parameter gradients of layers
+     * whose gradient is a product of the two (a Linear layer: ∇_W ℓ_i = dy_i x_iᵀ, Goodfellow 2015)
+     * follow without a per-example backward pass. The tensors are this model's buffers: valid only
+     * inside the visitor. Returns scale·Σ ℓ_i.
+     */
+    public double backwardPerLayer(Backend be, Tensor w, Batch batch, Loss loss, double scale, LayerVisitor visitor) {
+        int n = batch.n(), L = layers.size(), c = outputSize();
+        Workspace s = workspace(be, w.dtype, n, 0);
+        s.act[0] = batch.x();
+        for (int i = 0; i < L; i++) layers.get(i).forward(be, params(w, i), s.act[i], s.act[i + 1], n);
+        double value = loss.forwardBackward(be, s.act[L], batch, n, c, scale, s.grad[L], s.cache, null);
+        for (int i = L - 1; i > 0; i--) {
+            layers.get(i).backward(be, params(w, i), s.act[i], s.act[i + 1], s.grad[i + 1], s.grad[i], null, n);
+        }
+        for (int i = 0; i < L; i++) {
+            Layer l = layers.get(i);
+            visitor.visit(i, s.act[i].view(0, (long) n * l.inSize()), s.grad[i + 1].view(0, (long) n * l.outSize()));
+        }
+        return value;
+    }
+
     /** Layer i's window of the flat vector w. */
     private Tensor params(Tensor w, int i) {
         return w.view(offsets[i], layers.get(i).numParams());

@@ -17,7 +17,12 @@ import java.util.Map;
  * @param classes      classes to keep, relabelled 0..C−1 in this order; empty keeps all
  * @param n            training examples (0 = all available)
  * @param nTest        test examples (0 = all available)
- * @param hidden       hidden layer widths of the MLP
+ * @param model        architecture: {@code mlp}, {@code cnn} (Kwag et al. App. C.1, {@link eoslab.nn.Cnn}) or
+ *                     {@code resnet14} (BN-free ResNet-14, {@link eoslab.nn.ResNet}); cnn and resnet14 need image
+ *                     data with a per-example (C, H, W) shape
+ * @param hidden       widths: for mlp the hidden layers; for cnn empty (the paper's 64,64,128,512) or the four
+ *                     widths conv1,conv2,conv3,fc; for resnet14 empty (the paper's 16,32,64) or the three stage widths
+ * @param activation   relu, tanh or gelu; resnet14 is ReLU only (as in the paper)
  * @param lossName     mse or ce (SPEC §2 conventions)
  * @param optimizer    gd, sgd or momentum
  * @param batchSize    minibatch size; 0 means full batch
@@ -39,9 +44,15 @@ public record TrainConfig(
         require(data != null && !data.isBlank(), "--data must name a data set");
         require(n >= 0, "--n-train must be >= 0 (0 = all), got " + n);
         require(nTest >= 0, "--n-test must be >= 0 (0 = all), got " + nTest);
-        require(model.equals("mlp"), "--model must be mlp, got '" + model + "'");
+        require(MODELS.contains(model), "--model must be one of " + String.join(", ", MODELS) + ", got '" + model + "'");
         for (int h : hidden) require(h >= 1, "--hidden widths must be >= 1, got " + Arrays.toString(hidden));
+        require(!model.equals("cnn") || hidden.length == 0 || hidden.length == 4,
+                "--model cnn takes --hidden with 4 widths conv1,conv2,conv3,fc (or none for the paper's 64,64,128,512), got " + Arrays.toString(hidden));
+        require(!model.equals("resnet14") || hidden.length == 0 || hidden.length == 3,
+                "--model resnet14 takes --hidden with 3 stage widths (or none for the paper's 16,32,64), got " + Arrays.toString(hidden));
         parse(() -> Act.parse(activation));
+        require(!model.equals("resnet14") || Act.parse(activation) == Act.RELU,
+                "--model resnet14 is ReLU only (Kwag et al. App. C.1), got --activation " + activation);
         require(initScale > 0 && Double.isFinite(initScale), "--init-scale must be a positive number, got " + initScale);
         parse(() -> Loss.parse(lossName));
         require(optimizer.equals("gd") || optimizer.equals("sgd") || optimizer.equals("momentum"),
@@ -62,6 +73,9 @@ public record TrainConfig(
         require(chunk >= 1, "--chunk must be >= 1, got " + chunk);
         require(checkpointEvery >= 0, "--checkpoint-every must be >= 0, got " + checkpointEvery);
     }
+
+    /** The architectures {@code model} may name. */
+    public static final java.util.List<String> MODELS = java.util.List.of("mlp", "cnn", "resnet14");
 
     private static void require(boolean ok, String message) {
         if (!ok) throw new UserError(message);

@@ -11,10 +11,12 @@ import eoslab.io.Json;
 import eoslab.io.JsonlWriter;
 import eoslab.io.SafetensorsReader;
 import eoslab.io.SafetensorsWriter;
+import eoslab.nn.Cnn;
 import eoslab.nn.HessianOperator;
 import eoslab.nn.Mlp;
 import eoslab.nn.Objective;
 import eoslab.nn.ParamSpec;
+import eoslab.nn.ResNet;
 import eoslab.nn.Sequential;
 import eoslab.optim.BatchSchedule;
 import eoslab.optim.DivergedException;
@@ -69,11 +71,7 @@ public final class Trainer {
         this.split = Datasets.load(cfg.data(), new DataOptions(cfg.classes().length == 0 ? null : cfg.classes(),
                 cfg.n(), cfg.nTest(), cfg.normalization() == null ? null : Normalization.parse(cfg.normalization()), cfg.seed()));
         Dataset tr = split.train();
-        int[] sizes = new int[cfg.hidden().length + 2];
-        sizes[0] = tr.features();
-        System.arraycopy(cfg.hidden(), 0, sizes, 1, cfg.hidden().length);
-        sizes[sizes.length - 1] = tr.outputs();
-        this.model = Mlp.of(sizes, cfg.act(), cfg.bias());
+        this.model = buildModel(cfg, tr);
         this.train = new Objective(be, dt, model, cfg.loss(), tr, cfg.chunk());
         this.test = new Objective(be, dt, model, cfg.loss(), split.test(), cfg.chunk());
         BatchSchedule noise = new BatchSchedule(cfg.seed(), tr.n(), cfg.batchSize() == 0 ? tr.n() : cfg.batchSize());
@@ -82,6 +80,53 @@ public final class Trainer {
             default -> new Sgd(train, cfg.lr(), cfg.weightDecay(), noise);
         };
         this.sharpness = new SharpnessTracker(cfg.topK(), cfg.lanczosSteps(), cfg.lanczosTol(), cfg.seed());
+    }
+
+    /**
+     * The network of {@code cfg.model()} for the training set {@code tr}: its input is tr's per-example
+     * layout and its output width tr's classes (or regression width). PyTorch module indices, so a
+     * checkpoint loads into the matching {@code nn.Sequential} (see {@link Cnn}, {@link ResNet}).
+     */
+    public static Sequential buildModel(TrainConfig cfg, Dataset tr) {
+        int[] h = cfg.hidden();
+        return switch (cfg.model()) {
+            case "mlp" -> {
+                int[] sizes = new int[h.length + 2];
+                sizes[0] = tr.features();
+                System.arraycopy(h, 0, sizes, 1, h.length);
+                sizes[sizes.length - 1] = tr.outputs();
+                yield Mlp.of(sizes, cfg.act(), cfg.bias());
+            }
+            case "cnn" -> {
+                int[] s = imageShape(cfg, tr);
+                int[] c = h.length == 0 ? new int[]{64, 64, 128, 512} : h;
+                try {
+                    yield Cnn.of(s[0], s[1], s[2], tr.outputs(), c[0], c[1], c[2], c[3], cfg.act(), cfg.bias());
+                } catch (IllegalArgumentException e) {
+                    throw new UserError("--model cnn on " + tr.name() + ": " + e.getMessage());
+                }
+            }
+            case "resnet14" -> {
+                int[] s = imageShape(cfg, tr);
+                int[] widths = h.length == 0 ? new int[]{16, 32, 64} : h;
+                try {
+                    yield ResNet.of(s[0], s[1], s[2], tr.outputs(), widths, new int[]{2, 2, 2}, cfg.bias());
+                } catch (IllegalArgumentException e) {
+                    throw new UserError("--model resnet14 on " + tr.name() + ": " + e.getMessage());
+                }
+            }
+            default -> throw new UserError("--model must be one of " + String.join(", ", TrainConfig.MODELS) + ", got '" + cfg.model() + "'");
+        };
+    }
+
+    /** (C, H, W) of an image data set; convolutional models cannot run on flat features. */
+    private static int[] imageShape(TrainConfig cfg, Dataset tr) {
+        int[] s = tr.shape();
+        if (s.length != 3) {
+            throw new UserError("--model " + cfg.model() + " needs image data with a (C, H, W) shape, but " + tr.name()
+                    + " is flat (shape " + java.util.Arrays.toString(s) + "); use --model mlp, or an image set such as fashion-mnist or cifar10:DIR");
+        }
+        return s;
     }
 
     /** The run's state at some step: optimizer state plus the step it belongs to. */
