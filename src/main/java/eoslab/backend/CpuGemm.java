@@ -45,11 +45,15 @@ final class CpuGemm {
     static final int MR = 6;
     static final int SNR = 2 * FL;
     static final int DNR = 2 * DL;
-    private static final int KC = Integer.getInteger("kc", 256);
-    private static final int MC = Integer.getInteger("mc", 96);
-    private static final int NC = Integer.getInteger("nc", 1024);
+    private static final int KC = 256;
+    private static final int MC = 96;
+    private static final int NC = 1024;
     /** Below this many multiply-adds the packed path does not pay for its packing. */
     private static final long PACKED_MIN_FLOPS = 32L * 32 * 32;
+    /** Batched products below this many multiply-adds run one per task, each serially. */
+    private static final long PER_ELEMENT_MAX_FLOPS = 128L * 128 * 128;
+    /** Tile of the cache-blocked transposes. */
+    private static final int TILE = 32;
     /** Rows of C per task on the dot-product path. */
     private static final int DOT_ROWS = 16;
 
@@ -67,17 +71,16 @@ final class CpuGemm {
             return;
         }
         boolean packed = usePacked(m, n, k, SNR);
-        if (!packed && batch > 1 && sc != 0) {
-            // Many small products: one task per batch element, each run serially.
-            Parallel.forEach(batch, bt -> sgemmDot(ta, tb, m, n, k, alpha, a, ao + bt * sa, lda,
-                    b, bo + bt * sb, ldb, beta, c, co + bt * sc, ldc, false));
-            return;
-        }
-        for (int bt = 0; bt < batch; bt++) {
-            int ab = ao + bt * sa, bb = bo + bt * sb, cb = co + bt * sc;
-            if (packed) sgemmPacked(ta, tb, m, n, k, alpha, a, ab, lda, b, bb, ldb, beta, c, cb, ldc);
-            else sgemmDot(ta, tb, m, n, k, alpha, a, ab, lda, b, bb, ldb, beta, c, cb, ldc, true);
-        }
+        // Many small products: one task per batch element (its own blocks then run serially on
+        // that worker). Not when C is broadcast (sc = 0): then the products must run in order.
+        boolean perElement = batch > 1 && sc != 0 && (long) m * n * k < PER_ELEMENT_MAX_FLOPS;
+        Parallel.forEach(perElement ? batch : 1, e -> {
+            for (int bt = perElement ? e : 0; bt < (perElement ? e + 1 : batch); bt++) {
+                int ab = ao + bt * sa, bb = bo + bt * sb, cb = co + bt * sc;
+                if (packed) sgemmPacked(ta, tb, m, n, k, alpha, a, ab, lda, b, bb, ldb, beta, c, cb, ldc);
+                else sgemmDot(ta, tb, m, n, k, alpha, a, ab, lda, b, bb, ldb, beta, c, cb, ldc);
+            }
+        });
     }
 
     private static void sgemmPacked(boolean ta, boolean tb, int m, int n, int k, float alpha,
@@ -188,7 +191,7 @@ final class CpuGemm {
      * C[0:MR, 0:NR] = Ap^T Bp over kc, or {@code +=} when {@code add}: the (6, 2 vectors) register
      * tile. Without {@code add} C is not read (beta = 0 on the first K-block: C may hold NaN).
      */
-    static void skernel(int kc, float[] ap, int ai, float[] bp, int bi,
+    private static void skernel(int kc, float[] ap, int ai, float[] bp, int bi,
                                 float[] c, int ci, int ldc, boolean add) {
         FloatVector c00 = FloatVector.zero(FS), c01 = FloatVector.zero(FS);
         FloatVector c10 = FloatVector.zero(FS), c11 = FloatVector.zero(FS);
@@ -255,11 +258,14 @@ final class CpuGemm {
      */
     private static void sgemmDot(boolean ta, boolean tb, int m, int n, int k, float alpha,
                                  float[] a, int ao, int lda, float[] b, int bo, int ldb,
-                                 float beta, float[] c, int co, int ldc, boolean parallel) {
+                                 float beta, float[] c, int co, int ldc) {
         // A as (m, k) rows and B^T as (n, k) rows, each with its own offset and leading dimension.
-        final float[] ar, br;
-        final int aro, ald, bro, bld;
-        if (!ta) { ar = a; aro = ao; ald = lda; } else { ar = transpose(a, ao, lda, k, m); aro = 0; ald = k; }
+        if (ta) {
+            sgemmColumns(tb, m, n, k, alpha, a, ao, lda, b, bo, ldb, beta, c, co, ldc);
+            return;
+        }
+        final float[] ar = a, br;
+        final int aro = ao, ald = lda, bro, bld;
         if (tb) { br = b; bro = bo; bld = ldb; } else { br = transpose(b, bo, ldb, k, n); bro = 0; bld = k; }
         int tasks = Parallel.blocks(m, DOT_ROWS);
         java.util.function.IntConsumer body = t -> {
@@ -312,8 +318,39 @@ final class CpuGemm {
                 }
             }
         };
-        if (parallel) Parallel.forEach(tasks, body);
-        else for (int t = 0; t < tasks; t++) body.accept(t);
+        Parallel.forEach(tasks, body);
+    }
+
+    /**
+     * The dot path when A is stored transposed, (k, m): rows of that storage are contiguous in i,
+     * so vectorize over i instead of copying A: C^T[j, i0:i0+4L] = sum_p op(B)[p, j] A[p, i0:i0+4L],
+     * sequential in p for every element. Four vectors of i per row of A keep the reads contiguous.
+     */
+    private static void sgemmColumns(boolean tb, int m, int n, int k, float alpha, float[] a, int ao, int lda,
+                                    float[] b, int bo, int ldb, float beta, float[] c, int co, int ldc) {
+        final int rowsPerTask = 4 * FL;
+        Parallel.forEach(Parallel.blocks(m, rowsPerTask), t -> {
+            int i0 = t * rowsPerTask, i1 = Math.min(m, i0 + rowsPerTask), rows = i1 - i0;
+            jdk.incubator.vector.VectorMask<Float> m0 = FS.indexInRange(i0, i1), m1 = FS.indexInRange(i0 + FL, i1);
+            jdk.incubator.vector.VectorMask<Float> m2 = FS.indexInRange(i0 + 2 * FL, i1), m3 = FS.indexInRange(i0 + 3 * FL, i1);
+            float[] tmp = new float[4 * FL];
+            for (int j = 0; j < n; j++) {
+                FloatVector v0 = FloatVector.zero(FS), v1 = v0, v2 = v0, v3 = v0;
+                for (int p = 0; p < k; p++) {
+                    int ai = ao + p * lda + i0;
+                    FloatVector y = FloatVector.broadcast(FS, tb ? b[bo + j * ldb + p] : b[bo + p * ldb + j]);
+                    v0 = FloatVector.fromArray(FS, a, ai, m0).fma(y, v0);
+                    v1 = FloatVector.fromArray(FS, a, ai + FL, m1).fma(y, v1);
+                    v2 = FloatVector.fromArray(FS, a, ai + 2 * FL, m2).fma(y, v2);
+                    v3 = FloatVector.fromArray(FS, a, ai + 3 * FL, m3).fma(y, v3);
+                }
+                v0.intoArray(tmp, 0);
+                v1.intoArray(tmp, FL);
+                v2.intoArray(tmp, 2 * FL);
+                v3.intoArray(tmp, 3 * FL);
+                for (int r = 0; r < rows; r++) sput(c, co + (i0 + r) * ldc + j, alpha * tmp[r], beta);
+            }
+        });
     }
 
     private static void sput(float[] c, int i, float v, float beta) {
@@ -323,10 +360,12 @@ final class CpuGemm {
     /** X stored (rows, cols) with leading dimension ld, returned transposed as a dense (cols, rows). */
     private static float[] transpose(float[] x, int xo, int ld, int rows, int cols) {
         float[] t = new float[rows * cols];
-        for (int r = 0; r < rows; r++) {
-            int src = xo + r * ld;
-            for (int q = 0; q < cols; q++) t[q * rows + r] = x[src + q];
-        }
+        for (int r0 = 0; r0 < rows; r0 += TILE)       // 32 x 32 tiles: both sides stay in cache
+            for (int q0 = 0; q0 < cols; q0 += TILE)
+                for (int r = r0; r < Math.min(rows, r0 + TILE); r++) {
+                    int src = xo + r * ld;
+                    for (int q = q0; q < Math.min(cols, q0 + TILE); q++) t[q * rows + r] = x[src + q];
+                }
         return t;
     }
 
@@ -353,16 +392,16 @@ final class CpuGemm {
             return;
         }
         boolean packed = usePacked(m, n, k, DNR);
-        if (!packed && batch > 1 && sc != 0) {
-            Parallel.forEach(batch, bt -> dgemmDot(ta, tb, m, n, k, alpha, a, ao + bt * sa, lda,
-                    b, bo + bt * sb, ldb, beta, c, co + bt * sc, ldc, false));
-            return;
-        }
-        for (int bt = 0; bt < batch; bt++) {
-            int ab = ao + bt * sa, bb = bo + bt * sb, cb = co + bt * sc;
-            if (packed) dgemmPacked(ta, tb, m, n, k, alpha, a, ab, lda, b, bb, ldb, beta, c, cb, ldc);
-            else dgemmDot(ta, tb, m, n, k, alpha, a, ab, lda, b, bb, ldb, beta, c, cb, ldc, true);
-        }
+        // Many small products: one task per batch element (its own blocks then run serially on
+        // that worker). Not when C is broadcast (sc = 0): then the products must run in order.
+        boolean perElement = batch > 1 && sc != 0 && (long) m * n * k < PER_ELEMENT_MAX_FLOPS;
+        Parallel.forEach(perElement ? batch : 1, e -> {
+            for (int bt = perElement ? e : 0; bt < (perElement ? e + 1 : batch); bt++) {
+                int ab = ao + bt * sa, bb = bo + bt * sb, cb = co + bt * sc;
+                if (packed) dgemmPacked(ta, tb, m, n, k, alpha, a, ab, lda, b, bb, ldb, beta, c, cb, ldc);
+                else dgemmDot(ta, tb, m, n, k, alpha, a, ab, lda, b, bb, ldb, beta, c, cb, ldc);
+            }
+        });
     }
 
     private static void dgemmPacked(boolean ta, boolean tb, int m, int n, int k, double alpha,
@@ -528,10 +567,13 @@ final class CpuGemm {
 
     private static void dgemmDot(boolean ta, boolean tb, int m, int n, int k, double alpha,
                                  double[] a, int ao, int lda, double[] b, int bo, int ldb,
-                                 double beta, double[] c, int co, int ldc, boolean parallel) {
-        final double[] ar, br;
-        final int aro, ald, bro, bld;
-        if (!ta) { ar = a; aro = ao; ald = lda; } else { ar = transpose(a, ao, lda, k, m); aro = 0; ald = k; }
+                                 double beta, double[] c, int co, int ldc) {
+        if (ta) {
+            dgemmColumns(tb, m, n, k, alpha, a, ao, lda, b, bo, ldb, beta, c, co, ldc);
+            return;
+        }
+        final double[] ar = a, br;
+        final int aro = ao, ald = lda, bro, bld;
         if (tb) { br = b; bro = bo; bld = ldb; } else { br = transpose(b, bo, ldb, k, n); bro = 0; bld = k; }
         int tasks = Parallel.blocks(m, DOT_ROWS);
         java.util.function.IntConsumer body = t -> {
@@ -584,8 +626,39 @@ final class CpuGemm {
                 }
             }
         };
-        if (parallel) Parallel.forEach(tasks, body);
-        else for (int t = 0; t < tasks; t++) body.accept(t);
+        Parallel.forEach(tasks, body);
+    }
+
+    /**
+     * The dot path when A is stored transposed, (k, m): rows of that storage are contiguous in i,
+     * so vectorize over i instead of copying A: C^T[j, i0:i0+4L] = sum_p op(B)[p, j] A[p, i0:i0+4L],
+     * sequential in p for every element. Four vectors of i per row of A keep the reads contiguous.
+     */
+    private static void dgemmColumns(boolean tb, int m, int n, int k, double alpha, double[] a, int ao, int lda,
+                                    double[] b, int bo, int ldb, double beta, double[] c, int co, int ldc) {
+        final int rowsPerTask = 4 * DL;
+        Parallel.forEach(Parallel.blocks(m, rowsPerTask), t -> {
+            int i0 = t * rowsPerTask, i1 = Math.min(m, i0 + rowsPerTask), rows = i1 - i0;
+            jdk.incubator.vector.VectorMask<Double> m0 = DS.indexInRange(i0, i1), m1 = DS.indexInRange(i0 + DL, i1);
+            jdk.incubator.vector.VectorMask<Double> m2 = DS.indexInRange(i0 + 2 * DL, i1), m3 = DS.indexInRange(i0 + 3 * DL, i1);
+            double[] tmp = new double[4 * DL];
+            for (int j = 0; j < n; j++) {
+                DoubleVector v0 = DoubleVector.zero(DS), v1 = v0, v2 = v0, v3 = v0;
+                for (int p = 0; p < k; p++) {
+                    int ai = ao + p * lda + i0;
+                    DoubleVector y = DoubleVector.broadcast(DS, tb ? b[bo + j * ldb + p] : b[bo + p * ldb + j]);
+                    v0 = DoubleVector.fromArray(DS, a, ai, m0).fma(y, v0);
+                    v1 = DoubleVector.fromArray(DS, a, ai + DL, m1).fma(y, v1);
+                    v2 = DoubleVector.fromArray(DS, a, ai + 2 * DL, m2).fma(y, v2);
+                    v3 = DoubleVector.fromArray(DS, a, ai + 3 * DL, m3).fma(y, v3);
+                }
+                v0.intoArray(tmp, 0);
+                v1.intoArray(tmp, DL);
+                v2.intoArray(tmp, 2 * DL);
+                v3.intoArray(tmp, 3 * DL);
+                for (int r = 0; r < rows; r++) dput(c, co + (i0 + r) * ldc + j, alpha * tmp[r], beta);
+            }
+        });
     }
 
     private static void dput(double[] c, int i, double v, double beta) {
@@ -594,10 +667,12 @@ final class CpuGemm {
 
     private static double[] transpose(double[] x, int xo, int ld, int rows, int cols) {
         double[] t = new double[rows * cols];
-        for (int r = 0; r < rows; r++) {
-            int src = xo + r * ld;
-            for (int q = 0; q < cols; q++) t[q * rows + r] = x[src + q];
-        }
+        for (int r0 = 0; r0 < rows; r0 += TILE)       // 32 x 32 tiles: both sides stay in cache
+            for (int q0 = 0; q0 < cols; q0 += TILE)
+                for (int r = r0; r < Math.min(rows, r0 + TILE); r++) {
+                    int src = xo + r * ld;
+                    for (int q = q0; q < Math.min(cols, q0 + TILE); q++) t[q * rows + r] = x[src + q];
+                }
         return t;
     }
 
@@ -611,9 +686,14 @@ final class CpuGemm {
 
     // =============================================================================================
 
-    /** The packed path needs enough work to amortize packing and at least one full register tile. */
+    /**
+     * The packed path needs enough work to amortize packing, and n of at least one vector: below
+     * that most of each NR-wide panel would be padding, and the dot path vectorizes over k instead.
+     * Small m (even m = 1) is fine: the padded rows cost FMAs, but the kernel is fast enough that
+     * such products stay bound by reading B.
+     */
     private static boolean usePacked(int m, int n, int k, int nr) {
-        return (long) m * n * k >= PACKED_MIN_FLOPS && m >= MR && n >= nr / 2;
+        return (long) m * n * k >= PACKED_MIN_FLOPS && n >= nr / 2;
     }
 
     private static int roundUp(int x, int q) {
