@@ -1,6 +1,7 @@
 package eoslab.backend;
 
 import eoslab.util.Parallel;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -11,22 +12,25 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code xo}. A stride of 0 broadcasts one matrix over the batch.
  *
  * <p>Large products follow Goto and van de Geijn, "Anatomy of high-performance matrix
- * multiplication" (ACM TOMS 2008), in the loop order of BLIS (Van Zee and van de Geijn 2015):
+ * multiplication" (ACM TOMS 2008), with the loops of BLIS (Van Zee and van de Geijn 2015):
  * <pre>
- *   for jc in N by NC          B block (KC, NC) packed into NR-wide panels, shared by all threads
- *     for pc in K by KC
- *       for ic in M by MC      parallel: each task packs its A block (MC, KC) into MR-high panels
- *         for jr in NC by NR
- *           for ir in MC by MR   micro-kernel: an (MR, NR) tile of C kept in 2*MR vector registers
+ *   for jc in N by NC            op(B)[:, jc:jc+NC] packed into NR-wide panels (all of K), shared;
+ *                                each panel packed once, by the first task that needs it
+ *     parallel over tasks = (row block of about MC rows) x (range of NR panels)
+ *       for pc in K by KC        the task packs alpha op(A)[rows, pc:pc+KC] into MR-high panels
+ *         for jr in panels by NR
+ *           for ir in rows by MR   micro-kernel: an (MR, NR) tile of C in 2*MR vector registers
  * </pre>
  * The micro-kernel is an outer product per k: two vector loads of B, MR broadcasts of A and 2*MR
  * FMAs. With AVX-512 (16 floats) the float tile is 6 x 32, i.e. 12 accumulators of the 32 zmm.
  *
  * <p>Determinism: threads split only M and N, never K. Every element of C gets its K-blocks in
- * increasing order and, inside a block, the same FMA chain, whatever the thread count.
+ * increasing order and, inside a block, the same FMA chain, whatever the thread count; the task
+ * grid may depend on the thread count because it only decides who computes a tile, not how.
  *
- * <p>Small or skinny products (the engine's m = 256, n = 2 or k = 2 calls) take a dot-product path
- * instead: packing a 32-wide panel for n = 2 would waste 94% of the FMAs.
+ * <p>Skinny or small products take a dot-product path instead (packing a 32-wide panel for the
+ * engine's n = 2 calls would waste 94% of the FMAs): vectorized over k when A's rows are contiguous
+ * in k, over i when A is stored transposed. Batches of small products run one product per task.
  *
  * <p>{@code beta == 0} never reads C (it may hold NaN), and {@code alpha == 0} never reads A or B,
  * as in the reference BLAS.
@@ -41,7 +45,7 @@ final class CpuGemm {
     private static final int DL = DS.length();
 
     // Blocking. MR x NR is the register tile; KC x NR (a B micro-panel, 32 KiB for floats) stays in
-    // the 48 KiB L1; MC x KC (the A block, 96 KiB) stays in L2; KC x NC (the B block) in L2/L3.
+    // the 48 KiB L1; MC x KC (the A block, 96 KiB) stays in L2; the packed B (K x NC) in L2/L3.
     static final int MR = 6;
     static final int SNR = 2 * FL;
     static final int DNR = 2 * DL;
@@ -87,7 +91,7 @@ final class CpuGemm {
                                     float[] a, int ao, int lda, float[] b, int bo, int ldb,
                                     float beta, float[] c, int co, int ldc) {
         final int nr = SNR;
-        float[] bp = new float[Math.min(k, KC) * roundUp(Math.min(n, NC), nr)]; // (KC, NC) in NR panels
+        float[] bp = new float[k * roundUp(Math.min(n, NC), nr)]; // (K, NC) in NR panels
         // Row blocks are whole MR-panels (so the edge panel is always the last one) dealt out evenly;
         // their number is rounded up to a multiple of the thread count so no thread idles at the
         // end. This only moves work between threads; no sum changes.
@@ -103,18 +107,20 @@ final class CpuGemm {
                     : Math.min(nPanels, Parallel.blocks(4L * threads, mBlocks));
             int panelsPerTask = Parallel.blocks(nPanels, nSplit);
             int nTasks = Parallel.blocks(nPanels, panelsPerTask);
-            for (int pc = 0; pc < k; pc += KC) {
-                final int p0 = pc, kc = Math.min(KC, k - pc);
-                final boolean first = pc == 0;
-                Parallel.forEach(nPanels, jp -> packB(tb, b, bo, ldb, p0, kc, j0 + jp * nr,
-                        Math.min(nr, nc - jp * nr), bp, jp * kc * nr, nr));
-                Parallel.forEach(mBlocks * nTasks, t -> {
-                    int blk = t / nTasks;
-                    int i0 = MR * (int) ((long) blk * mPanels / nb);
-                    int mc = Math.min(m, MR * (int) ((long) (blk + 1) * mPanels / nb)) - i0;
-                    int jp0 = (t % nTasks) * panelsPerTask, jp1 = Math.min(nPanels, jp0 + panelsPerTask);
-                    float[] ap = new float[roundUp(mc, MR) * kc];
-                    float[] tile = new float[MR * nr];
+            // op(B)[:, jc : jc+nc] is packed whole (all of K), each NR panel by the first task that
+            // needs it, so the threads meet once per NC columns instead of twice per K-block: a
+            // barrier costs a wake-up, and wake-ups are slow when the cores are shared.
+            AtomicIntegerArray packed = new AtomicIntegerArray(nPanels); // 0 todo, 1 packing, 2 done
+            Parallel.forEach(mBlocks * nTasks, t -> {
+                int blk = t / nTasks;
+                int i0 = MR * (int) ((long) blk * mPanels / nb);
+                int mc = Math.min(m, MR * (int) ((long) (blk + 1) * mPanels / nb)) - i0;
+                int jp0 = (t % nTasks) * panelsPerTask, jp1 = Math.min(nPanels, jp0 + panelsPerTask);
+                float[] ap = new float[roundUp(mc, MR) * Math.min(k, KC)];
+                float[] tile = new float[MR * nr];
+                for (int p0 = 0; p0 < k; p0 += KC) {
+                    int kc = Math.min(KC, k - p0);
+                    boolean first = p0 == 0;
                     packA(ta, a, ao, lda, i0, mc, p0, kc, alpha, ap);
                     // First K-block: C = beta C on this task's region, so the kernel only
                     // overwrites (beta = 0: C never read) or adds.
@@ -125,13 +131,21 @@ final class CpuGemm {
                     }
                     for (int jp = jp0; jp < jp1; jp++) {
                         int jr = jp * nr, cols = Math.min(nr, nc - jr);
+                        if (first && packed.get(jp) != 2) {
+                            if (packed.compareAndSet(jp, 0, 1)) {
+                                packB(tb, b, bo, ldb, 0, k, j0 + jr, cols, bp, jp * k * nr, nr);
+                                packed.set(jp, 2); // volatile write: readers of 2 see the panel
+                            } else {
+                                while (packed.get(jp) != 2) Thread.onSpinWait(); // one panel's packing
+                            }
+                        }
                         for (int ir = 0; ir < mc; ir += MR) {
                             int rows = Math.min(MR, mc - ir);
                             int cOff = co + (i0 + ir) * ldc + j0 + jr;
                             if (rows == MR && cols == nr) {
-                                skernel(kc, ap, ir * kc, bp, jp * kc * nr, c, cOff, ldc, add);
+                                skernel(kc, ap, ir * kc, bp, (jp * k + p0) * nr, c, cOff, ldc, add);
                             } else {
-                                skernel(kc, ap, ir * kc, bp, jp * kc * nr, tile, 0, nr, false);
+                                skernel(kc, ap, ir * kc, bp, (jp * k + p0) * nr, tile, 0, nr, false);
                                 for (int r = 0; r < rows; r++) {
                                     int ci = cOff + r * ldc, ti = r * nr;
                                     for (int q = 0; q < cols; q++) {
@@ -142,8 +156,8 @@ final class CpuGemm {
                             }
                         }
                     }
-                });
-            }
+                }
+            });
         }
     }
 
@@ -409,7 +423,7 @@ final class CpuGemm {
                                     double beta, double[] c, int co, int ldc) {
         final int nr = DNR;
         final int kcMax = KC / 2, ncMax = NC / 2; // half the float blocks: same bytes
-        double[] bp = new double[Math.min(k, kcMax) * roundUp(Math.min(n, ncMax), nr)];
+        double[] bp = new double[k * roundUp(Math.min(n, ncMax), nr)]; // (K, NC) in NR panels
         // Row blocks are whole MR-panels (so the edge panel is always the last one) dealt out evenly;
         // their number is rounded up to a multiple of the thread count so no thread idles at the
         // end. This only moves work between threads; no sum changes.
@@ -425,18 +439,20 @@ final class CpuGemm {
                     : Math.min(nPanels, Parallel.blocks(4L * threads, mBlocks));
             int panelsPerTask = Parallel.blocks(nPanels, nSplit);
             int nTasks = Parallel.blocks(nPanels, panelsPerTask);
-            for (int pc = 0; pc < k; pc += kcMax) {
-                final int p0 = pc, kc = Math.min(kcMax, k - pc);
-                final boolean first = pc == 0;
-                Parallel.forEach(nPanels, jp -> packB(tb, b, bo, ldb, p0, kc, j0 + jp * nr,
-                        Math.min(nr, nc - jp * nr), bp, jp * kc * nr, nr));
-                Parallel.forEach(mBlocks * nTasks, t -> {
-                    int blk = t / nTasks;
-                    int i0 = MR * (int) ((long) blk * mPanels / nb);
-                    int mc = Math.min(m, MR * (int) ((long) (blk + 1) * mPanels / nb)) - i0;
-                    int jp0 = (t % nTasks) * panelsPerTask, jp1 = Math.min(nPanels, jp0 + panelsPerTask);
-                    double[] ap = new double[roundUp(mc, MR) * kc];
-                    double[] tile = new double[MR * nr];
+            // op(B)[:, jc : jc+nc] is packed whole (all of K), each NR panel by the first task that
+            // needs it, so the threads meet once per NC columns instead of twice per K-block: a
+            // barrier costs a wake-up, and wake-ups are slow when the cores are shared.
+            AtomicIntegerArray packed = new AtomicIntegerArray(nPanels); // 0 todo, 1 packing, 2 done
+            Parallel.forEach(mBlocks * nTasks, t -> {
+                int blk = t / nTasks;
+                int i0 = MR * (int) ((long) blk * mPanels / nb);
+                int mc = Math.min(m, MR * (int) ((long) (blk + 1) * mPanels / nb)) - i0;
+                int jp0 = (t % nTasks) * panelsPerTask, jp1 = Math.min(nPanels, jp0 + panelsPerTask);
+                double[] ap = new double[roundUp(mc, MR) * Math.min(k, kcMax)];
+                double[] tile = new double[MR * nr];
+                for (int p0 = 0; p0 < k; p0 += kcMax) {
+                    int kc = Math.min(kcMax, k - p0);
+                    boolean first = p0 == 0;
                     packA(ta, a, ao, lda, i0, mc, p0, kc, alpha, ap);
                     // First K-block: C = beta C on this task's region, so the kernel only
                     // overwrites (beta = 0: C never read) or adds.
@@ -447,13 +463,21 @@ final class CpuGemm {
                     }
                     for (int jp = jp0; jp < jp1; jp++) {
                         int jr = jp * nr, cols = Math.min(nr, nc - jr);
+                        if (first && packed.get(jp) != 2) {
+                            if (packed.compareAndSet(jp, 0, 1)) {
+                                packB(tb, b, bo, ldb, 0, k, j0 + jr, cols, bp, jp * k * nr, nr);
+                                packed.set(jp, 2); // volatile write: readers of 2 see the panel
+                            } else {
+                                while (packed.get(jp) != 2) Thread.onSpinWait(); // one panel's packing
+                            }
+                        }
                         for (int ir = 0; ir < mc; ir += MR) {
                             int rows = Math.min(MR, mc - ir);
                             int cOff = co + (i0 + ir) * ldc + j0 + jr;
                             if (rows == MR && cols == nr) {
-                                dkernel(kc, ap, ir * kc, bp, jp * kc * nr, c, cOff, ldc, add);
+                                dkernel(kc, ap, ir * kc, bp, (jp * k + p0) * nr, c, cOff, ldc, add);
                             } else {
-                                dkernel(kc, ap, ir * kc, bp, jp * kc * nr, tile, 0, nr, false);
+                                dkernel(kc, ap, ir * kc, bp, (jp * k + p0) * nr, tile, 0, nr, false);
                                 for (int r = 0; r < rows; r++) {
                                     int ci = cOff + r * ldc, ti = r * nr;
                                     for (int q = 0; q < cols; q++) {
@@ -464,8 +488,8 @@ final class CpuGemm {
                             }
                         }
                     }
-                });
-            }
+                }
+            });
         }
     }
 
