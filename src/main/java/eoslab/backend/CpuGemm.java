@@ -91,7 +91,8 @@ final class CpuGemm {
                                     float[] a, int ao, int lda, float[] b, int bo, int ldb,
                                     float beta, float[] c, int co, int ldc) {
         final int nr = SNR;
-        float[] bp = new float[k * roundUp(Math.min(n, NC), nr)]; // (K, NC) in NR panels
+        final int kSuper = 16 * KC; // bounds the packed B to (4096, NC), 16 MiB
+        float[] bp = new float[Math.min(k, kSuper) * roundUp(Math.min(n, NC), nr)]; // (K, NC) in NR panels
         // Row blocks are whole MR-panels (so the edge panel is always the last one) dealt out evenly;
         // their number is rounded up to a multiple of the thread count so no thread idles at the
         // end. This only moves work between threads; no sum changes.
@@ -107,57 +108,61 @@ final class CpuGemm {
                     : Math.min(nPanels, Parallel.blocks(4L * threads, mBlocks));
             int panelsPerTask = Parallel.blocks(nPanels, nSplit);
             int nTasks = Parallel.blocks(nPanels, panelsPerTask);
-            // op(B)[:, jc : jc+nc] is packed whole (all of K), each NR panel by the first task that
-            // needs it, so the threads meet once per NC columns instead of twice per K-block: a
-            // barrier costs a wake-up, and wake-ups are slow when the cores are shared.
-            AtomicIntegerArray packed = new AtomicIntegerArray(nPanels); // 0 todo, 1 packing, 2 done
-            Parallel.forEach(mBlocks * nTasks, t -> {
-                int blk = t / nTasks;
-                int i0 = MR * (int) ((long) blk * mPanels / nb);
-                int mc = Math.min(m, MR * (int) ((long) (blk + 1) * mPanels / nb)) - i0;
-                int jp0 = (t % nTasks) * panelsPerTask, jp1 = Math.min(nPanels, jp0 + panelsPerTask);
-                float[] ap = new float[roundUp(mc, MR) * Math.min(k, KC)];
-                float[] tile = new float[MR * nr];
-                for (int p0 = 0; p0 < k; p0 += KC) {
-                    int kc = Math.min(KC, k - p0);
-                    boolean first = p0 == 0;
-                    packA(ta, a, ao, lda, i0, mc, p0, kc, alpha, ap);
-                    // First K-block: C = beta C on this task's region, so the kernel only
-                    // overwrites (beta = 0: C never read) or adds.
-                    final boolean add = !first || beta != 0f;
-                    if (first && beta != 0f && beta != 1) {
-                        int j1 = Math.min(nc, jp1 * nr);
-                        scaleC(mc, j1 - jp0 * nr, beta, c, co + i0 * ldc + j0 + jp0 * nr, ldc);
-                    }
-                    for (int jp = jp0; jp < jp1; jp++) {
-                        int jr = jp * nr, cols = Math.min(nr, nc - jr);
-                        if (first && packed.get(jp) != 2) {
-                            if (packed.compareAndSet(jp, 0, 1)) {
-                                packB(tb, b, bo, ldb, 0, k, j0 + jr, cols, bp, jp * k * nr, nr);
-                                packed.set(jp, 2); // volatile write: readers of 2 see the panel
-                            } else {
-                                while (packed.get(jp) != 2) Thread.onSpinWait(); // one panel's packing
-                            }
+            // op(B)[kk : kk+ks, jc : jc+nc] is packed whole (up to 16 K-blocks), each NR panel by the
+            // first task that needs it, so the threads meet once per (NC, 16 KC) block of B instead
+            // of twice per K-block: a barrier costs a wake-up, slow when the cores are shared.
+            // K-blocks keep their global boundaries and order, so the sums do not change.
+            for (int kk = 0; kk < k; kk += kSuper) {
+                final int k0 = kk, ks = Math.min(kSuper, k - kk);
+                AtomicIntegerArray packed = new AtomicIntegerArray(nPanels); // 0 todo, 1 packing, 2 done
+                Parallel.forEach(mBlocks * nTasks, t -> {
+                    int blk = t / nTasks;
+                    int i0 = MR * (int) ((long) blk * mPanels / nb);
+                    int mc = Math.min(m, MR * (int) ((long) (blk + 1) * mPanels / nb)) - i0;
+                    int jp0 = (t % nTasks) * panelsPerTask, jp1 = Math.min(nPanels, jp0 + panelsPerTask);
+                    float[] ap = new float[roundUp(mc, MR) * Math.min(k, KC)];
+                    float[] tile = new float[MR * nr];
+                    for (int p0 = k0; p0 < k0 + ks; p0 += KC) {
+                        int kc = Math.min(KC, k0 + ks - p0);
+                        boolean first = p0 == 0;
+                        packA(ta, a, ao, lda, i0, mc, p0, kc, alpha, ap);
+                        // First K-block: C = beta C on this task's region, so the kernel only
+                        // overwrites (beta = 0: C never read) or adds.
+                        final boolean add = !first || beta != 0f;
+                        if (first && beta != 0f && beta != 1) {
+                            int j1 = Math.min(nc, jp1 * nr);
+                            scaleC(mc, j1 - jp0 * nr, beta, c, co + i0 * ldc + j0 + jp0 * nr, ldc);
                         }
-                        for (int ir = 0; ir < mc; ir += MR) {
-                            int rows = Math.min(MR, mc - ir);
-                            int cOff = co + (i0 + ir) * ldc + j0 + jr;
-                            if (rows == MR && cols == nr) {
-                                skernel(kc, ap, ir * kc, bp, (jp * k + p0) * nr, c, cOff, ldc, add);
-                            } else {
-                                skernel(kc, ap, ir * kc, bp, (jp * k + p0) * nr, tile, 0, nr, false);
-                                for (int r = 0; r < rows; r++) {
-                                    int ci = cOff + r * ldc, ti = r * nr;
-                                    for (int q = 0; q < cols; q++) {
-                                        float v = tile[ti + q];
-                                        c[ci + q] = add ? c[ci + q] + v : v;
+                        for (int jp = jp0; jp < jp1; jp++) {
+                            int jr = jp * nr, cols = Math.min(nr, nc - jr);
+                            if (p0 == k0 && packed.get(jp) != 2) {
+                                if (packed.compareAndSet(jp, 0, 1)) {
+                                    packB(tb, b, bo, ldb, k0, ks, j0 + jr, cols, bp, jp * ks * nr, nr);
+                                    packed.set(jp, 2); // volatile write: readers of 2 see the panel
+                                } else {
+                                    while (packed.get(jp) != 2) Thread.onSpinWait(); // one panel's packing
+                                }
+                            }
+                            for (int ir = 0; ir < mc; ir += MR) {
+                                int rows = Math.min(MR, mc - ir);
+                                int cOff = co + (i0 + ir) * ldc + j0 + jr;
+                                if (rows == MR && cols == nr) {
+                                    skernel(kc, ap, ir * kc, bp, (jp * ks + p0 - k0) * nr, c, cOff, ldc, add);
+                                } else {
+                                    skernel(kc, ap, ir * kc, bp, (jp * ks + p0 - k0) * nr, tile, 0, nr, false);
+                                    for (int r = 0; r < rows; r++) {
+                                        int ci = cOff + r * ldc, ti = r * nr;
+                                        for (int q = 0; q < cols; q++) {
+                                            float v = tile[ti + q];
+                                            c[ci + q] = add ? c[ci + q] + v : v;
+                                        }
                                     }
                                 }
                             }
                         }
                     }
-                }
-            });
+                });
+            }
         }
     }
 
@@ -423,7 +428,8 @@ final class CpuGemm {
                                     double beta, double[] c, int co, int ldc) {
         final int nr = DNR;
         final int kcMax = KC / 2, ncMax = NC / 2; // half the float blocks: same bytes
-        double[] bp = new double[k * roundUp(Math.min(n, ncMax), nr)]; // (K, NC) in NR panels
+        final int kSuper = 16 * kcMax;
+        double[] bp = new double[Math.min(k, kSuper) * roundUp(Math.min(n, ncMax), nr)]; // (K, NC) in NR panels
         // Row blocks are whole MR-panels (so the edge panel is always the last one) dealt out evenly;
         // their number is rounded up to a multiple of the thread count so no thread idles at the
         // end. This only moves work between threads; no sum changes.
@@ -439,57 +445,61 @@ final class CpuGemm {
                     : Math.min(nPanels, Parallel.blocks(4L * threads, mBlocks));
             int panelsPerTask = Parallel.blocks(nPanels, nSplit);
             int nTasks = Parallel.blocks(nPanels, panelsPerTask);
-            // op(B)[:, jc : jc+nc] is packed whole (all of K), each NR panel by the first task that
-            // needs it, so the threads meet once per NC columns instead of twice per K-block: a
-            // barrier costs a wake-up, and wake-ups are slow when the cores are shared.
-            AtomicIntegerArray packed = new AtomicIntegerArray(nPanels); // 0 todo, 1 packing, 2 done
-            Parallel.forEach(mBlocks * nTasks, t -> {
-                int blk = t / nTasks;
-                int i0 = MR * (int) ((long) blk * mPanels / nb);
-                int mc = Math.min(m, MR * (int) ((long) (blk + 1) * mPanels / nb)) - i0;
-                int jp0 = (t % nTasks) * panelsPerTask, jp1 = Math.min(nPanels, jp0 + panelsPerTask);
-                double[] ap = new double[roundUp(mc, MR) * Math.min(k, kcMax)];
-                double[] tile = new double[MR * nr];
-                for (int p0 = 0; p0 < k; p0 += kcMax) {
-                    int kc = Math.min(kcMax, k - p0);
-                    boolean first = p0 == 0;
-                    packA(ta, a, ao, lda, i0, mc, p0, kc, alpha, ap);
-                    // First K-block: C = beta C on this task's region, so the kernel only
-                    // overwrites (beta = 0: C never read) or adds.
-                    final boolean add = !first || beta != 0;
-                    if (first && beta != 0 && beta != 1) {
-                        int j1 = Math.min(nc, jp1 * nr);
-                        scaleC(mc, j1 - jp0 * nr, beta, c, co + i0 * ldc + j0 + jp0 * nr, ldc);
-                    }
-                    for (int jp = jp0; jp < jp1; jp++) {
-                        int jr = jp * nr, cols = Math.min(nr, nc - jr);
-                        if (first && packed.get(jp) != 2) {
-                            if (packed.compareAndSet(jp, 0, 1)) {
-                                packB(tb, b, bo, ldb, 0, k, j0 + jr, cols, bp, jp * k * nr, nr);
-                                packed.set(jp, 2); // volatile write: readers of 2 see the panel
-                            } else {
-                                while (packed.get(jp) != 2) Thread.onSpinWait(); // one panel's packing
-                            }
+            // op(B)[kk : kk+ks, jc : jc+nc] is packed whole (up to 16 K-blocks), each NR panel by the
+            // first task that needs it, so the threads meet once per (NC, 16 KC) block of B instead
+            // of twice per K-block: a barrier costs a wake-up, slow when the cores are shared.
+            // K-blocks keep their global boundaries and order, so the sums do not change.
+            for (int kk = 0; kk < k; kk += kSuper) {
+                final int k0 = kk, ks = Math.min(kSuper, k - kk);
+                AtomicIntegerArray packed = new AtomicIntegerArray(nPanels); // 0 todo, 1 packing, 2 done
+                Parallel.forEach(mBlocks * nTasks, t -> {
+                    int blk = t / nTasks;
+                    int i0 = MR * (int) ((long) blk * mPanels / nb);
+                    int mc = Math.min(m, MR * (int) ((long) (blk + 1) * mPanels / nb)) - i0;
+                    int jp0 = (t % nTasks) * panelsPerTask, jp1 = Math.min(nPanels, jp0 + panelsPerTask);
+                    double[] ap = new double[roundUp(mc, MR) * Math.min(k, kcMax)];
+                    double[] tile = new double[MR * nr];
+                    for (int p0 = k0; p0 < k0 + ks; p0 += kcMax) {
+                        int kc = Math.min(kcMax, k0 + ks - p0);
+                        boolean first = p0 == 0;
+                        packA(ta, a, ao, lda, i0, mc, p0, kc, alpha, ap);
+                        // First K-block: C = beta C on this task's region, so the kernel only
+                        // overwrites (beta = 0: C never read) or adds.
+                        final boolean add = !first || beta != 0;
+                        if (first && beta != 0 && beta != 1) {
+                            int j1 = Math.min(nc, jp1 * nr);
+                            scaleC(mc, j1 - jp0 * nr, beta, c, co + i0 * ldc + j0 + jp0 * nr, ldc);
                         }
-                        for (int ir = 0; ir < mc; ir += MR) {
-                            int rows = Math.min(MR, mc - ir);
-                            int cOff = co + (i0 + ir) * ldc + j0 + jr;
-                            if (rows == MR && cols == nr) {
-                                dkernel(kc, ap, ir * kc, bp, (jp * k + p0) * nr, c, cOff, ldc, add);
-                            } else {
-                                dkernel(kc, ap, ir * kc, bp, (jp * k + p0) * nr, tile, 0, nr, false);
-                                for (int r = 0; r < rows; r++) {
-                                    int ci = cOff + r * ldc, ti = r * nr;
-                                    for (int q = 0; q < cols; q++) {
-                                        double v = tile[ti + q];
-                                        c[ci + q] = add ? c[ci + q] + v : v;
+                        for (int jp = jp0; jp < jp1; jp++) {
+                            int jr = jp * nr, cols = Math.min(nr, nc - jr);
+                            if (p0 == k0 && packed.get(jp) != 2) {
+                                if (packed.compareAndSet(jp, 0, 1)) {
+                                    packB(tb, b, bo, ldb, k0, ks, j0 + jr, cols, bp, jp * ks * nr, nr);
+                                    packed.set(jp, 2); // volatile write: readers of 2 see the panel
+                                } else {
+                                    while (packed.get(jp) != 2) Thread.onSpinWait(); // one panel's packing
+                                }
+                            }
+                            for (int ir = 0; ir < mc; ir += MR) {
+                                int rows = Math.min(MR, mc - ir);
+                                int cOff = co + (i0 + ir) * ldc + j0 + jr;
+                                if (rows == MR && cols == nr) {
+                                    dkernel(kc, ap, ir * kc, bp, (jp * ks + p0 - k0) * nr, c, cOff, ldc, add);
+                                } else {
+                                    dkernel(kc, ap, ir * kc, bp, (jp * ks + p0 - k0) * nr, tile, 0, nr, false);
+                                    for (int r = 0; r < rows; r++) {
+                                        int ci = cOff + r * ldc, ti = r * nr;
+                                        for (int q = 0; q < cols; q++) {
+                                            double v = tile[ti + q];
+                                            c[ci + q] = add ? c[ci + q] + v : v;
+                                        }
                                     }
                                 }
                             }
                         }
                     }
-                }
-            });
+                });
+            }
         }
     }
 

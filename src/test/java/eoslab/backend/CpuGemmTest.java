@@ -59,6 +59,7 @@ class CpuGemmTest {
             {300, 300, 2}, {97, 40, 513}, {193, 45, 300},               // k tiny; crossing KC, MC
             {20, 1030, 20}, {9, 520, 130},                              // crossing NC (F32, F64)
             {1, 40, 1030}, {40, 9, 1030},                               // m = 1 packed; n < 16 dot, long k
+            {7, 17, 4200},                                              // K beyond one packed B (16 KC)
     };
 
     private static final double[][] ALPHA_BETA = {{1, 0}, {0.7, -1.3}, {-2, 1}};
