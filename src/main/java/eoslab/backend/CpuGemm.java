@@ -52,6 +52,8 @@ final class CpuGemm {
     private static final int KC = 256;
     private static final int MC = 96;
     private static final int NC = 1024;
+    /** NR panels of B packed together (float path): one contiguous 512-byte read per row of B. */
+    private static final int PG = 4;
     /** Below this many multiply-adds the packed path does not pay for its packing. */
     private static final long PACKED_MIN_FLOPS = 32L * 32 * 32;
     /** Batched products below this many multiply-adds run one per task, each serially. */
@@ -114,7 +116,8 @@ final class CpuGemm {
             // K-blocks keep their global boundaries and order, so the sums do not change.
             for (int kk = 0; kk < k; kk += kSuper) {
                 final int k0 = kk, ks = Math.min(kSuper, k - kk);
-                AtomicIntegerArray packed = new AtomicIntegerArray(nPanels); // 0 todo, 1 packing, 2 done
+                int nGroups = Parallel.blocks(nPanels, PG);
+                AtomicIntegerArray packed = new AtomicIntegerArray(nGroups); // 0 todo, 1 packing, 2 done
                 Parallel.forEach(mBlocks * nTasks, t -> {
                     int blk = t / nTasks;
                     int i0 = MR * (int) ((long) blk * mPanels / nb);
@@ -133,14 +136,19 @@ final class CpuGemm {
                             int j1 = Math.min(nc, jp1 * nr);
                             scaleC(mc, j1 - jp0 * nr, beta, c, co + i0 * ldc + j0 + jp0 * nr, ldc);
                         }
-                        for (int jp = jp0; jp < jp1; jp++) {
+                        // Tasks start at different panel groups, so they pack different groups in
+                        // parallel instead of waiting on each other (order of columns only).
+                        int count = jp1 - jp0, rot = (t % nGroups) * PG % count;
+                        for (int q0 = 0; q0 < count; q0++) {
+                            int jp = jp0 + (q0 + rot) % count, g = jp / PG;
                             int jr = jp * nr, cols = Math.min(nr, nc - jr);
-                            if (p0 == k0 && packed.get(jp) != 2) {
-                                if (packed.compareAndSet(jp, 0, 1)) {
-                                    packB(tb, b, bo, ldb, k0, ks, j0 + jr, cols, bp, jp * ks * nr, nr);
-                                    packed.set(jp, 2); // volatile write: readers of 2 see the panel
+                            if (p0 == k0 && packed.get(g) != 2) {
+                                if (packed.compareAndSet(g, 0, 1)) {
+                                    int g1 = Math.min(nPanels, (g + 1) * PG);
+                                    packBGroup(tb, b, bo, ldb, k0, ks, j0, nc, g * PG, g1, bp);
+                                    packed.set(g, 2); // volatile write: readers of 2 see the group
                                 } else {
-                                    while (packed.get(jp) != 2) Thread.onSpinWait(); // one panel's packing
+                                    while (packed.get(g) != 2) Thread.onSpinWait(); // one group's packing
                                 }
                             }
                             for (int ir = 0; ir < mc; ir += MR) {
@@ -204,6 +212,29 @@ final class CpuGemm {
                 bp[d + q] = tb ? b[bo + (j0 + q) * ldb + p0 + p] : b[bo + (p0 + p) * ldb + j0 + q];
             for (int q = cols; q < nr; q++) bp[d + q] = 0f;
         }
+    }
+
+    /**
+     * Packs the NR panels [jpa, jpb) of op(B)[k0 : k0+ks, j0 : j0+nc], each at {@code jp * ks * NR}.
+     * Row-major B is read row by row across the whole group: PG * 128 contiguous bytes per row
+     * instead of 128 per page-sized stride, which is what made per-panel packing slow.
+     */
+    private static void packBGroup(boolean tb, float[] b, int bo, int ldb, int k0, int ks, int j0, int nc,
+                                   int jpa, int jpb, float[] bp) {
+        final int nr = SNR;
+        if (!tb && jpb * nr <= nc) {
+            for (int p = 0; p < ks; p++) {
+                int src = bo + (k0 + p) * ldb + j0;
+                for (int jp = jpa; jp < jpb; jp++) {
+                    int d = (jp * ks + p) * nr, sj = src + jp * nr;
+                    FloatVector.fromArray(FS, b, sj).intoArray(bp, d);
+                    FloatVector.fromArray(FS, b, sj + FL).intoArray(bp, d + FL);
+                }
+            }
+            return;
+        }
+        for (int jp = jpa; jp < jpb; jp++)
+            packB(tb, b, bo, ldb, k0, ks, j0 + jp * nr, Math.min(nr, nc - jp * nr), bp, jp * ks * nr, nr);
     }
 
     /**
