@@ -304,16 +304,17 @@ final class CpuGemm {
 
     /**
      * Dot-product path for small and skinny products: C[i, j] = alpha (A row i . B^T row j) + beta C[i, j],
-     * both rows contiguous in k (copied so if the layout is not). Four columns share each load of A.
+     * vectorized over k (lanes, then one reduction, then the scalar tail: a fixed order). Four
+     * columns share each load of A. A stored transposed goes to the column form instead.
      */
     private static void sgemmDot(boolean ta, boolean tb, int m, int n, int k, float alpha,
                                  float[] a, int ao, int lda, float[] b, int bo, int ldb,
                                  float beta, float[] c, int co, int ldc) {
-        // A as (m, k) rows and B^T as (n, k) rows, each with its own offset and leading dimension.
         if (ta) {
             sgemmColumns(tb, m, n, k, alpha, a, ao, lda, b, bo, ldb, beta, c, co, ldc);
             return;
         }
+        // A as (m, k) rows in place; B^T as (n, k) rows, copied when B is stored (k, n) (n is small here).
         final float[] ar = a, br;
         final int aro = ao, ald = lda, bro, bld;
         if (tb) { br = b; bro = bo; bld = ldb; } else { br = transpose(b, bo, ldb, k, n); bro = 0; bld = k; }
@@ -637,6 +638,7 @@ final class CpuGemm {
             dgemmColumns(tb, m, n, k, alpha, a, ao, lda, b, bo, ldb, beta, c, co, ldc);
             return;
         }
+        // A as (m, k) rows in place; B^T as (n, k) rows, copied when B is stored (k, n) (n is small here).
         final double[] ar = a, br;
         final int aro = ao, ald = lda, bro, bld;
         if (tb) { br = b; bro = bo; bld = ldb; } else { br = transpose(b, bo, ldb, k, n); bro = 0; bld = k; }
