@@ -11,7 +11,8 @@
 # uses it; default: Debian's openblas-pthread directory when it exists),
 # OB_FORCE_CORE=SapphireRapids (on AVX-512 machines also time OpenBLAS with OPENBLAS_CORETYPE set to
 # this, because an older OpenBLAS may not recognise a new CPU and fall back to an SSE3 kernel; empty
-# to skip). The ratio is taken against the faster OpenBLAS run, so it is never flattered.
+# to skip), JMH_IGNORE_LOCK=1 (run even if another JMH holds /tmp/jmh.lock; only on a machine that
+# is shared anyway). The ratio is taken against the faster OpenBLAS run, so it is never flattered.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -59,7 +60,7 @@ for t in $THREADS; do
   echo "== $t thread(s): numpy/OpenBLAS, round 1"
   run_numpy "$t" 1
   echo "== $t thread(s): eoslab SGEMM (JMH)"
-  "$JAVA" -jar target/benchmarks.jar 'eoslab.bench.GemmBench.sgemm$' -p n="$N" -p threads="$t" \
+  "$JAVA" ${JMH_IGNORE_LOCK:+-Djmh.ignoreLock=true} -jar target/benchmarks.jar 'eoslab.bench.GemmBench.sgemm$' -p n="$N" -p threads="$t" \
     -wi "$JMH_WI" -i "$JMH_I" -rf json -rff "$work/jmh-$t.json" | grep -E '^(Iteration|GemmBench)' || true
   [[ -s "$work/jmh-$t.json" ]] || { echo "gemm.sh: the JMH run for $t thread(s) failed" >&2; exit 1; }
   echo "== $t thread(s): numpy/OpenBLAS, round 2"
