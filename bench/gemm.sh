@@ -6,12 +6,13 @@
 #   SKIP_BUILD=1 bench/gemm.sh         # reuse target/benchmarks.jar
 #
 # Knobs (environment): N=1024, THREADS="1 2", JMH_WI=5 JMH_I=10 (warm-up / measured 1 s iterations),
-# NP_WARMUP=10 NP_REPEATS=30 (numpy calls per round; two rounds, before and after JMH, pooled),
+# NP_WARMUP=10 NP_REPEATS=30 (numpy calls per round; two rounds around each JMH run, pooled),
 # OPENBLAS_DIR (a directory holding OpenBLAS's libblas.so.3, put first on LD_LIBRARY_PATH so numpy
 # uses it; default: Debian's openblas-pthread directory when it exists),
 # OB_FORCE_CORE=SapphireRapids (on AVX-512 machines also time OpenBLAS with OPENBLAS_CORETYPE set to
 # this, because an older OpenBLAS may not recognise a new CPU and fall back to an SSE3 kernel; empty
-# to skip). The ratio is taken against the faster OpenBLAS run, so it is never flattered.
+# to skip), JMH_IGNORE_LOCK=1 (run even if another JMH holds /tmp/jmh.lock; only on a machine that
+# is shared anyway). The ratio is taken against the faster OpenBLAS run, so it is never flattered.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -42,27 +43,29 @@ if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
 fi
 [[ -f target/benchmarks.jar ]] || { echo "gemm.sh: target/benchmarks.jar missing (run without SKIP_BUILD=1)" >&2; exit 2; }
 
-# numpy/OpenBLAS: one process per thread count (OPENBLAS_NUM_THREADS is read at load time), and per
-# core type; called before and after JMH so both sides see the same (possibly drifting) machine load.
-run_numpy() { # round
-  for t in $THREADS; do
-    LD_LIBRARY_PATH="${OPENBLAS_DIR:-}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" OPENBLAS_NUM_THREADS=$t \
-      OMP_NUM_THREADS=$t $PY bench/numpy_matmul.py "$N" "$NP_WARMUP" "$NP_REPEATS" > "$work/np-auto-$t-$1.json"
-    if [[ -n "$OB_FORCE_CORE" ]] && grep -qw avx512f /proc/cpuinfo; then
-      LD_LIBRARY_PATH="${OPENBLAS_DIR:-}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" OPENBLAS_NUM_THREADS=$t \
-        OMP_NUM_THREADS=$t OPENBLAS_CORETYPE="$OB_FORCE_CORE" \
-        $PY bench/numpy_matmul.py "$N" "$NP_WARMUP" "$NP_REPEATS" > "$work/np-forced-$t-$1.json"
-    fi
-  done
+# numpy/OpenBLAS: one process per thread count (OPENBLAS_NUM_THREADS is read at load time) and per
+# core type. For each thread count: numpy, then JMH, then numpy again, so the two sides are measured
+# within a minute of each other and see the same (possibly drifting) machine load.
+run_numpy() { # threads round
+  LD_LIBRARY_PATH="${OPENBLAS_DIR:-}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" OPENBLAS_NUM_THREADS=$1 \
+    OMP_NUM_THREADS=$1 $PY bench/numpy_matmul.py "$N" "$NP_WARMUP" "$NP_REPEATS" > "$work/np-auto-$1-$2.json"
+  if [[ -n "$OB_FORCE_CORE" ]] && grep -qw avx512f /proc/cpuinfo; then
+    LD_LIBRARY_PATH="${OPENBLAS_DIR:-}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" OPENBLAS_NUM_THREADS=$1 \
+      OMP_NUM_THREADS=$1 OPENBLAS_CORETYPE="$OB_FORCE_CORE" \
+      $PY bench/numpy_matmul.py "$N" "$NP_WARMUP" "$NP_REPEATS" > "$work/np-forced-$1-$2.json"
+  fi
 }
 
-echo "== numpy/OpenBLAS, round 1"
-run_numpy 1
-echo "== eoslab SGEMM (JMH)"
-"$JAVA" -jar target/benchmarks.jar 'eoslab.bench.GemmBench.sgemm$' -p n="$N" -p threads="$(echo $THREADS | tr ' ' ',')" \
-  -wi "$JMH_WI" -i "$JMH_I" -rf json -rff "$work/jmh.json" | tail -n 8
-echo "== numpy/OpenBLAS, round 2"
-run_numpy 2
+for t in $THREADS; do
+  echo "== $t thread(s): numpy/OpenBLAS, round 1"
+  run_numpy "$t" 1
+  echo "== $t thread(s): eoslab SGEMM (JMH)"
+  "$JAVA" ${JMH_IGNORE_LOCK:+-Djmh.ignoreLock=true} -jar target/benchmarks.jar 'eoslab.bench.GemmBench.sgemm$' -p n="$N" -p threads="$t" \
+    -wi "$JMH_WI" -i "$JMH_I" -rf json -rff "$work/jmh-$t.json" | grep -E '^(Iteration|GemmBench)' || true
+  [[ -s "$work/jmh-$t.json" ]] || { echo "gemm.sh: the JMH run for $t thread(s) failed" >&2; exit 1; }
+  echo "== $t thread(s): numpy/OpenBLAS, round 2"
+  run_numpy "$t" 2
+done
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 mkdir -p bench/results
@@ -86,7 +89,7 @@ def median(xs):
 
 # JMH: AverageTime in ms/op; every measured iteration is one sample.
 jmh = {}
-for r in json.load(open(f"{work}/jmh.json")):
+for r in [r for p in sorted(glob.glob(f"{work}/jmh-*.json")) for r in json.load(open(p))]:
     ms = [x for fork in r["primaryMetric"]["rawData"] for x in fork]
     jmh[r["params"]["threads"]] = [flop / (x * 1e6) for x in ms]
 
@@ -119,7 +122,7 @@ if forced0:
     L.append(f"- OpenBLAS with OPENBLAS_CORETYPE={E['OB_FORCE_CORE']}: core `{forced0['openblas_core']}`")
 L.append("- method: eoslab through `CpuBackend.gemm` (F32, no transposes, beta = 0) in JMH "
          "(AverageTime, 1 s iterations after warm-up); numpy `matmul(a, b, out=c)` timed per call after "
-         "warm-up, two rounds (before and after JMH) pooled. GFLOP/s = 2 n^3 / time; all values are medians. "
+         "warm-up, two rounds (just before and just after the JMH run of the same thread count) pooled. GFLOP/s = 2 n^3 / time; all values are medians. "
          "Ratio = eoslab / the faster OpenBLAS configuration.")
 L.append("")
 L.append("| threads | eoslab GFLOP/s (min-max, samples) | OpenBLAS detected core | OpenBLAS forced core | eoslab / OpenBLAS |")

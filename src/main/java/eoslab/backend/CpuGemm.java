@@ -1,6 +1,7 @@
 package eoslab.backend;
 
 import eoslab.util.Parallel;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -11,22 +12,25 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code xo}. A stride of 0 broadcasts one matrix over the batch.
  *
  * <p>Large products follow Goto and van de Geijn, "Anatomy of high-performance matrix
- * multiplication" (ACM TOMS 2008), in the loop order of BLIS (Van Zee and van de Geijn 2015):
+ * multiplication" (ACM TOMS 2008), with the loops of BLIS (Van Zee and van de Geijn 2015):
  * <pre>
- *   for jc in N by NC          B block (KC, NC) packed into NR-wide panels, shared by all threads
- *     for pc in K by KC
- *       for ic in M by MC      parallel: each task packs its A block (MC, KC) into MR-high panels
- *         for jr in NC by NR
- *           for ir in MC by MR   micro-kernel: an (MR, NR) tile of C kept in 2*MR vector registers
+ *   for jc in N by NC            op(B)[:, jc:jc+NC] packed into NR-wide panels (all of K), shared;
+ *                                each panel packed once, by the first task that needs it
+ *     parallel over tasks = (row block of about MC rows) x (range of NR panels)
+ *       for pc in K by KC        the task packs alpha op(A)[rows, pc:pc+KC] into MR-high panels
+ *         for jr in panels by NR
+ *           for ir in rows by MR   micro-kernel: an (MR, NR) tile of C in 2*MR vector registers
  * </pre>
  * The micro-kernel is an outer product per k: two vector loads of B, MR broadcasts of A and 2*MR
  * FMAs. With AVX-512 (16 floats) the float tile is 6 x 32, i.e. 12 accumulators of the 32 zmm.
  *
  * <p>Determinism: threads split only M and N, never K. Every element of C gets its K-blocks in
- * increasing order and, inside a block, the same FMA chain, whatever the thread count.
+ * increasing order and, inside a block, the same FMA chain, whatever the thread count; the task
+ * grid may depend on the thread count because it only decides who computes a tile, not how.
  *
- * <p>Small or skinny products (the engine's m = 256, n = 2 or k = 2 calls) take a dot-product path
- * instead: packing a 32-wide panel for n = 2 would waste 94% of the FMAs.
+ * <p>Skinny or small products take a dot-product path instead (packing a 32-wide panel for the
+ * engine's n = 2 calls would waste 94% of the FMAs): vectorized over k when A's rows are contiguous
+ * in k, over i when A is stored transposed. Batches of small products run one product per task.
  *
  * <p>{@code beta == 0} never reads C (it may hold NaN), and {@code alpha == 0} never reads A or B,
  * as in the reference BLAS.
@@ -41,15 +45,21 @@ final class CpuGemm {
     private static final int DL = DS.length();
 
     // Blocking. MR x NR is the register tile; KC x NR (a B micro-panel, 32 KiB for floats) stays in
-    // the 48 KiB L1; MC x KC (the A block, 96 KiB) stays in L2; KC x NC (the B block) in L2/L3.
+    // the 48 KiB L1; MC x KC (the A block, 96 KiB) stays in L2; the packed B (K x NC) in L2/L3.
     static final int MR = 6;
     static final int SNR = 2 * FL;
     static final int DNR = 2 * DL;
-    private static final int KC = Integer.getInteger("kc", 256);
-    private static final int MC = Integer.getInteger("mc", 96);
-    private static final int NC = Integer.getInteger("nc", 1024);
+    private static final int KC = 256;
+    private static final int MC = 96;
+    private static final int NC = 1024;
+    /** NR panels of B packed together (float path): one contiguous 512-byte read per row of B. */
+    private static final int PG = 4;
     /** Below this many multiply-adds the packed path does not pay for its packing. */
     private static final long PACKED_MIN_FLOPS = 32L * 32 * 32;
+    /** Batched products below this many multiply-adds run one per task, each serially. */
+    private static final long PER_ELEMENT_MAX_FLOPS = 128L * 128 * 128;
+    /** Tile of the cache-blocked transposes. */
+    private static final int TILE = 32;
     /** Rows of C per task on the dot-product path. */
     private static final int DOT_ROWS = 16;
 
@@ -67,24 +77,24 @@ final class CpuGemm {
             return;
         }
         boolean packed = usePacked(m, n, k, SNR);
-        if (!packed && batch > 1 && sc != 0) {
-            // Many small products: one task per batch element, each run serially.
-            Parallel.forEach(batch, bt -> sgemmDot(ta, tb, m, n, k, alpha, a, ao + bt * sa, lda,
-                    b, bo + bt * sb, ldb, beta, c, co + bt * sc, ldc, false));
-            return;
-        }
-        for (int bt = 0; bt < batch; bt++) {
-            int ab = ao + bt * sa, bb = bo + bt * sb, cb = co + bt * sc;
-            if (packed) sgemmPacked(ta, tb, m, n, k, alpha, a, ab, lda, b, bb, ldb, beta, c, cb, ldc);
-            else sgemmDot(ta, tb, m, n, k, alpha, a, ab, lda, b, bb, ldb, beta, c, cb, ldc, true);
-        }
+        // Many small products: one task per batch element (its own blocks then run serially on
+        // that worker). Not when C is broadcast (sc = 0): then the products must run in order.
+        boolean perElement = batch > 1 && sc != 0 && (long) m * n * k < PER_ELEMENT_MAX_FLOPS;
+        Parallel.forEach(perElement ? batch : 1, e -> {
+            for (int bt = perElement ? e : 0; bt < (perElement ? e + 1 : batch); bt++) {
+                int ab = ao + bt * sa, bb = bo + bt * sb, cb = co + bt * sc;
+                if (packed) sgemmPacked(ta, tb, m, n, k, alpha, a, ab, lda, b, bb, ldb, beta, c, cb, ldc);
+                else sgemmDot(ta, tb, m, n, k, alpha, a, ab, lda, b, bb, ldb, beta, c, cb, ldc);
+            }
+        });
     }
 
     private static void sgemmPacked(boolean ta, boolean tb, int m, int n, int k, float alpha,
                                     float[] a, int ao, int lda, float[] b, int bo, int ldb,
                                     float beta, float[] c, int co, int ldc) {
         final int nr = SNR;
-        float[] bp = new float[Math.min(k, KC) * roundUp(Math.min(n, NC), nr)]; // (KC, NC) in NR panels
+        final int kSuper = 16 * KC; // bounds the packed B to (4096, NC), 16 MiB
+        float[] bp = new float[Math.min(k, kSuper) * roundUp(Math.min(n, NC), nr)]; // (K, NC) in NR panels
         // Row blocks are whole MR-panels (so the edge panel is always the last one) dealt out evenly;
         // their number is rounded up to a multiple of the thread count so no thread idles at the
         // end. This only moves work between threads; no sum changes.
@@ -100,40 +110,60 @@ final class CpuGemm {
                     : Math.min(nPanels, Parallel.blocks(4L * threads, mBlocks));
             int panelsPerTask = Parallel.blocks(nPanels, nSplit);
             int nTasks = Parallel.blocks(nPanels, panelsPerTask);
-            for (int pc = 0; pc < k; pc += KC) {
-                final int p0 = pc, kc = Math.min(KC, k - pc);
-                final boolean first = pc == 0;
-                Parallel.forEach(nPanels, jp -> packB(tb, b, bo, ldb, p0, kc, j0 + jp * nr,
-                        Math.min(nr, nc - jp * nr), bp, jp * kc * nr, nr));
+            // op(B)[kk : kk+ks, jc : jc+nc] is packed whole (up to 16 K-blocks), each NR panel by the
+            // first task that needs it, so the threads meet once per (NC, 16 KC) block of B instead
+            // of twice per K-block: a barrier costs a wake-up, slow when the cores are shared.
+            // K-blocks keep their global boundaries and order, so the sums do not change.
+            for (int kk = 0; kk < k; kk += kSuper) {
+                final int k0 = kk, ks = Math.min(kSuper, k - kk);
+                int nGroups = Parallel.blocks(nPanels, PG);
+                AtomicIntegerArray packed = new AtomicIntegerArray(nGroups); // 0 todo, 1 packing, 2 done
                 Parallel.forEach(mBlocks * nTasks, t -> {
                     int blk = t / nTasks;
                     int i0 = MR * (int) ((long) blk * mPanels / nb);
                     int mc = Math.min(m, MR * (int) ((long) (blk + 1) * mPanels / nb)) - i0;
                     int jp0 = (t % nTasks) * panelsPerTask, jp1 = Math.min(nPanels, jp0 + panelsPerTask);
-                    float[] ap = new float[roundUp(mc, MR) * kc];
+                    float[] ap = new float[roundUp(mc, MR) * Math.min(k, KC)];
                     float[] tile = new float[MR * nr];
-                    packA(ta, a, ao, lda, i0, mc, p0, kc, alpha, ap);
-                    // First K-block: C = beta C on this task's region, so the kernel only
-                    // overwrites (beta = 0: C never read) or adds.
-                    final boolean add = !first || beta != 0f;
-                    if (first && beta != 0f && beta != 1) {
-                        int j1 = Math.min(nc, jp1 * nr);
-                        scaleC(mc, j1 - jp0 * nr, beta, c, co + i0 * ldc + j0 + jp0 * nr, ldc);
-                    }
-                    for (int jp = jp0; jp < jp1; jp++) {
-                        int jr = jp * nr, cols = Math.min(nr, nc - jr);
-                        for (int ir = 0; ir < mc; ir += MR) {
-                            int rows = Math.min(MR, mc - ir);
-                            int cOff = co + (i0 + ir) * ldc + j0 + jr;
-                            if (rows == MR && cols == nr) {
-                                skernel(kc, ap, ir * kc, bp, jp * kc * nr, c, cOff, ldc, add);
-                            } else {
-                                skernel(kc, ap, ir * kc, bp, jp * kc * nr, tile, 0, nr, false);
-                                for (int r = 0; r < rows; r++) {
-                                    int ci = cOff + r * ldc, ti = r * nr;
-                                    for (int q = 0; q < cols; q++) {
-                                        float v = tile[ti + q];
-                                        c[ci + q] = add ? c[ci + q] + v : v;
+                    for (int p0 = k0; p0 < k0 + ks; p0 += KC) {
+                        int kc = Math.min(KC, k0 + ks - p0);
+                        boolean first = p0 == 0;
+                        packA(ta, a, ao, lda, i0, mc, p0, kc, alpha, ap);
+                        // First K-block: C = beta C on this task's region, so the kernel only
+                        // overwrites (beta = 0: C never read) or adds.
+                        final boolean add = !first || beta != 0f;
+                        if (first && beta != 0f && beta != 1) {
+                            int j1 = Math.min(nc, jp1 * nr);
+                            scaleC(mc, j1 - jp0 * nr, beta, c, co + i0 * ldc + j0 + jp0 * nr, ldc);
+                        }
+                        // Tasks start at different panel groups, so they pack different groups in
+                        // parallel instead of waiting on each other (order of columns only).
+                        int count = jp1 - jp0, rot = (t % nGroups) * PG % count;
+                        for (int q0 = 0; q0 < count; q0++) {
+                            int jp = jp0 + (q0 + rot) % count, g = jp / PG;
+                            int jr = jp * nr, cols = Math.min(nr, nc - jr);
+                            if (p0 == k0 && packed.get(g) != 2) {
+                                if (packed.compareAndSet(g, 0, 1)) {
+                                    int g1 = Math.min(nPanels, (g + 1) * PG);
+                                    packBGroup(tb, b, bo, ldb, k0, ks, j0, nc, g * PG, g1, bp);
+                                    packed.set(g, 2); // volatile write: readers of 2 see the group
+                                } else {
+                                    while (packed.get(g) != 2) Thread.onSpinWait(); // one group's packing
+                                }
+                            }
+                            for (int ir = 0; ir < mc; ir += MR) {
+                                int rows = Math.min(MR, mc - ir);
+                                int cOff = co + (i0 + ir) * ldc + j0 + jr;
+                                if (rows == MR && cols == nr) {
+                                    skernel(kc, ap, ir * kc, bp, (jp * ks + p0 - k0) * nr, c, cOff, ldc, add);
+                                } else {
+                                    skernel(kc, ap, ir * kc, bp, (jp * ks + p0 - k0) * nr, tile, 0, nr, false);
+                                    for (int r = 0; r < rows; r++) {
+                                        int ci = cOff + r * ldc, ti = r * nr;
+                                        for (int q = 0; q < cols; q++) {
+                                            float v = tile[ti + q];
+                                            c[ci + q] = add ? c[ci + q] + v : v;
+                                        }
                                     }
                                 }
                             }
@@ -185,10 +215,33 @@ final class CpuGemm {
     }
 
     /**
+     * Packs the NR panels [jpa, jpb) of op(B)[k0 : k0+ks, j0 : j0+nc], each at {@code jp * ks * NR}.
+     * Row-major B is read row by row across the whole group: PG * 128 contiguous bytes per row
+     * instead of 128 per page-sized stride, which is what made per-panel packing slow.
+     */
+    private static void packBGroup(boolean tb, float[] b, int bo, int ldb, int k0, int ks, int j0, int nc,
+                                   int jpa, int jpb, float[] bp) {
+        final int nr = SNR;
+        if (!tb && jpb * nr <= nc) {
+            for (int p = 0; p < ks; p++) {
+                int src = bo + (k0 + p) * ldb + j0;
+                for (int jp = jpa; jp < jpb; jp++) {
+                    int d = (jp * ks + p) * nr, sj = src + jp * nr;
+                    FloatVector.fromArray(FS, b, sj).intoArray(bp, d);
+                    FloatVector.fromArray(FS, b, sj + FL).intoArray(bp, d + FL);
+                }
+            }
+            return;
+        }
+        for (int jp = jpa; jp < jpb; jp++)
+            packB(tb, b, bo, ldb, k0, ks, j0 + jp * nr, Math.min(nr, nc - jp * nr), bp, jp * ks * nr, nr);
+    }
+
+    /**
      * C[0:MR, 0:NR] = Ap^T Bp over kc, or {@code +=} when {@code add}: the (6, 2 vectors) register
      * tile. Without {@code add} C is not read (beta = 0 on the first K-block: C may hold NaN).
      */
-    static void skernel(int kc, float[] ap, int ai, float[] bp, int bi,
+    private static void skernel(int kc, float[] ap, int ai, float[] bp, int bi,
                                 float[] c, int ci, int ldc, boolean add) {
         FloatVector c00 = FloatVector.zero(FS), c01 = FloatVector.zero(FS);
         FloatVector c10 = FloatVector.zero(FS), c11 = FloatVector.zero(FS);
@@ -251,15 +304,19 @@ final class CpuGemm {
 
     /**
      * Dot-product path for small and skinny products: C[i, j] = alpha (A row i . B^T row j) + beta C[i, j],
-     * both rows contiguous in k (copied so if the layout is not). Four columns share each load of A.
+     * vectorized over k (lanes, then one reduction, then the scalar tail: a fixed order). Four
+     * columns share each load of A. A stored transposed goes to the column form instead.
      */
     private static void sgemmDot(boolean ta, boolean tb, int m, int n, int k, float alpha,
                                  float[] a, int ao, int lda, float[] b, int bo, int ldb,
-                                 float beta, float[] c, int co, int ldc, boolean parallel) {
-        // A as (m, k) rows and B^T as (n, k) rows, each with its own offset and leading dimension.
-        final float[] ar, br;
-        final int aro, ald, bro, bld;
-        if (!ta) { ar = a; aro = ao; ald = lda; } else { ar = transpose(a, ao, lda, k, m); aro = 0; ald = k; }
+                                 float beta, float[] c, int co, int ldc) {
+        if (ta) {
+            sgemmColumns(tb, m, n, k, alpha, a, ao, lda, b, bo, ldb, beta, c, co, ldc);
+            return;
+        }
+        // A as (m, k) rows in place; B^T as (n, k) rows, copied when B is stored (k, n) (n is small here).
+        final float[] ar = a, br;
+        final int aro = ao, ald = lda, bro, bld;
         if (tb) { br = b; bro = bo; bld = ldb; } else { br = transpose(b, bo, ldb, k, n); bro = 0; bld = k; }
         int tasks = Parallel.blocks(m, DOT_ROWS);
         java.util.function.IntConsumer body = t -> {
@@ -312,8 +369,39 @@ final class CpuGemm {
                 }
             }
         };
-        if (parallel) Parallel.forEach(tasks, body);
-        else for (int t = 0; t < tasks; t++) body.accept(t);
+        Parallel.forEach(tasks, body);
+    }
+
+    /**
+     * The dot path when A is stored transposed, (k, m): rows of that storage are contiguous in i,
+     * so vectorize over i instead of copying A: C^T[j, i0:i0+4L] = sum_p op(B)[p, j] A[p, i0:i0+4L],
+     * sequential in p for every element. Four vectors of i per row of A keep the reads contiguous.
+     */
+    private static void sgemmColumns(boolean tb, int m, int n, int k, float alpha, float[] a, int ao, int lda,
+                                    float[] b, int bo, int ldb, float beta, float[] c, int co, int ldc) {
+        final int rowsPerTask = 4 * FL;
+        Parallel.forEach(Parallel.blocks(m, rowsPerTask), t -> {
+            int i0 = t * rowsPerTask, i1 = Math.min(m, i0 + rowsPerTask), rows = i1 - i0;
+            jdk.incubator.vector.VectorMask<Float> m0 = FS.indexInRange(i0, i1), m1 = FS.indexInRange(i0 + FL, i1);
+            jdk.incubator.vector.VectorMask<Float> m2 = FS.indexInRange(i0 + 2 * FL, i1), m3 = FS.indexInRange(i0 + 3 * FL, i1);
+            float[] tmp = new float[4 * FL];
+            for (int j = 0; j < n; j++) {
+                FloatVector v0 = FloatVector.zero(FS), v1 = v0, v2 = v0, v3 = v0;
+                for (int p = 0; p < k; p++) {
+                    int ai = ao + p * lda + i0;
+                    FloatVector y = FloatVector.broadcast(FS, tb ? b[bo + j * ldb + p] : b[bo + p * ldb + j]);
+                    v0 = FloatVector.fromArray(FS, a, ai, m0).fma(y, v0);
+                    v1 = FloatVector.fromArray(FS, a, ai + FL, m1).fma(y, v1);
+                    v2 = FloatVector.fromArray(FS, a, ai + 2 * FL, m2).fma(y, v2);
+                    v3 = FloatVector.fromArray(FS, a, ai + 3 * FL, m3).fma(y, v3);
+                }
+                v0.intoArray(tmp, 0);
+                v1.intoArray(tmp, FL);
+                v2.intoArray(tmp, 2 * FL);
+                v3.intoArray(tmp, 3 * FL);
+                for (int r = 0; r < rows; r++) sput(c, co + (i0 + r) * ldc + j, alpha * tmp[r], beta);
+            }
+        });
     }
 
     private static void sput(float[] c, int i, float v, float beta) {
@@ -323,10 +411,12 @@ final class CpuGemm {
     /** X stored (rows, cols) with leading dimension ld, returned transposed as a dense (cols, rows). */
     private static float[] transpose(float[] x, int xo, int ld, int rows, int cols) {
         float[] t = new float[rows * cols];
-        for (int r = 0; r < rows; r++) {
-            int src = xo + r * ld;
-            for (int q = 0; q < cols; q++) t[q * rows + r] = x[src + q];
-        }
+        for (int r0 = 0; r0 < rows; r0 += TILE)       // 32 x 32 tiles: both sides stay in cache
+            for (int q0 = 0; q0 < cols; q0 += TILE)
+                for (int r = r0; r < Math.min(rows, r0 + TILE); r++) {
+                    int src = xo + r * ld;
+                    for (int q = q0; q < Math.min(cols, q0 + TILE); q++) t[q * rows + r] = x[src + q];
+                }
         return t;
     }
 
@@ -353,16 +443,16 @@ final class CpuGemm {
             return;
         }
         boolean packed = usePacked(m, n, k, DNR);
-        if (!packed && batch > 1 && sc != 0) {
-            Parallel.forEach(batch, bt -> dgemmDot(ta, tb, m, n, k, alpha, a, ao + bt * sa, lda,
-                    b, bo + bt * sb, ldb, beta, c, co + bt * sc, ldc, false));
-            return;
-        }
-        for (int bt = 0; bt < batch; bt++) {
-            int ab = ao + bt * sa, bb = bo + bt * sb, cb = co + bt * sc;
-            if (packed) dgemmPacked(ta, tb, m, n, k, alpha, a, ab, lda, b, bb, ldb, beta, c, cb, ldc);
-            else dgemmDot(ta, tb, m, n, k, alpha, a, ab, lda, b, bb, ldb, beta, c, cb, ldc, true);
-        }
+        // Many small products: one task per batch element (its own blocks then run serially on
+        // that worker). Not when C is broadcast (sc = 0): then the products must run in order.
+        boolean perElement = batch > 1 && sc != 0 && (long) m * n * k < PER_ELEMENT_MAX_FLOPS;
+        Parallel.forEach(perElement ? batch : 1, e -> {
+            for (int bt = perElement ? e : 0; bt < (perElement ? e + 1 : batch); bt++) {
+                int ab = ao + bt * sa, bb = bo + bt * sb, cb = co + bt * sc;
+                if (packed) dgemmPacked(ta, tb, m, n, k, alpha, a, ab, lda, b, bb, ldb, beta, c, cb, ldc);
+                else dgemmDot(ta, tb, m, n, k, alpha, a, ab, lda, b, bb, ldb, beta, c, cb, ldc);
+            }
+        });
     }
 
     private static void dgemmPacked(boolean ta, boolean tb, int m, int n, int k, double alpha,
@@ -370,7 +460,8 @@ final class CpuGemm {
                                     double beta, double[] c, int co, int ldc) {
         final int nr = DNR;
         final int kcMax = KC / 2, ncMax = NC / 2; // half the float blocks: same bytes
-        double[] bp = new double[Math.min(k, kcMax) * roundUp(Math.min(n, ncMax), nr)];
+        final int kSuper = 16 * kcMax;
+        double[] bp = new double[Math.min(k, kSuper) * roundUp(Math.min(n, ncMax), nr)]; // (K, NC) in NR panels
         // Row blocks are whole MR-panels (so the edge panel is always the last one) dealt out evenly;
         // their number is rounded up to a multiple of the thread count so no thread idles at the
         // end. This only moves work between threads; no sum changes.
@@ -386,40 +477,54 @@ final class CpuGemm {
                     : Math.min(nPanels, Parallel.blocks(4L * threads, mBlocks));
             int panelsPerTask = Parallel.blocks(nPanels, nSplit);
             int nTasks = Parallel.blocks(nPanels, panelsPerTask);
-            for (int pc = 0; pc < k; pc += kcMax) {
-                final int p0 = pc, kc = Math.min(kcMax, k - pc);
-                final boolean first = pc == 0;
-                Parallel.forEach(nPanels, jp -> packB(tb, b, bo, ldb, p0, kc, j0 + jp * nr,
-                        Math.min(nr, nc - jp * nr), bp, jp * kc * nr, nr));
+            // op(B)[kk : kk+ks, jc : jc+nc] is packed whole (up to 16 K-blocks), each NR panel by the
+            // first task that needs it, so the threads meet once per (NC, 16 KC) block of B instead
+            // of twice per K-block: a barrier costs a wake-up, slow when the cores are shared.
+            // K-blocks keep their global boundaries and order, so the sums do not change.
+            for (int kk = 0; kk < k; kk += kSuper) {
+                final int k0 = kk, ks = Math.min(kSuper, k - kk);
+                AtomicIntegerArray packed = new AtomicIntegerArray(nPanels); // 0 todo, 1 packing, 2 done
                 Parallel.forEach(mBlocks * nTasks, t -> {
                     int blk = t / nTasks;
                     int i0 = MR * (int) ((long) blk * mPanels / nb);
                     int mc = Math.min(m, MR * (int) ((long) (blk + 1) * mPanels / nb)) - i0;
                     int jp0 = (t % nTasks) * panelsPerTask, jp1 = Math.min(nPanels, jp0 + panelsPerTask);
-                    double[] ap = new double[roundUp(mc, MR) * kc];
+                    double[] ap = new double[roundUp(mc, MR) * Math.min(k, kcMax)];
                     double[] tile = new double[MR * nr];
-                    packA(ta, a, ao, lda, i0, mc, p0, kc, alpha, ap);
-                    // First K-block: C = beta C on this task's region, so the kernel only
-                    // overwrites (beta = 0: C never read) or adds.
-                    final boolean add = !first || beta != 0;
-                    if (first && beta != 0 && beta != 1) {
-                        int j1 = Math.min(nc, jp1 * nr);
-                        scaleC(mc, j1 - jp0 * nr, beta, c, co + i0 * ldc + j0 + jp0 * nr, ldc);
-                    }
-                    for (int jp = jp0; jp < jp1; jp++) {
-                        int jr = jp * nr, cols = Math.min(nr, nc - jr);
-                        for (int ir = 0; ir < mc; ir += MR) {
-                            int rows = Math.min(MR, mc - ir);
-                            int cOff = co + (i0 + ir) * ldc + j0 + jr;
-                            if (rows == MR && cols == nr) {
-                                dkernel(kc, ap, ir * kc, bp, jp * kc * nr, c, cOff, ldc, add);
-                            } else {
-                                dkernel(kc, ap, ir * kc, bp, jp * kc * nr, tile, 0, nr, false);
-                                for (int r = 0; r < rows; r++) {
-                                    int ci = cOff + r * ldc, ti = r * nr;
-                                    for (int q = 0; q < cols; q++) {
-                                        double v = tile[ti + q];
-                                        c[ci + q] = add ? c[ci + q] + v : v;
+                    for (int p0 = k0; p0 < k0 + ks; p0 += kcMax) {
+                        int kc = Math.min(kcMax, k0 + ks - p0);
+                        boolean first = p0 == 0;
+                        packA(ta, a, ao, lda, i0, mc, p0, kc, alpha, ap);
+                        // First K-block: C = beta C on this task's region, so the kernel only
+                        // overwrites (beta = 0: C never read) or adds.
+                        final boolean add = !first || beta != 0;
+                        if (first && beta != 0 && beta != 1) {
+                            int j1 = Math.min(nc, jp1 * nr);
+                            scaleC(mc, j1 - jp0 * nr, beta, c, co + i0 * ldc + j0 + jp0 * nr, ldc);
+                        }
+                        for (int jp = jp0; jp < jp1; jp++) {
+                            int jr = jp * nr, cols = Math.min(nr, nc - jr);
+                            if (p0 == k0 && packed.get(jp) != 2) {
+                                if (packed.compareAndSet(jp, 0, 1)) {
+                                    packB(tb, b, bo, ldb, k0, ks, j0 + jr, cols, bp, jp * ks * nr, nr);
+                                    packed.set(jp, 2); // volatile write: readers of 2 see the panel
+                                } else {
+                                    while (packed.get(jp) != 2) Thread.onSpinWait(); // one panel's packing
+                                }
+                            }
+                            for (int ir = 0; ir < mc; ir += MR) {
+                                int rows = Math.min(MR, mc - ir);
+                                int cOff = co + (i0 + ir) * ldc + j0 + jr;
+                                if (rows == MR && cols == nr) {
+                                    dkernel(kc, ap, ir * kc, bp, (jp * ks + p0 - k0) * nr, c, cOff, ldc, add);
+                                } else {
+                                    dkernel(kc, ap, ir * kc, bp, (jp * ks + p0 - k0) * nr, tile, 0, nr, false);
+                                    for (int r = 0; r < rows; r++) {
+                                        int ci = cOff + r * ldc, ti = r * nr;
+                                        for (int q = 0; q < cols; q++) {
+                                            double v = tile[ti + q];
+                                            c[ci + q] = add ? c[ci + q] + v : v;
+                                        }
                                     }
                                 }
                             }
@@ -528,10 +633,14 @@ final class CpuGemm {
 
     private static void dgemmDot(boolean ta, boolean tb, int m, int n, int k, double alpha,
                                  double[] a, int ao, int lda, double[] b, int bo, int ldb,
-                                 double beta, double[] c, int co, int ldc, boolean parallel) {
-        final double[] ar, br;
-        final int aro, ald, bro, bld;
-        if (!ta) { ar = a; aro = ao; ald = lda; } else { ar = transpose(a, ao, lda, k, m); aro = 0; ald = k; }
+                                 double beta, double[] c, int co, int ldc) {
+        if (ta) {
+            dgemmColumns(tb, m, n, k, alpha, a, ao, lda, b, bo, ldb, beta, c, co, ldc);
+            return;
+        }
+        // A as (m, k) rows in place; B^T as (n, k) rows, copied when B is stored (k, n) (n is small here).
+        final double[] ar = a, br;
+        final int aro = ao, ald = lda, bro, bld;
         if (tb) { br = b; bro = bo; bld = ldb; } else { br = transpose(b, bo, ldb, k, n); bro = 0; bld = k; }
         int tasks = Parallel.blocks(m, DOT_ROWS);
         java.util.function.IntConsumer body = t -> {
@@ -584,8 +693,39 @@ final class CpuGemm {
                 }
             }
         };
-        if (parallel) Parallel.forEach(tasks, body);
-        else for (int t = 0; t < tasks; t++) body.accept(t);
+        Parallel.forEach(tasks, body);
+    }
+
+    /**
+     * The dot path when A is stored transposed, (k, m): rows of that storage are contiguous in i,
+     * so vectorize over i instead of copying A: C^T[j, i0:i0+4L] = sum_p op(B)[p, j] A[p, i0:i0+4L],
+     * sequential in p for every element. Four vectors of i per row of A keep the reads contiguous.
+     */
+    private static void dgemmColumns(boolean tb, int m, int n, int k, double alpha, double[] a, int ao, int lda,
+                                    double[] b, int bo, int ldb, double beta, double[] c, int co, int ldc) {
+        final int rowsPerTask = 4 * DL;
+        Parallel.forEach(Parallel.blocks(m, rowsPerTask), t -> {
+            int i0 = t * rowsPerTask, i1 = Math.min(m, i0 + rowsPerTask), rows = i1 - i0;
+            jdk.incubator.vector.VectorMask<Double> m0 = DS.indexInRange(i0, i1), m1 = DS.indexInRange(i0 + DL, i1);
+            jdk.incubator.vector.VectorMask<Double> m2 = DS.indexInRange(i0 + 2 * DL, i1), m3 = DS.indexInRange(i0 + 3 * DL, i1);
+            double[] tmp = new double[4 * DL];
+            for (int j = 0; j < n; j++) {
+                DoubleVector v0 = DoubleVector.zero(DS), v1 = v0, v2 = v0, v3 = v0;
+                for (int p = 0; p < k; p++) {
+                    int ai = ao + p * lda + i0;
+                    DoubleVector y = DoubleVector.broadcast(DS, tb ? b[bo + j * ldb + p] : b[bo + p * ldb + j]);
+                    v0 = DoubleVector.fromArray(DS, a, ai, m0).fma(y, v0);
+                    v1 = DoubleVector.fromArray(DS, a, ai + DL, m1).fma(y, v1);
+                    v2 = DoubleVector.fromArray(DS, a, ai + 2 * DL, m2).fma(y, v2);
+                    v3 = DoubleVector.fromArray(DS, a, ai + 3 * DL, m3).fma(y, v3);
+                }
+                v0.intoArray(tmp, 0);
+                v1.intoArray(tmp, DL);
+                v2.intoArray(tmp, 2 * DL);
+                v3.intoArray(tmp, 3 * DL);
+                for (int r = 0; r < rows; r++) dput(c, co + (i0 + r) * ldc + j, alpha * tmp[r], beta);
+            }
+        });
     }
 
     private static void dput(double[] c, int i, double v, double beta) {
@@ -594,10 +734,12 @@ final class CpuGemm {
 
     private static double[] transpose(double[] x, int xo, int ld, int rows, int cols) {
         double[] t = new double[rows * cols];
-        for (int r = 0; r < rows; r++) {
-            int src = xo + r * ld;
-            for (int q = 0; q < cols; q++) t[q * rows + r] = x[src + q];
-        }
+        for (int r0 = 0; r0 < rows; r0 += TILE)       // 32 x 32 tiles: both sides stay in cache
+            for (int q0 = 0; q0 < cols; q0 += TILE)
+                for (int r = r0; r < Math.min(rows, r0 + TILE); r++) {
+                    int src = xo + r * ld;
+                    for (int q = q0; q < Math.min(cols, q0 + TILE); q++) t[q * rows + r] = x[src + q];
+                }
         return t;
     }
 
@@ -611,9 +753,14 @@ final class CpuGemm {
 
     // =============================================================================================
 
-    /** The packed path needs enough work to amortize packing and at least one full register tile. */
+    /**
+     * The packed path needs enough work to amortize packing, and n of at least one vector: below
+     * that most of each NR-wide panel would be padding, and the dot path vectorizes over k instead.
+     * Small m (even m = 1) is fine: the padded rows cost FMAs, but the kernel is fast enough that
+     * such products stay bound by reading B.
+     */
     private static boolean usePacked(int m, int n, int k, int nr) {
-        return (long) m * n * k >= PACKED_MIN_FLOPS && m >= MR && n >= nr / 2;
+        return (long) m * n * k >= PACKED_MIN_FLOPS && n >= nr / 2;
     }
 
     private static int roundUp(int x, int q) {

@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * </ul>
  * A wrong element (a missed edge tile, a transposed index, a lost K-block) is off by O(1).
  * Shapes cover both paths: the dot-product path (small or skinny) and the packed path
- * (m >= 6, n >= 8 (F32 16), m n k >= 32^3), with edge tiles in M, N and K and blocks crossing
+ * (n >= 8 (F32 16), m n k >= 32^3, any m), with edge tiles in M, N and K and blocks crossing
  * MC = 96, KC = 256 (F64 128) and NC = 1024 (F64 512).
  */
 class CpuGemmTest {
@@ -58,6 +58,8 @@ class CpuGemmTest {
             {7, 33, 257}, {17, 33, 33}, {33, 17, 129}, {257, 33, 17},   // edge tiles
             {300, 300, 2}, {97, 40, 513}, {193, 45, 300},               // k tiny; crossing KC, MC
             {20, 1030, 20}, {9, 520, 130},                              // crossing NC (F32, F64)
+            {1, 40, 1030}, {40, 9, 1030},                               // m = 1 packed; n < 16 dot, long k
+            {7, 17, 4200},                                              // K beyond one packed B (16 KC)
     };
 
     private static final double[][] ALPHA_BETA = {{1, 0}, {0.7, -1.3}, {-2, 1}};
@@ -129,8 +131,8 @@ class CpuGemmTest {
     @Test
     void stridedBatchWithBroadcastOperands() {
         Random rnd = new Random(3);
-        // {m, n, k}: one dot-path shape, one packed shape.
-        for (int[] s : new int[][]{{5, 7, 9}, {40, 48, 70}}) {
+        // {m, n, k}: dot path and packed path one task per element; packed path parallel inside.
+        for (int[] s : new int[][]{{5, 7, 9}, {40, 48, 70}, {130, 130, 130}}) {
             int m = s[0], n = s[1], k = s[2], batch = 3;
             for (int bcase = 0; bcase < 3; bcase++) {
                 // Strides: A broadcast (0), B broadcast (0), or neither; C strides padded by 4.
