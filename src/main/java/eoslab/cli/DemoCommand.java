@@ -25,7 +25,7 @@ public final class DemoCommand implements Callable<Integer> {
     CommonOptions common;
     @Option(names = "--out", defaultValue = "runs/demo", description = "output directory (default: ${DEFAULT-VALUE})")
     Path out;
-    @Option(names = "--steps", defaultValue = "1500", description = "GD steps (default: ${DEFAULT-VALUE})")
+    @Option(names = "--steps", defaultValue = "1200", description = "GD steps (default: ${DEFAULT-VALUE})")
     long steps;
     @Option(names = "--lr", defaultValue = "0.1", description = "learning rate η (default: ${DEFAULT-VALUE})")
     double lr;
