@@ -16,6 +16,8 @@ final class CpuTransformerKernels implements TransformerKernels {
 
     /** Rows per parallel task. */
     private static final int ROWS = 16;
+    /** Below this many elements a kernel runs on the calling thread: waking the pool costs more. */
+    private static final long SERIAL = 1 << 15;
 
     private CpuTransformerKernels() {
     }
@@ -67,11 +69,25 @@ final class CpuTransformerKernels implements TransformerKernels {
         return (int[]) t.storage;
     }
 
-    private static void rowsParallel(int rows, java.util.function.IntConsumer row) {
+    /** {@code row(r)} for r &lt; rows, in parallel blocks when rows·cols is large enough. */
+    private static void rowsParallel(int rows, int cols, java.util.function.IntConsumer row) {
+        if ((long) rows * cols < SERIAL) {
+            for (int r = 0; r < rows; r++) row.accept(r);
+            return;
+        }
         Parallel.forEach(Parallel.blocks(rows, ROWS), blk -> {
             int hi = Math.min(rows, (blk + 1) * ROWS);
             for (int r = blk * ROWS; r < hi; r++) row.accept(r);
         });
+    }
+
+    /** {@code col(i)} for i &lt; c: per-column sums over the rows, each in row order. */
+    private static void columns(int rows, int c, java.util.function.IntConsumer col) {
+        if ((long) rows * c < SERIAL) {
+            for (int i = 0; i < c; i++) col.accept(i);
+        } else {
+            Parallel.forEach(c, col);
+        }
     }
 
     // ---- embeddings ----------------------------------------------------------------------------
@@ -85,7 +101,7 @@ final class CpuTransformerKernels implements TransformerKernels {
             int id = tok[to + r];
             if (id < 0 || id >= v) throw new IllegalArgumentException("token id " + id + " at position " + r + " is outside the vocabulary [0, " + v + ")");
         }
-        rowsParallel(b * t, r -> {
+        rowsParallel(b * t, c, r -> {
             int id = tok[to + r], pos = r % t;
             for (int i = 0; i < c; i++) y.set(r * c + i, e.get(id * c + i) + p.get(pos * c + i));
         });
@@ -111,7 +127,7 @@ final class CpuTransformerKernels implements TransformerKernels {
     @Override
     public void layerNormForward(Tensor x, Tensor g, Tensor beta, Tensor y, Tensor mean, Tensor rstd, int rows, int c) {
         Buf X = Buf.of(x), G = Buf.of(g), Bt = Buf.of(beta), Y = Buf.of(y), M = Buf.of(mean), R = Buf.of(rstd);
-        rowsParallel(rows, r -> {
+        rowsParallel(rows, c, r -> {
             int o = r * c;
             double mu = 0;
             for (int i = 0; i < c; i++) mu += X.get(o + i);
@@ -132,7 +148,7 @@ final class CpuTransformerKernels implements TransformerKernels {
     @Override
     public void layerNormBackward(Tensor x, Tensor mean, Tensor rstd, Tensor g, Tensor dy, Tensor dx, Tensor dg, Tensor dbeta, int rows, int c) {
         Buf X = Buf.of(x), M = Buf.of(mean), R = Buf.of(rstd), G = Buf.of(g), DY = Buf.of(dy), DX = Buf.of(dx);
-        rowsParallel(rows, r -> {
+        rowsParallel(rows, c, r -> {
             int o = r * c;
             double mu = M.get(r), rs = R.get(r), m1 = 0, m2 = 0;
             for (int i = 0; i < c; i++) {
@@ -150,7 +166,7 @@ final class CpuTransformerKernels implements TransformerKernels {
         if (dg == null) return;
         Buf DG = Buf.of(dg), DB = Buf.of(dbeta);
         // parameter gradients: sums over rows, column by column in row order (deterministic)
-        Parallel.forEach(c, i -> {
+        columns(rows, c, i -> {
             double sg = 0, sb = 0;
             for (int r = 0; r < rows; r++) {
                 double d = DY.get(r * c + i);
@@ -165,7 +181,7 @@ final class CpuTransformerKernels implements TransformerKernels {
     @Override
     public void layerNormRForward(Tensor x, Tensor mean, Tensor rstd, Tensor g, Tensor vg, Tensor vbeta, Tensor rx, Tensor ry, int rows, int c) {
         Buf X = Buf.of(x), M = Buf.of(mean), R = Buf.of(rstd), G = Buf.of(g), VG = Buf.of(vg), VB = Buf.of(vbeta), RX = Buf.of(rx), RY = Buf.of(ry);
-        rowsParallel(rows, r -> {
+        rowsParallel(rows, c, r -> {
             int o = r * c;
             double mu = M.get(r), rs = R.get(r);
             double mrx = 0;
@@ -187,7 +203,7 @@ final class CpuTransformerKernels implements TransformerKernels {
                                    Tensor rdx, Tensor rdg, Tensor rdbeta, int rows, int c) {
         Buf X = Buf.of(x), M = Buf.of(mean), R = Buf.of(rstd), G = Buf.of(g), VG = Buf.of(vg), DY = Buf.of(dy),
                 RX = Buf.of(rx), RDY = Buf.of(rdy), RDX = Buf.of(rdx);
-        rowsParallel(rows, r -> {
+        rowsParallel(rows, c, r -> {
             int o = r * c;
             double mu = M.get(r), rs = R.get(r);
             double mrx = 0;
@@ -223,7 +239,7 @@ final class CpuTransformerKernels implements TransformerKernels {
         Buf RDG = Buf.of(rdg), RDB = Buf.of(rdbeta);
         // per-row R{x̂} coefficients, then column sums in row order
         double[] mrx = new double[rows], mxu = new double[rows];
-        rowsParallel(rows, r -> {
+        rowsParallel(rows, c, r -> {
             int o = r * c;
             double mu = M.get(r), rs = R.get(r), a = 0;
             for (int i = 0; i < c; i++) a += RX.get(o + i);
@@ -233,7 +249,7 @@ final class CpuTransformerKernels implements TransformerKernels {
             mrx[r] = a;
             mxu[r] = b / c;
         });
-        Parallel.forEach(c, i -> {
+        columns(rows, c, i -> {
             double sg = 0, sb = 0;
             for (int r = 0; r < rows; r++) {
                 double rs = R.get(r), xh = (X.get(r * c + i) - M.get(r)) * rs;
@@ -251,7 +267,7 @@ final class CpuTransformerKernels implements TransformerKernels {
     @Override
     public void softmaxCausalForward(Tensor s, Tensor p, int rows, int t) {
         Buf S = Buf.of(s), P = Buf.of(p);
-        rowsParallel(rows, r -> {
+        rowsParallel(rows, t, r -> {
             int o = r * t, last = r % t;
             double max = Double.NEGATIVE_INFINITY;
             for (int j = 0; j <= last; j++) max = Math.max(max, S.get(o + j));
@@ -270,7 +286,7 @@ final class CpuTransformerKernels implements TransformerKernels {
     @Override
     public void softmaxJvp(Tensor p, Tensor g, Tensor out, int rows, int t) {
         Buf P = Buf.of(p), G = Buf.of(g), O = Buf.of(out);
-        rowsParallel(rows, r -> {
+        rowsParallel(rows, t, r -> {
             int o = r * t, last = r % t;
             double s = 0;
             for (int j = 0; j <= last; j++) s += P.get(o + j) * G.get(o + j);
@@ -282,7 +298,7 @@ final class CpuTransformerKernels implements TransformerKernels {
     @Override
     public void softmaxJvpR(Tensor p, Tensor dp, Tensor rp, Tensor rdp, Tensor out, int rows, int t) {
         Buf P = Buf.of(p), DP = Buf.of(dp), RP = Buf.of(rp), RDP = Buf.of(rdp), O = Buf.of(out);
-        rowsParallel(rows, r -> {
+        rowsParallel(rows, t, r -> {
             int o = r * t, last = r % t;
             double s = 0, rs = 0;
             for (int j = 0; j <= last; j++) {
