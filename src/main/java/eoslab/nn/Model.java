@@ -39,9 +39,12 @@ public interface Model {
      * Gradient of the loss with respect to the inputs, for attacks (PGD, Kwag et al. §5.2): on a batch of
      * n examples with per-example weight {@code scale}, returns scale·Σ ℓ_i and writes
      * dx (n, inputs) = scale·∂(Σ ℓ_i)/∂x, overwritten. Rows do not interact (no batch coupling in
-     * eoslab's models), so row i of dx is scale·∇_x ℓ_i. w is not differentiated.
+     * eoslab's models), so row i of dx is scale·∇_x ℓ_i. w is not differentiated. Models whose
+     * inputs are discrete (token ids) have no such gradient and refuse.
      */
-    double lossAndInputGradient(Backend be, Tensor w, Batch batch, Loss loss, double scale, Tensor dx);
+    default double lossAndInputGradient(Backend be, Tensor w, Batch batch, Loss loss, double scale, Tensor dx) {
+        throw new IllegalArgumentException(describe() + " takes discrete inputs: it has no input gradient (PGD needs continuous inputs)");
+    }
 
     /** A one-line description, e.g. {@code MLP 784-512-512-2 relu bias}. */
     String describe();
