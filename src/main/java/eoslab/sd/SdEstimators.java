@@ -33,7 +33,7 @@ import java.util.SplittableRandom;
  *       into weighted atoms for {@link SharpnessDimension#ofAtoms}:
  *       SLQ — a histogram with {@code bins} equal bins over [min z, max z], each bin an atom at its
  *       centre; KDE — a Gaussian kernel density in z on {@code bins} grid points over
- *       [min z − 3h, max z + 3h], each point an atom of mass p(z_g)·Δz, rescaled to total N;
+ *       [min z, max z], each point an atom of mass p(z_g)·Δz, rescaled to total N;
  *       PS — M equal-mass quantiles α_r of ν (the inverse CDF at (r − ½)/M), each of mass d/M,
  *       mapped to z_r. SD ∈ [0, N] by construction.</li>
  * </ul>
@@ -189,9 +189,11 @@ public final class SdEstimators {
     }
 
     /**
-     * SD-KDE: p(t) = Σ_a m_a φ((t − z_a)/h)/h on {@code points} equally spaced t over
-     * [min z − 3h, max z + 3h]; atom g has mass p(t_g)·Δt, rescaled so the total is Σ m_a exactly
-     * (the ±3h margin loses ≈ 0.3% of a boundary atom's mass; the rescaling puts it back).
+     * SD-KDE: p(t) = Σ_a m_a φ((t − z_a)/h)/h on {@code points} equally spaced t over the observed
+     * range [min z, max z]; atom g has mass p(t_g)·Δt, rescaled so the total is Σ m_a exactly. The
+     * grid stops at the extreme exponents (the kernel tails beyond them are folded back by the
+     * rescaling), so smoothing never creates an expanding direction when every z &lt; 0 (SD = 0) or a
+     * contracting one when every z &gt; 0 (SD = N), as the definition requires.
      * h = {@code bandwidth}, or Silverman's rule 1.06·s·n_eff^(−1/5) with s the weighted standard
      * deviation of z and n_eff = (Σm)²/Σm² (Kish's effective sample size) when bandwidth is 0.
      */
@@ -213,7 +215,8 @@ public final class SdEstimators {
             h = 1.06 * s * Math.pow(nEff, -0.2);
             if (!(h > 0)) h = 1e-3 * Math.max(1, Math.abs(mean)); // all atoms at one point
         }
-        double lo = min(zs) - 3 * h, hi = max(zs) + 3 * h;
+        double lo = min(zs), hi = max(zs);
+        if (!(hi > lo)) return new Atoms(new double[]{lo}, new double[]{total}, h);
         double[] t = new double[points], m = new double[points];
         double step = (hi - lo) / (points - 1);
         for (int g = 0; g < points; g++) t[g] = lo + g * step;
