@@ -242,7 +242,11 @@ public final class Sweep {
 
     /** 4 significant digits for the Markdown tables. */
     static String shortNum(double v) {
-        return Double.isNaN(v) ? "NaN" : String.format(Locale.ROOT, "%.4g", v);
+        if (Double.isNaN(v)) return "NaN";
+        String s = String.format(Locale.ROOT, "%.4g", v);
+        if (s.contains("e") || !s.contains(".")) return s;
+        s = s.replaceAll("0+$", "");
+        return s.endsWith(".") ? s.substring(0, s.length() - 1) : s;
     }
 
     private static String shortCell(String c) {
