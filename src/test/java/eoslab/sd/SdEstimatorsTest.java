@@ -75,6 +75,10 @@ class SdEstimatorsTest {
             assertEquals(16 * 40, ps.hvps(), "R·m Hessian-vector products");
             SdEstimate slq = SdEstimators.estimate(f, w, jac, o.withMethod(SdOptions.Method.SLQ).withBatches(16));
             assertEquals(ex.sd(), slq.sd(), tol, "SD-SLQ (histogram), c = " + c);
+            // KDE with a narrow kernel (h = 0.02 in ln σ, 400 grid points) is the histogram's limit; the default
+            // Silverman width smooths mass across z = 0 and moves SD by several units at this d (not asserted)
+            SdOptions narrow = new SdOptions(SdOptions.Method.KDE, 16, 64, 40, 1e-8, 83, 400, 0.02, 7, 16);
+            assertEquals(ex.sd(), SdEstimators.estimate(f, w, jac, narrow).sd(), tol, "SD-KDE, c = " + c);
         }
     }
 
@@ -124,6 +128,40 @@ class SdEstimatorsTest {
         for (int k = 0; k < d; k++) assertEquals(ref[k], e.lambda()[k], 1e-9 + 1e-9 * Math.abs(ref[k]), "λ_" + (k + 1));
         assertEquals(SharpnessDimension.ofExponents(ref).sd(), e.sd(), 1e-9);
         assertTrue(e.sd() > 0 && e.sd() < d, "a mixed spectrum: " + e.sd());
+    }
+
+    /** Heavy ball through EXACT: λ_k against the sorted log singular values of the dense 2d × 2d Jacobians. */
+    @Test
+    void exactHeavyBallExponentsMatchTheDenseStateJacobian() {
+        Objective f = linearRegression();
+        Tensor w = init(f, 4, 1.0);
+        int d = (int) f.dim(), batches = 3, bs = 16;
+        long seed = 5;
+        double lr = 0.2, beta = 0.9, wd = 1e-3;
+        BatchSchedule sched = new BatchSchedule(seed, f.n(), bs);
+        double[] ref = new double[2 * d];
+        for (int t = 0; t < batches; t++) {
+            DenseMatrix h = linearHessian(f, sched.batch(t));
+            DenseMatrix j = new DenseMatrix(2 * d, 2 * d);
+            for (int r = 0; r < d; r++) {
+                for (int c = 0; c < d; c++) {
+                    double a = h.get(r, c) + (r == c ? wd : 0);
+                    j.set(r, c, (r == c ? 1 : 0) - lr * a);
+                    j.set(d + r, c, a);
+                }
+                j.set(r, d + r, -lr * beta);
+                j.set(d + r, d + r, beta);
+            }
+            double[] ev = SymmetricEigen.eigenvalues(j.transpose().times(j)); // σ², descending
+            for (int k = 0; k < 2 * d; k++) ref[k] += 0.5 * Math.log(ev[k]) / batches;
+        }
+        SdEstimate e = SdEstimators.estimate(f, w, new UpdateJacobian(lr, beta, wd),
+                new SdOptions(SdOptions.Method.EXACT, batches, bs, 10, 0.0, 10, 10, 0, seed, 4));
+        assertEquals(2 * d, e.lambda().length);
+        // σ² from JᵀJ loses relative accuracy ~1e-16·σ_1²/σ_k² for the small σ: atol 1e-8 + rtol 1e-8
+        for (int k = 0; k < 2 * d; k++) assertEquals(ref[k], e.lambda()[k], 1e-8 + 1e-8 * Math.abs(ref[k]), "λ_" + (k + 1));
+        // Σ_k λ_k = d·ln β per step (|det J| = β^d)
+        assertEquals(d * Math.log(beta), Arrays.stream(e.lambda()).sum(), 1e-10);
     }
 
     @Test
