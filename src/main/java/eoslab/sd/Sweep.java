@@ -127,7 +127,7 @@ public final class Sweep {
                 "loss_gap", "error_gap", "lambda_max", "trace", "sqrt_d_over_n"));
         for (SdOptions so : a.estimators()) {
             String k = so.method().label();
-            cols.addAll(List.of("sd_" + k, "j_star_" + k, "sd_term_" + k, "computable_bound_" + k, "hvps_" + k, "seconds_" + k));
+            cols.addAll(List.of("sd_" + k, "j_star_" + k, "sd_term_" + k, "computable_sum_" + k, "hvps_" + k, "seconds_" + k));
         }
         List<List<String>> rows = new ArrayList<>();
         for (Run r : res.runs()) {
@@ -153,7 +153,7 @@ public final class Sweep {
 
         StringBuilder md = new StringBuilder("# Generalization study (Tuci et al. 2026, Thm 4.5)\n\n");
         md.append("Gaps: error_gap = test 0-1 error − train 0-1 error; loss_gap = test loss − train loss. ")
-                .append("sd_term = 2B√(4·SD·log(1/δ)/n); computable_bound = 2Lδ + sd_term + log(1/ζ)/√n ")
+                .append("sd_term = 2B√(4·SD·log(1/δ)/n); computable_sum = 2Lδ + sd_term + log(1/ζ)/√n, a partial sum and not a bound ")
                 .append("(omits I_∞/√n and C·B²/√n, which are unknown).\n\n## Runs\n\n");
         table(md, cols, rows.stream().map(r -> r.stream().map(Sweep::shortCell).toList()).toList());
         md.append("\n## Rank correlations with the generalization gap\n\n")
