@@ -261,9 +261,51 @@ class SdEstimatorsTest {
         double l = Math.log(0.5);
         assertArrayEquals(new double[]{0, l, l, l}, a.z(), 1e-15);
         assertArrayEquals(new double[]{1, 1, 1, 1}, a.mass(), 1e-15);
-        // histogram of the z measure {0: 1, ln 0.5: 3} with 2 bins: centres at ln0.5·(3/4), ln0.5·(1/4)
-        SdEstimators.Atoms hst = SdEstimators.histogramAtoms(SdEstimators.zAtoms(new double[]{10, 0}, new double[]{3, 1}, UpdateJacobian.sgd(0.05), 0), 2);
-        assertArrayEquals(new double[]{0.75 * l, 0.25 * l}, hst.z(), 1e-15);
-        assertArrayEquals(new double[]{3, 1}, hst.mass(), 1e-15);
+        // histogram of the z measure {0: 1, ln 0.5: 3, 0.9·ln 0.5: 1} with 2 bins: the lower bin holds
+        // ln 0.5 (3) and 0.9 ln 0.5 (1), mean 0.975 ln 0.5; the upper bin holds 0 — bin means, not centres
+        SdEstimators.Atoms hst = SdEstimators.histogramAtoms(new SdEstimators.Atoms(new double[]{0, l, 0.9 * l},
+                new double[]{1, 3, 1}, Double.NaN), 2);
+        assertArrayEquals(new double[]{0.975 * l, 0}, hst.z(), 1e-15);
+        assertArrayEquals(new double[]{4, 1}, hst.mass(), 1e-15);
+    }
+
+    /** KDE cells: mass and mean of a two-kernel mixture on each cell against brute-force quadrature. */
+    @Test
+    void kdeCellsMatchQuadrature() {
+        double h = 0.4;
+        double[] z = {-1, 0.3, 1}, m = {2, 1, 1};
+        SdEstimators.Atoms k = SdEstimators.kdeAtoms(new SdEstimators.Atoms(z, m, Double.NaN), 4, h);
+        assertEquals(h, k.bandwidth());
+        // reference: trapezoid rule with 200,000 panels on [−1, 1], then rescale to total mass 4
+        int steps = 200_000;
+        double[] mass = new double[4], first = new double[4];
+        double dt = 2.0 / steps, inRange = 0;
+        for (int i = 0; i <= steps; i++) {
+            double t = -1 + i * dt, p = 0;
+            for (int a = 0; a < 3; a++) p += m[a] * Math.exp(-0.5 * Math.pow((t - z[a]) / h, 2)) / (h * Math.sqrt(2 * Math.PI));
+            double wgt = (i == 0 || i == steps) ? 0.5 : 1;
+            int c = Math.min(3, (int) ((t + 1) / 0.5));
+            // a point on a cell edge belongs half to each side
+            boolean edge = i % (steps / 4) == 0 && i > 0 && i < steps;
+            if (edge) {
+                mass[c - 1] += 0.5 * wgt * p * dt;
+                first[c - 1] += 0.5 * wgt * t * p * dt;
+                mass[c] += 0.5 * wgt * p * dt;
+                first[c] += 0.5 * wgt * t * p * dt;
+            } else {
+                mass[c] += wgt * p * dt;
+                first[c] += wgt * t * p * dt;
+            }
+            inRange += wgt * p * dt;
+        }
+        assertEquals(4, k.z().length);
+        for (int c = 0; c < 4; c++) {
+            // erfc has fractional error < 1.2e-7; the trapezoid rule ~1e-10 here: atol 1e-6 + rtol 1e-6
+            double refMass = mass[c] * 4 / inRange, refMean = first[c] / mass[c];
+            assertEquals(refMass, k.mass()[c], 1e-6 + 1e-6 * refMass, "cell " + c + " mass");
+            assertEquals(refMean, k.z()[c], 1e-6 + 1e-6 * Math.abs(refMean), "cell " + c + " mean");
+        }
+        assertEquals(0.157299207050285, SdEstimators.erfc(1), 2e-7 * 0.1573);
+        assertEquals(1.842700792949715, SdEstimators.erfc(-1), 2e-7 * 1.8427);
     }
 }
