@@ -20,7 +20,7 @@ public final class SdCliOptions {
     double eps;
     @Option(names = "--quantiles", defaultValue = "200", description = "ps: equal-mass quantiles M (default: ${DEFAULT-VALUE})")
     int quantiles;
-    @Option(names = "--bins", defaultValue = "100", description = "slq: histogram bins; kde: grid points (default: ${DEFAULT-VALUE})")
+    @Option(names = "--bins", defaultValue = "100", description = "slq: histogram bins; kde: cells the density is integrated over (default: ${DEFAULT-VALUE})")
     int bins;
     @Option(names = "--bandwidth", defaultValue = "0", description = "kde: kernel width in ln σ; 0 = Silverman's rule (default: ${DEFAULT-VALUE})")
     double bandwidth;

@@ -18,7 +18,8 @@ import java.util.concurrent.Callable;
 @Command(name = "sweep", mixinStandardHelpOptions = true,
         description = {"Train one SGD run per (learning rate, batch size), then report SD (by each --methods estimator), λ_max, tr H,",
                 "√(d/n) and the bound terms of each final checkpoint, and their Kendall τ and granulated ψ_LR, ψ_BS, Ψ",
-                "against the generalization gap. Writes OUT/lr_X_bs_Y/, OUT/report.csv, OUT/report.md, OUT/report.json, OUT/*_vs_gap.png."})
+                "against the generalization gap. The grid sets --lr and --batch-size, and the optimizer is always sgd.",
+                "Writes OUT/lr_X_bs_Y/, OUT/report.csv, OUT/report.md, OUT/report.json, OUT/*_vs_gap.png."})
 public final class SweepCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;

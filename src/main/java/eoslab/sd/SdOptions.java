@@ -15,7 +15,7 @@ import java.util.LinkedHashMap;
  *                     singular value that is exactly 0 is an error. ε shifts z only where σ ≲ ε, i.e. for
  *                     eigenvalues within about ε/η of 1/η.
  * @param quantiles    M_q, equal-mass quantiles of the pooled measure (PS)
- * @param bins         histogram bins (SLQ) or grid points of the kernel density (KDE), over the range of z
+ * @param bins         histogram bins (SLQ) or cells the kernel density is integrated over (KDE), over the range of z
  * @param bandwidth    KDE kernel width in z; 0 = Silverman's rule 1.06·s·n_eff^(−1/5) on the weighted z sample
  * @param seed         seeds the minibatch schedule (B_t = f(seed, t)) and the Rademacher probes
  * @param hvpBlock     k, Hessian-vector products per batched call when EXACT assembles H_B from d products
