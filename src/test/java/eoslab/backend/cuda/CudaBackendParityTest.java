@@ -84,6 +84,13 @@ class CudaBackendParityTest {
         var e2 = assertThrows(IndexOutOfBoundsException.class,
                 () -> gpu.softmaxCrossEntropy(z, gpu.fromInts(new int[] {1, 3}), 2, 3, 1, p, d, null));
         assertTrue(e2.getMessage().contains("label 3 not in [0, 3)"), e2.getMessage());
+        Tensor s2 = gpu.zeros(DType.F32, 16), d2 = gpu.zeros(DType.F32, 16);
+        gpu.gatherIndexed(s2, 4, gpu.fromInts(new int[] {0, 1, 4, 2}), 2, 2, d2, 2);
+        var e3 = assertThrows(IndexOutOfBoundsException.class, gpu::sync);
+        assertTrue(e3.getMessage().contains("gatherIndexed: index 4 of 4"), e3.getMessage());
+        gpu.scatterIndexed(s2, gpu.fromInts(new int[] {0, -1, 3, 2}), 2, 2, d2, 4, 2);
+        var e4 = assertThrows(IndexOutOfBoundsException.class, gpu::sync);
+        assertTrue(e4.getMessage().contains("scatterIndexed: index -1 of 4"), e4.getMessage());
     }
 
     @Test

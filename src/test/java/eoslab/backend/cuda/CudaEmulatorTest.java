@@ -39,7 +39,7 @@ class CudaEmulatorTest {
 
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String cp = Path.of("target/classes").toAbsolutePath() + ":" + Path.of("target/test-classes").toAbsolutePath();
-        Process p = new ProcessBuilder(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx1g",
+        Process p = new ProcessBuilder(List.of(java, "--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector", "-Xmx1g",
                 "-D" + NativeLibrary.LIBPATH_PROPERTY + "=" + dir, "-cp", cp, EmulatorMain.class.getName()))
                 .redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
