@@ -38,7 +38,7 @@ if [[ $device == cuda ]]; then
   "$py" -c 'import torch; assert torch.cuda.is_available(), "torch sees no GPU"' || { echo "run-all.sh: $py needs PyTorch with CUDA" >&2; exit 1; }
 fi
 # `eoslab bench` once Main lists BenchCommand; until then the class's own main (same options).
-if "$eoslab" bench --help >/dev/null 2>&1; then bench=("$eoslab" bench)
+if "$eoslab" --help 2>/dev/null | grep -q '^ *bench '; then bench=("$eoslab" bench)
 else bench=("$root/runtime/bin/java" ${EOSLAB_JAVA_OPTS:-} --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp "$root/lib/eoslab.jar" eoslab.cli.BenchCommand)
 fi
 
