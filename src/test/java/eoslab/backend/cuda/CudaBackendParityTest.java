@@ -24,7 +24,8 @@ import org.junit.jupiter.api.TestFactory;
  * the kernel that was tested). One dynamic test per {@link CudaParity} case and dtype: gemm in all
  * four transposes with padded leading dimensions and beta = 0 over NaN, strided batched, stride 0
  * for A, B and C; every elementwise, row, activation (forward, backward, R-backward for RELU, TANH,
- * GELU, IDENTITY) and loss op. Tolerances |gpu − cpu| ≤ atol + rtol·|cpu| per dtype and kind of op
+ * GELU, IDENTITY) and loss op, and the conv/pool ops (im2col, col2im, addChannelBias, sumChannels,
+ * maxPool2d with ties and NaN, gatherIndexed, scatterIndexed with repeated indices). Tolerances |gpu − cpu| ≤ atol + rtol·|cpu| per dtype and kind of op
  * are stated in {@link CudaParity#tolerance} (F32: 1e-7/1e-6 elementwise, 1e-6/1e-5
  * transcendental, 1e-6/1e-6 reductions, 1e-4/1e-4 GEMM; F64: 1e-15/1e-13, 1e-13/1e-11,
  * 1e-12/1e-11, 1e-12/1e-11). Skipped, not failed, where there is no GPU.
