@@ -29,6 +29,8 @@ typedef long long i64;
 // Error kinds written to err[0] (CudaBackend turns them into exceptions at the next sync).
 #define ERR_GATHER_ROW 1
 #define ERR_LABEL 2
+#define ERR_GATHER_INDEX 3
+#define ERR_SCATTER_INDEX 4
 
 __device__ __forceinline__ i64 gtid() { return (i64)blockIdx.x * blockDim.x + threadIdx.x; }
 __device__ __forceinline__ i64 gstride() { return (i64)gridDim.x * blockDim.x; }
@@ -254,6 +256,228 @@ extern "C" __global__ void sum_rows_f32(const float* x, int rows, int cols, int 
 }
 extern "C" __global__ void sum_rows_f64(const double* x, int rows, int cols, int batch, double beta, double* out, i64 outStride) {
     sum_rows_impl(x, rows, cols, batch, beta, out, outStride);
+}
+
+// ---- convolutions and pooling (NCHW; an example is (C, H, W) flattened, as in Backend.java) -------
+//
+// Every output element is computed by one thread from its own inputs in a fixed order (a gather
+// formulation): there are no atomics, so results are bit-reproducible, and the adjoint ops
+// (col2im, scatter_indexed) add their contributions in the same order as CpuBackend, in T, so they
+// are bit-identical to it (two floats added in double and rounded once equal their float sum).
+
+// cols (n, C*kh*kw, Ho*Wo): row (c*kh + i)*kw + j, column oh*Wo + ow holds
+// x[c, oh*stride - pad + i, ow*stride - pad + j], zero outside the image. One thread per entry of cols.
+template <typename T>
+__device__ void im2col_impl(const T* x, int n, int channels, int height, int width, int kh, int kw, int stride,
+                            int pad, T* cols) {
+    int ho = (height + 2 * pad - kh) / stride + 1, wo = (width + 2 * pad - kw) / stride + 1;
+    i64 p = (i64)ho * wo, ck = (i64)channels * kh * kw, total = (i64)n * ck * p;
+    for (i64 e = gtid(); e < total; e += gstride()) {
+        i64 col = e % p, rowAll = e / p;            // rowAll = b*ck + row
+        int row = (int)(rowAll % ck);
+        i64 b = rowAll / ck;
+        int j = row % kw, i = (row / kw) % kh, c = row / (kw * kh);
+        int oh = (int)(col / wo), ow = (int)(col % wo);
+        int ih = oh * stride - pad + i, iw = ow * stride - pad + j;
+        cols[e] = (ih >= 0 && ih < height && iw >= 0 && iw < width)
+                ? x[((b * channels + c) * height + ih) * width + iw] : (T)0;
+    }
+}
+extern "C" __global__ void im2col_f32(const float* x, int n, int channels, int height, int width, int kh, int kw,
+                                      int stride, int pad, float* cols) {
+    im2col_impl(x, n, channels, height, width, kh, kw, stride, pad, cols);
+}
+extern "C" __global__ void im2col_f64(const double* x, int n, int channels, int height, int width, int kh, int kw,
+                                      int stride, int pad, double* cols) {
+    im2col_impl(x, n, channels, height, width, kh, kw, stride, pad, cols);
+}
+
+// The adjoint of im2col, as a gather: one thread per pixel x[b, c, ih, iw] sums, for i < kh then
+// j < kw (CpuBackend's order), the one entry of cols that patch offset (i, j) took from this pixel,
+// if any: oh = (ih + pad - i) / stride when that divides exactly and 0 <= oh < Ho (same for ow).
+template <typename T>
+__device__ void col2im_impl(const T* cols, int n, int channels, int height, int width, int kh, int kw, int stride,
+                            int pad, T* x) {
+    int ho = (height + 2 * pad - kh) / stride + 1, wo = (width + 2 * pad - kw) / stride + 1;
+    i64 p = (i64)ho * wo, ck = (i64)channels * kh * kw, plane = (i64)height * width;
+    i64 total = (i64)n * channels * plane;
+    for (i64 e = gtid(); e < total; e += gstride()) {
+        int iw = (int)(e % width), ih = (int)((e / width) % height);
+        i64 bc = e / plane;                          // b*channels + c
+        int c = (int)(bc % channels);
+        i64 b = bc / channels;
+        const T* cb = cols + b * ck * p;
+        T acc = 0;
+        for (int i = 0; i < kh; i++) {
+            int th = ih + pad - i;
+            if (th < 0 || th % stride != 0 || th / stride >= ho) continue;
+            int oh = th / stride;
+            for (int j = 0; j < kw; j++) {
+                int tw = iw + pad - j;
+                if (tw < 0 || tw % stride != 0 || tw / stride >= wo) continue;
+                int ow = tw / stride;
+                acc += cb[((i64)(c * kh + i) * kw + j) * p + (i64)oh * wo + ow];
+            }
+        }
+        x[e] = acc;
+    }
+}
+extern "C" __global__ void col2im_f32(const float* cols, int n, int channels, int height, int width, int kh, int kw,
+                                      int stride, int pad, float* x) {
+    col2im_impl(cols, n, channels, height, width, kh, kw, stride, pad, x);
+}
+extern "C" __global__ void col2im_f64(const double* cols, int n, int channels, int height, int width, int kh, int kw,
+                                      int stride, int pad, double* x) {
+    col2im_impl(cols, n, channels, height, width, kh, kw, stride, pad, x);
+}
+
+// y_b[i, c, s] += bias_b[c], y (batch, n, channels, spatial), bias_b = bias + b * biasStride.
+template <typename T>
+__device__ void add_channel_bias_impl(const T* bias, i64 biasStride, T* y, int n, int channels, int spatial, int batch) {
+    i64 per = (i64)n * channels * spatial, total = per * batch;
+    for (i64 e = gtid(); e < total; e += gstride()) {
+        i64 b = e / per;
+        int c = (int)((e / spatial) % channels);
+        y[e] += bias[b * biasStride + c];
+    }
+}
+extern "C" __global__ void add_channel_bias_f32(const float* bias, i64 biasStride, float* y, int n, int channels,
+                                                int spatial, int batch) {
+    add_channel_bias_impl(bias, biasStride, y, n, channels, spatial, batch);
+}
+extern "C" __global__ void add_channel_bias_f64(const double* bias, i64 biasStride, double* y, int n, int channels,
+                                                int spatial, int batch) {
+    add_channel_bias_impl(bias, biasStride, y, n, channels, spatial, batch);
+}
+
+// out_b[c] = sum_{i,s} x_b[i, c, s] + beta out_b[c]: one block per (b, c), float64 accumulation over
+// the n*spatial terms (thread t takes terms t, t + THREADS, ...), then the fixed block_sum tree.
+template <typename T>
+__device__ void sum_channels_impl(const T* x, int n, int channels, int spatial, int batch, double beta, T* out,
+                                  i64 outStride) {
+    __shared__ double sh[THREADS];
+    i64 blocks = (i64)batch * channels, terms = (i64)n * spatial;
+    for (i64 bc = blockIdx.x; bc < blocks; bc += gridDim.x) {
+        i64 b = bc / channels;
+        int c = (int)(bc % channels);
+        const T* xb = x + b * n * channels * spatial;
+        double s = 0;
+        for (i64 q = threadIdx.x; q < terms; q += THREADS) {
+            i64 i = q / spatial, sp = q % spatial;
+            s += (double)xb[(i * channels + c) * spatial + sp];
+        }
+        s = block_sum(s, sh);
+        if (threadIdx.x == 0) {
+            T* o = out + b * outStride + c;
+            *o = (T)(beta == 0 ? s : s + beta * (double)*o);
+        }
+    }
+}
+extern "C" __global__ void sum_channels_f32(const float* x, int n, int channels, int spatial, int batch, double beta,
+                                            float* out, i64 outStride) {
+    sum_channels_impl(x, n, channels, spatial, batch, beta, out, outStride);
+}
+extern "C" __global__ void sum_channels_f64(const double* x, int n, int channels, int spatial, int batch, double beta,
+                                            double* out, i64 outStride) {
+    sum_channels_impl(x, n, channels, spatial, batch, beta, out, outStride);
+}
+
+// Max pooling over size x size windows, stride size: one thread per output (b, c, oh, ow) scans its
+// window in row-major order; the first maximum wins ties and a NaN wins (CpuBackend.maxPool2d).
+// argmax = c*H*W + the winner's offset in its plane. y or argmax may be NULL.
+template <typename T>
+__device__ void max_pool2d_impl(const T* x, int n, int channels, int height, int width, int size, T* y, int* argmax) {
+    int ho = height / size, wo = width / size;
+    i64 plane = (i64)height * width, total = (i64)n * channels * ho * wo;
+    for (i64 e = gtid(); e < total; e += gstride()) {
+        int ow = (int)(e % wo), oh = (int)((e / wo) % ho);
+        i64 bc = e / ((i64)ho * wo);
+        int c = (int)(bc % channels);
+        const T* src = x + bc * plane;
+        int best = -1;
+        double mx = -INFINITY;
+        for (int i = 0; i < size; i++) {
+            for (int j = 0; j < size; j++) {
+                int q = (oh * size + i) * width + ow * size + j;
+                double v = (double)src[q];
+                if (best < 0 || v > mx || (v != v && mx == mx)) {
+                    mx = v;
+                    best = q;
+                }
+            }
+        }
+        if (y != NULL) y[e] = (T)mx;
+        if (argmax != NULL) argmax[e] = (int)(c * plane) + best;
+    }
+}
+extern "C" __global__ void max_pool2d_f32(const float* x, int n, int channels, int height, int width, int size,
+                                          float* y, int* argmax) {
+    max_pool2d_impl(x, n, channels, height, width, size, y, argmax);
+}
+extern "C" __global__ void max_pool2d_f64(const double* x, int n, int channels, int height, int width, int size,
+                                          double* y, int* argmax) {
+    max_pool2d_impl(x, n, channels, height, width, size, y, argmax);
+}
+
+// dst_b[r, c] = src_b[r, idx[r, c]]; one thread per entry of dst (batch, rows, idxCols).
+template <typename T>
+__device__ void gather_indexed_impl(const T* src, int srcCols, const int* idx, int rows, int idxCols, T* dst, int batch,
+                                    int* err) {
+    i64 per = (i64)rows * idxCols, total = per * batch;
+    for (i64 e = gtid(); e < total; e += gstride()) {
+        i64 rc = e % per, b = e / per;
+        i64 r = rc / idxCols;
+        int q = idx[rc];
+        if (q < 0 || q >= srcCols) {
+            report_error(err, ERR_GATHER_INDEX, q, srcCols);
+            continue;
+        }
+        dst[e] = src[(b * rows + r) * srcCols + q];
+    }
+}
+extern "C" __global__ void gather_indexed_f32(const float* src, int srcCols, const int* idx, int rows, int idxCols,
+                                              float* dst, int batch, int* err) {
+    gather_indexed_impl(src, srcCols, idx, rows, idxCols, dst, batch, err);
+}
+extern "C" __global__ void gather_indexed_f64(const double* src, int srcCols, const int* idx, int rows, int idxCols,
+                                              double* dst, int batch, int* err) {
+    gather_indexed_impl(src, srcCols, idx, rows, idxCols, dst, batch, err);
+}
+
+// The adjoint of gather_indexed: dst_b[r, :] = 0, then dst_b[r, idx[r, c]] += src_b[r, c] in order
+// of c. Gather formulation without atomics: thread (b, r, t) owns the columns [t*tile, (t+1)*tile)
+// of dst_b's row r, zeroes them, then scans the row's idxCols indices in order and adds the
+// entries that land in its columns, so repeated indices add up in c order, as on the CPU. Each
+// thread reads the whole index row: the work is tiles * idxCols per row, and CudaBackend picks
+// tiles (>= 1) only to give the GPU enough threads when batch * rows is small.
+template <typename T>
+__device__ void scatter_indexed_impl(const T* src, const int* idx, int rows, int idxCols, T* dst, int dstCols,
+                                     int batch, int tiles, int* err) {
+    int tile = (dstCols + tiles - 1) / tiles;
+    i64 total = (i64)batch * rows * tiles;
+    for (i64 e = gtid(); e < total; e += gstride()) {
+        int t = (int)(e % tiles);
+        i64 br = e / tiles;                          // b*rows + r
+        i64 r = br % rows;
+        int lo = t * tile, hi = lo + tile < dstCols ? lo + tile : dstCols;
+        T* d = dst + br * dstCols;
+        const T* s = src + br * idxCols;
+        const int* ix = idx + r * idxCols;
+        for (int q = lo; q < hi; q++) d[q] = (T)0;
+        for (int c = 0; c < idxCols; c++) {
+            int q = ix[c];
+            if (q >= lo && q < hi) d[q] += s[c];
+            else if ((q < 0 || q >= dstCols) && t == 0) report_error(err, ERR_SCATTER_INDEX, q, dstCols);
+        }
+    }
+}
+extern "C" __global__ void scatter_indexed_f32(const float* src, const int* idx, int rows, int idxCols, float* dst,
+                                               int dstCols, int batch, int tiles, int* err) {
+    scatter_indexed_impl(src, idx, rows, idxCols, dst, dstCols, batch, tiles, err);
+}
+extern "C" __global__ void scatter_indexed_f64(const double* src, const int* idx, int rows, int idxCols, double* dst,
+                                               int dstCols, int batch, int tiles, int* err) {
+    scatter_indexed_impl(src, idx, rows, idxCols, dst, dstCols, batch, tiles, err);
 }
 
 // ---- activations --------------------------------------------------------------------------------

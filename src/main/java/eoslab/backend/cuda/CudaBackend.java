@@ -25,7 +25,7 @@ import java.lang.foreign.MemorySegment;
  * shapes, fixed reduction trees) but are not bit-identical to the CPU's sequential sums.
  *
  * <p>Errors: every driver/cuBLAS status is checked ({@link CudaStatus}). Bad indices found inside a
- * kernel (gatherRows rows, CE labels) are recorded on the device and thrown at the next call that
+ * kernel (gatherRows rows, CE labels, gatherIndexed/scatterIndexed indices) are recorded on the device and thrown at the next call that
  * waits for the device (toDoubles, dot, the losses, sync), as an IndexOutOfBoundsException naming
  * the op. One backend is meant for one thread at a time (one stream, one scratch buffer); calls
  * from several threads are serialized.
@@ -607,6 +607,8 @@ public final class CudaBackend implements Backend {
         return switch (kind) {
             case 1 -> new IndexOutOfBoundsException("gatherRows: row " + value + " of " + bound + " (found on the GPU)");
             case 2 -> new IndexOutOfBoundsException("softmaxCrossEntropy: label " + value + " not in [0, " + bound + ") (found on the GPU)");
+            case 3 -> new IndexOutOfBoundsException("gatherIndexed: index " + value + " of " + bound + " (found on the GPU)");
+            case 4 -> new IndexOutOfBoundsException("scatterIndexed: index " + value + " of " + bound + " (found on the GPU)");
             default -> new IllegalStateException("unknown device error record " + kind);
         };
     }
@@ -647,69 +649,126 @@ public final class CudaBackend implements Backend {
         if (t.size < n * k) throw new IllegalArgumentException("tensor " + t + " holds fewer than " + k + " blocks of " + n);
     }
 
-    // ---- convolution and pooling ops ------------------------------------------------------------
-    // Interim: these seven ops (added with the conv/pool/residual layers) run on the host through
-    // the CPU reference, exactly, with a device round trip; dedicated kernels replace them.
+    // ---- convolutions and pooling (kernels/eoslab.cu, "convolutions and pooling") -------------------
+    // Gather formulations throughout: one thread per output element, no atomics, so every result is
+    // reproducible bit for bit; col2im and scatterIndexed add in CpuBackend's order and match it exactly.
 
-    private Tensor host(Tensor t) {
-        return t == null ? null : eoslab.backend.CpuBackend.INSTANCE.fromDoubles(t.dtype, toDoubles(t));
+    /** Most threads a scatterIndexed launch aims for when batch · rows alone is too few (see scatter_indexed_impl). */
+    static final int SCATTER_TARGET_THREADS = 1 << 15;
+
+    private static int convOut(int size, int k, int stride, int pad) {
+        return (size + 2 * pad - k) / stride + 1;
     }
 
-    private void back(Tensor hostTensor, Tensor dev) {
-        if (dev != null) copy(fromDoubles(dev.dtype, hostTensor.toDoubles()), dev);
-    }
-
-    private static eoslab.backend.Backend cpu() {
-        return eoslab.backend.CpuBackend.INSTANCE;
+    private static void checkConv(String op, int n, int channels, int height, int width, int kh, int kw, int stride, int pad) {
+        if (n < 0 || channels < 0 || height < 0 || width < 0 || kh < 1 || kw < 1 || stride < 1 || pad < 0) {
+            throw new IllegalArgumentException(op + ": bad geometry n=" + n + " C=" + channels + " H=" + height + " W=" + width
+                    + " kernel " + kh + "x" + kw + " stride " + stride + " pad " + pad);
+        }
     }
 
     @Override
     public void im2col(Tensor x, int n, int channels, int height, int width, int kh, int kw, int stride, int pad, Tensor cols) {
-        Tensor c = host(cols);
-        cpu().im2col(host(x), n, channels, height, width, kh, kw, stride, pad, c);
-        back(c, cols);
+        enter();
+        sameType(x, cols);
+        checkConv("im2col", n, channels, height, width, kh, kw, stride, pad);
+        long p = (long) convOut(height, kh, stride, pad) * convOut(width, kw, stride, pad), ck = (long) channels * kh * kw;
+        checkBlocks(x, (long) channels * height * width, n);
+        checkBlocks(cols, ck * p, n);
+        long total = n * ck * p;
+        if (total <= 0) return;
+        module.launch("im2col" + sfx(x), blocks(total), 1, THREADS, 1, ptr(x), n, channels, height, width, kh, kw, stride, pad, ptr(cols));
     }
 
     @Override
     public void col2im(Tensor cols, int n, int channels, int height, int width, int kh, int kw, int stride, int pad, Tensor x) {
-        Tensor h = host(x);
-        cpu().col2im(host(cols), n, channels, height, width, kh, kw, stride, pad, h);
-        back(h, x);
+        enter();
+        sameType(x, cols);
+        checkConv("col2im", n, channels, height, width, kh, kw, stride, pad);
+        long p = (long) Math.max(0, convOut(height, kh, stride, pad)) * Math.max(0, convOut(width, kw, stride, pad));
+        checkBlocks(x, (long) channels * height * width, n);
+        checkBlocks(cols, (long) channels * kh * kw * p, n);
+        long total = (long) n * channels * height * width;
+        if (total == 0) return;
+        module.launch("col2im" + sfx(x), blocks(total), 1, THREADS, 1, ptr(cols), n, channels, height, width, kh, kw, stride, pad, ptr(x));
     }
 
     @Override
     public void addChannelBias(Tensor bias, long biasStride, Tensor y, int n, int channels, int spatial, int batch) {
-        Tensor h = host(y);
-        cpu().addChannelBias(host(bias), biasStride, h, n, channels, spatial, batch);
-        back(h, y);
+        enter();
+        sameType(bias, y);
+        checkBlocks(y, (long) n * channels * spatial, batch);
+        long total = (long) n * channels * spatial * batch;
+        if (total == 0) return;
+        checkBlocks(bias, (batch - 1) * biasStride + channels, 1);
+        module.launch("add_channel_bias" + sfx(y), blocks(total), 1, THREADS, 1, ptr(bias), biasStride, ptr(y), n, channels, spatial, batch);
     }
 
     @Override
     public void sumChannels(Tensor x, int n, int channels, int spatial, int batch, double beta, Tensor out, long outStride) {
-        Tensor h = host(out);
-        cpu().sumChannels(host(x), n, channels, spatial, batch, beta, h, outStride);
-        back(h, out);
+        enter();
+        sameType(x, out);
+        checkBlocks(x, (long) n * channels * spatial, batch);
+        long blocks = (long) batch * channels;
+        if (blocks == 0) return;
+        checkBlocks(out, (batch - 1) * outStride + channels, 1);
+        module.launch("sum_channels" + sfx(x), (int) Math.min(blocks, MAX_BLOCKS), 1, THREADS, 1, ptr(x), n, channels, spatial, batch,
+                beta, ptr(out), outStride);
     }
 
     @Override
     public void maxPool2d(Tensor x, int n, int channels, int height, int width, int size, Tensor y, Tensor argmax) {
-        Tensor hy = host(y), ha = host(argmax);
-        cpu().maxPool2d(host(x), n, channels, height, width, size, hy, ha);
-        back(hy, y);
-        back(ha, argmax);
+        enter();
+        if (size < 1) throw new IllegalArgumentException("maxPool2d: window size " + size + " < 1");
+        long outPer = (long) channels * (height / size) * (width / size);
+        checkBlocks(x, (long) channels * height * width, n);
+        if (y != null) { sameType(x, y); checkBlocks(y, outPer, n); }
+        if (argmax != null) {
+            if (argmax.dtype != DType.I32) throw new IllegalArgumentException("maxPool2d: argmax must be I32, got " + argmax);
+            checkBlocks(argmax, outPer, n);
+        }
+        long total = n * outPer;
+        if (total == 0 || (y == null && argmax == null)) return;
+        module.launch("max_pool2d" + sfx(x), blocks(total), 1, THREADS, 1, ptr(x), n, channels, height, width, size,
+                y == null ? new Kernels.Ptr(0) : ptr(y), argmax == null ? new Kernels.Ptr(0) : ptr(argmax));
     }
 
     @Override
     public void gatherIndexed(Tensor src, int srcCols, Tensor idx, int rows, int idxCols, Tensor dst, int batch) {
-        Tensor h = host(dst);
-        cpu().gatherIndexed(host(src), srcCols, host(idx), rows, idxCols, h, batch);
-        back(h, dst);
+        enter();
+        sameType(src, dst);
+        if (idx.dtype != DType.I32) throw new IllegalArgumentException("gatherIndexed: indices must be I32, got " + idx);
+        checkBlocks(src, (long) rows * srcCols, batch);
+        checkBlocks(dst, (long) rows * idxCols, batch);
+        checkBlocks(idx, (long) rows * idxCols, 1);
+        long total = (long) rows * idxCols * batch;
+        if (total == 0) return;
+        module.launch("gather_indexed" + sfx(src), blocks(total), 1, THREADS, 1, ptr(src), srcCols, ptr(idx), rows, idxCols,
+                ptr(dst), batch, ptr(head, 8));
     }
 
     @Override
     public void scatterIndexed(Tensor src, Tensor idx, int rows, int idxCols, Tensor dst, int dstCols, int batch) {
-        Tensor h = host(dst);
-        cpu().scatterIndexed(host(src), host(idx), rows, idxCols, h, dstCols, batch);
-        back(h, dst);
+        enter();
+        sameType(src, dst);
+        if (idx.dtype != DType.I32) throw new IllegalArgumentException("scatterIndexed: indices must be I32, got " + idx);
+        checkBlocks(src, (long) rows * idxCols, batch);
+        checkBlocks(dst, (long) rows * dstCols, batch);
+        checkBlocks(idx, (long) rows * idxCols, 1);
+        long rowsAll = (long) rows * batch;
+        if (rowsAll == 0 || dstCols == 0) return;
+        int tiles = scatterTiles(rowsAll, dstCols);
+        module.launch("scatter_indexed" + sfx(src), blocks(rowsAll * tiles), 1, THREADS, 1, ptr(src), ptr(idx), rows, idxCols,
+                ptr(dst), dstCols, batch, tiles, ptr(head, 8));
+    }
+
+    /**
+     * Column tiles per dst row for scatter_indexed: 1 when batch · rows threads are already plenty,
+     * else enough to reach {@link #SCATTER_TARGET_THREADS}, but tiles of at least 32 columns (each
+     * tile's thread reads the row's whole index list, so more tiles cost more reads).
+     */
+    static int scatterTiles(long rowsAll, int dstCols) {
+        long want = (SCATTER_TARGET_THREADS + rowsAll - 1) / rowsAll;
+        return (int) Math.max(1, Math.min(want, dstCols / 32));
     }
 }

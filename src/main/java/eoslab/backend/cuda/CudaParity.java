@@ -19,11 +19,13 @@ import java.util.SplittableRandom;
  *
  * <p>Tolerances, per dtype and kind of op (stated once, here):
  * <ul>
- * <li>EXACT (copies, fill, gather, axpby, mul, addBias): F32 atol 0, rtol 0 for copies;
+ * <li>EXACT (copies, fill, gather, axpby, mul, addBias, and the conv/pool ops: im2col, col2im,
+ *     addChannelBias, maxPool2d, gatherIndexed, scatterIndexed; col2im and scatterIndexed sum in
+ *     the CPU's order and are in fact bit-identical to it): F32 atol 0, rtol 0 for copies;
  *     arithmetic F32 atol 1e-7, rtol 1e-6 (one float rounding); F64 atol 1e-15, rtol 1e-13;
  * <li>TRANSCENDENTAL (activations, softmax, MSE, rows/CE outputs): tanh/exp/log differ by an ulp
  *     between CUDA's libdevice and Java: F32 atol 1e-6, rtol 1e-5; F64 atol 1e-13, rtol 1e-11;
- * <li>REDUCTION (dot, sumRows, loss sums; float64 accumulation, different order):
+ * <li>REDUCTION (dot, sumRows, sumChannels, loss sums; float64 accumulation, different order):
  *     F32 atol 1e-6, rtol 1e-6 (outputs rounded to float), F64 atol 1e-12, rtol 1e-11;
  * <li>GEMM (k ≤ 64, entries ~N(0,1); cuBLAS and the CPU sum in different orders, F32 without TF32):
  *     F32 atol 1e-4, rtol 1e-4; F64 atol 1e-12, rtol 1e-11.
@@ -334,6 +336,107 @@ public final class CudaParity {
             double loss2 = b.mse(o, t, rows, cols, 2.0, d2, null);
             return out("loss", loss, "dout", d, "rowLoss", rl, "loss2", loss2, "dout2", d2);
         }));
+        convCases(l);
         return List.copyOf(l);
+    }
+
+    /** Random indices in [0, bound) with a few forced repeats (so adjoint sums see duplicates). */
+    private static int[] indices(SplittableRandom r, int n, int bound) {
+        int[] ix = new int[n];
+        for (int i = 0; i < n; i++) ix[i] = r.nextInt(bound);
+        for (int i = 1; i < n; i += 5) ix[i] = ix[i - 1];
+        return ix;
+    }
+
+    /** The conv/pool ops: odd sizes, padding, strides that skip pixels, overlapping windows, ties and NaN. */
+    private static void convCases(List<Named> l) {
+        // {n, C, H, W, kh, kw, stride, pad}: overlapping 3x3 with padding; 3x2 stride 2 (overlap in
+        // one direction, pixels skipped in none); 2x2 stride 3 (pixels no patch reads); 1x1.
+        int[][] geoms = {{2, 3, 7, 6, 3, 3, 1, 1}, {2, 2, 9, 8, 3, 2, 2, 1}, {1, 2, 8, 7, 2, 2, 3, 0}, {3, 4, 5, 5, 1, 1, 1, 0}};
+        l.add(new Named("im2col", Kind.EXACT, (b, dt, r) -> {
+            Map<String, double[]> m = new LinkedHashMap<>();
+            for (int[] g : geoms) {
+                int n = g[0], c = g[1], h = g[2], w = g[3], kh = g[4], kw = g[5], st = g[6], pad = g[7];
+                int p = ((h + 2 * pad - kh) / st + 1) * ((w + 2 * pad - kw) / st + 1);
+                Tensor x = b.fromDoubles(dt, normal(r, n * c * h * w + 3));
+                Tensor cols = b.fromDoubles(dt, nan(n * c * kh * kw * p));          // every entry must be written
+                b.im2col(x.view(3, n * c * h * w), n, c, h, w, kh, kw, st, pad, cols);
+                m.put("cols" + java.util.Arrays.toString(g), cols.toDoubles());
+            }
+            return m;
+        }));
+        l.add(new Named("col2im", Kind.EXACT, (b, dt, r) -> {
+            Map<String, double[]> m = new LinkedHashMap<>();
+            for (int[] g : geoms) {
+                int n = g[0], c = g[1], h = g[2], w = g[3], kh = g[4], kw = g[5], st = g[6], pad = g[7];
+                int p = ((h + 2 * pad - kh) / st + 1) * ((w + 2 * pad - kw) / st + 1);
+                Tensor cols = b.fromDoubles(dt, normal(r, n * c * kh * kw * p));
+                Tensor x = b.fromDoubles(dt, nan(n * c * h * w + 2));                // overwritten, not accumulated
+                b.col2im(cols, n, c, h, w, kh, kw, st, pad, x.view(2, n * c * h * w));
+                m.put("x" + java.util.Arrays.toString(g), x.toDoubles());
+            }
+            return m;
+        }));
+        l.add(new Named("addChannelBias", Kind.EXACT, (b, dt, r) -> {
+            int n = 3, c = 5, s = 11, batch = 3;
+            Tensor bias = b.fromDoubles(dt, normal(r, batch * (c + 2)));
+            Tensor y = b.fromDoubles(dt, normal(r, batch * n * c * s));
+            b.addChannelBias(bias, c + 2, y, n, c, s, batch);
+            Tensor y0 = b.fromDoubles(dt, normal(r, batch * n * c * s));
+            b.addChannelBias(bias.view(1, c), 0, y0, n, c, s, batch);               // stride 0: one shared bias
+            return out("strided", y, "shared", y0);
+        }));
+        l.add(new Named("sumChannels", Kind.REDUCTION, (b, dt, r) -> {
+            int n = 7, c = 6, s = 49, batch = 3;
+            Tensor x = b.fromDoubles(dt, normal(r, batch * n * c * s));
+            Tensor o = b.fromDoubles(dt, normal(r, batch * (c + 1)));
+            b.sumChannels(x, n, c, s, batch, 0.5, o, c + 1);
+            Tensor o0 = b.fromDoubles(dt, nan(c));
+            b.sumChannels(x, n, c, s, 1, 0.0, o0, 0);                                // beta = 0 must not read out
+            return out("beta", o, "beta0", o0);
+        }));
+        l.add(new Named("maxPool2d", Kind.EXACT, (b, dt, r) -> {
+            int n = 2, c = 3, h = 7, w = 9;                                          // H, W not multiples of the window
+            double[] xs = normal(r, n * c * h * w);
+            for (int i = 0; i < xs.length; i++) xs[i] = Math.rint(2 * xs[i]) / 2;   // many ties
+            xs[5] = Double.NaN;                                                      // NaN wins its window
+            xs[40] = Double.NEGATIVE_INFINITY;
+            Tensor x = b.fromDoubles(dt, xs);
+            Map<String, double[]> m = new LinkedHashMap<>();
+            for (int size : new int[] {2, 3}) {
+                int o = n * c * (h / size) * (w / size);
+                Tensor y = b.fromDoubles(dt, nan(o)), a = b.fromInts(new int[o]);
+                b.maxPool2d(x, n, c, h, w, size, y, a);
+                Tensor yOnly = b.fromDoubles(dt, nan(o)), aOnly = b.fromInts(new int[o]);
+                b.maxPool2d(x, n, c, h, w, size, yOnly, null);
+                b.maxPool2d(x, n, c, h, w, size, null, aOnly);
+                m.put("y" + size, y.toDoubles());
+                m.put("argmax" + size, a.toDoubles());
+                m.put("yOnly" + size, yOnly.toDoubles());
+                m.put("argmaxOnly" + size, aOnly.toDoubles());
+            }
+            return m;
+        }));
+        l.add(new Named("gatherIndexed", Kind.EXACT, (b, dt, r) -> {
+            int rows = 13, srcCols = 17, idxCols = 9, batch = 3;
+            Tensor src = b.fromDoubles(dt, normal(r, batch * rows * srcCols));
+            Tensor idx = b.fromInts(indices(r, rows * idxCols, srcCols));
+            Tensor dst = b.fromDoubles(dt, nan(batch * rows * idxCols));
+            b.gatherIndexed(src, srcCols, idx, rows, idxCols, dst, batch);
+            return out("dst", dst);
+        }));
+        l.add(new Named("scatterIndexed", Kind.EXACT, (b, dt, r) -> {
+            Map<String, double[]> m = new LinkedHashMap<>();
+            // {rows, idxCols, dstCols, batch}: many rows (one tile per row); few rows over wide dst (several tiles)
+            for (int[] g : new int[][] {{13, 9, 17, 3}, {2, 300, 200, 1}}) {
+                int rows = g[0], idxCols = g[1], dstCols = g[2], batch = g[3];
+                Tensor src = b.fromDoubles(dt, normal(r, batch * rows * idxCols));
+                Tensor idx = b.fromInts(indices(r, rows * idxCols, dstCols));
+                Tensor dst = b.fromDoubles(dt, nan(batch * rows * dstCols));        // zeroed, then summed into
+                b.scatterIndexed(src, idx, rows, idxCols, dst, dstCols, batch);
+                m.put("dst" + java.util.Arrays.toString(g), dst.toDoubles());
+            }
+            return m;
+        }));
     }
 }

@@ -24,7 +24,8 @@ import org.junit.jupiter.api.TestFactory;
  * the kernel that was tested). One dynamic test per {@link CudaParity} case and dtype: gemm in all
  * four transposes with padded leading dimensions and beta = 0 over NaN, strided batched, stride 0
  * for A, B and C; every elementwise, row, activation (forward, backward, R-backward for RELU, TANH,
- * GELU, IDENTITY) and loss op. Tolerances |gpu − cpu| ≤ atol + rtol·|cpu| per dtype and kind of op
+ * GELU, IDENTITY) and loss op, and the conv/pool ops (im2col, col2im, addChannelBias, sumChannels,
+ * maxPool2d with ties and NaN, gatherIndexed, scatterIndexed with repeated indices). Tolerances |gpu − cpu| ≤ atol + rtol·|cpu| per dtype and kind of op
  * are stated in {@link CudaParity#tolerance} (F32: 1e-7/1e-6 elementwise, 1e-6/1e-5
  * transcendental, 1e-6/1e-6 reductions, 1e-4/1e-4 GEMM; F64: 1e-15/1e-13, 1e-13/1e-11,
  * 1e-12/1e-11, 1e-12/1e-11). Skipped, not failed, where there is no GPU.
@@ -84,6 +85,13 @@ class CudaBackendParityTest {
         var e2 = assertThrows(IndexOutOfBoundsException.class,
                 () -> gpu.softmaxCrossEntropy(z, gpu.fromInts(new int[] {1, 3}), 2, 3, 1, p, d, null));
         assertTrue(e2.getMessage().contains("label 3 not in [0, 3)"), e2.getMessage());
+        Tensor s2 = gpu.zeros(DType.F32, 16), d2 = gpu.zeros(DType.F32, 16);
+        gpu.gatherIndexed(s2, 4, gpu.fromInts(new int[] {0, 1, 4, 2}), 2, 2, d2, 2);
+        var e3 = assertThrows(IndexOutOfBoundsException.class, gpu::sync);
+        assertTrue(e3.getMessage().contains("gatherIndexed: index 4 of 4"), e3.getMessage());
+        gpu.scatterIndexed(s2, gpu.fromInts(new int[] {0, -1, 3, 2}), 2, 2, d2, 4, 2);
+        var e4 = assertThrows(IndexOutOfBoundsException.class, gpu::sync);
+        assertTrue(e4.getMessage().contains("scatterIndexed: index -1 of 4"), e4.getMessage());
     }
 
     @Test

@@ -66,6 +66,9 @@ class CudaKernelSourceTest {
         // Activation codes are Act.ordinal().
         for (Act a : Act.values()) assertTrue(src.contains("#define ACT_" + a + " " + a.ordinal() + "\n"), "ACT_" + a);
         assertTrue(src.contains("#define ERR_GATHER_ROW 1\n") && src.contains("#define ERR_LABEL 2\n"));
+        assertTrue(src.contains("#define ERR_GATHER_INDEX 3\n") && src.contains("#define ERR_SCATTER_INDEX 4\n"));
+        assertTrue(CudaBackend.recordedError(3, 9, 4).getMessage().contains("gatherIndexed: index 9 of 4"));
+        assertTrue(CudaBackend.recordedError(4, -2, 4).getMessage().contains("scatterIndexed: index -2 of 4"));
         assertTrue(CudaBackend.recordedError(1, 7, 5).getMessage().contains("gatherRows: row 7 of 5"));
         assertTrue(CudaBackend.recordedError(2, -1, 10).getMessage().contains("label -1 not in [0, 10)"));
     }
@@ -111,5 +114,10 @@ class CudaKernelSourceTest {
         assertEquals(1, CudaBackend.blocks(0));
         assertEquals(4, CudaBackend.blocks(1000));
         assertEquals(CudaBackend.MAX_BLOCKS, CudaBackend.blocks(1L << 40));
+        // scatterIndexed: one tile per row when rows are plenty, tiles of >= 32 columns otherwise
+        assertEquals(1, CudaBackend.scatterTiles(100_000, 4096));
+        assertEquals(6, CudaBackend.scatterTiles(2, 200));
+        assertEquals(1, CudaBackend.scatterTiles(1, 31));
+        assertEquals(64, CudaBackend.scatterTiles(512, 1 << 20));
     }
 }

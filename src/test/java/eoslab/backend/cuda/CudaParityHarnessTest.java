@@ -30,7 +30,8 @@ class CudaParityHarnessTest {
         // every Backend operation appears in some case
         for (String op : List.of("roundtrip", "copy", "fill", "gatherRows", "gemmNN", "gemmNT", "gemmTN", "gemmTT", "gemmBatched",
                 "gemmStride0A", "gemmStride0B", "gemmStride0C", "axpby", "dot", "mul", "addBias", "sumRows", "activationRELU",
-                "activationTANH", "activationGELU", "activationIDENTITY", "softmaxCE10", "softmaxCE1000", "mse")) {
+                "activationTANH", "activationGELU", "activationIDENTITY", "softmaxCE10", "softmaxCE1000", "mse", "im2col", "col2im",
+                "addChannelBias", "sumChannels", "maxPool2d", "gatherIndexed", "scatterIndexed")) {
             assertTrue(CudaParity.names().contains(op), op);
         }
     }
@@ -59,12 +60,17 @@ class CudaParityHarnessTest {
             assertFalse(CudaParity.run("activationGELU", dt, new Faulty(Faulty.Bug.GELU_D2), CpuBackend.INSTANCE, 1).ok());
             assertFalse(CudaParity.run("softmaxCE10", dt, new Faulty(Faulty.Bug.CE_LOSS), CpuBackend.INSTANCE, 1).ok());
             assertFalse(CudaParity.run("gemmStride0C", dt, new Faulty(Faulty.Bug.GEMM_LAST_BATCH_ONLY), CpuBackend.INSTANCE, 1).ok());
+            // a scatter whose repeated indices overwrite instead of adding (the race an atomic-free
+            // kernel could have), and a col2im that keeps only the last overlapping patch
+            assertFalse(CudaParity.run("scatterIndexed", dt, new Faulty(Faulty.Bug.SCATTER_OVERWRITES), CpuBackend.INSTANCE, 1).ok());
+            assertTrue(CudaParity.run("gatherIndexed", dt, new Faulty(Faulty.Bug.SCATTER_OVERWRITES), CpuBackend.INSTANCE, 1).ok());
+            assertFalse(CudaParity.run("col2im", dt, new Faulty(Faulty.Bug.COL2IM_OVERWRITES), CpuBackend.INSTANCE, 1).ok());
         }
     }
 
     /** CpuBackend with one planted bug. */
     static final class Faulty implements Backend {
-        enum Bug { DOT, GEMM_IGNORES_TRANS_A, GELU_D2, CE_LOSS, GEMM_LAST_BATCH_ONLY }
+        enum Bug { DOT, GEMM_IGNORES_TRANS_A, GELU_D2, CE_LOSS, GEMM_LAST_BATCH_ONLY, SCATTER_OVERWRITES, COL2IM_OVERWRITES }
 
         final Bug bug;
         final CpuBackend cpu = CpuBackend.INSTANCE;
@@ -116,11 +122,27 @@ class CudaParityHarnessTest {
         public void softmaxCrossEntropyR(Tensor p, Tensor rz, int r, int c, int k, double s, Tensor o) { cpu.softmaxCrossEntropyR(p, rz, r, c, k, s, o); }
         public double mse(Tensor o, Tensor t, int r, int c, double s, Tensor d, Tensor rl) { return cpu.mse(o, t, r, c, s, d, rl); }
         public void im2col(Tensor x, int n, int ch, int h, int w, int kh, int kw, int st, int p, Tensor c) { cpu.im2col(x, n, ch, h, w, kh, kw, st, p, c); }
-        public void col2im(Tensor c, int n, int ch, int h, int w, int kh, int kw, int st, int p, Tensor x) { cpu.col2im(c, n, ch, h, w, kh, kw, st, p, x); }
+        public void col2im(Tensor c, int n, int ch, int h, int w, int kh, int kw, int st, int p, Tensor x) {
+            if (bug != Bug.COL2IM_OVERWRITES) { cpu.col2im(c, n, ch, h, w, kh, kw, st, p, x); return; }
+            int ho = (h + 2 * p - kh) / st + 1, wo = (w + 2 * p - kw) / st + 1, pp = ho * wo, ck = ch * kh * kw;
+            double[] cs = c.toDoubles(), xs = new double[n * ch * h * w];
+            for (int b = 0; b < n; b++) for (int q = 0; q < ck; q++) for (int o = 0; o < pp; o++) {
+                int cc = q / (kh * kw), i = q / kw % kh, j = q % kw, ih = o / wo * st - p + i, iw = o % wo * st - p + j;
+                if (ih >= 0 && ih < h && iw >= 0 && iw < w) xs[((b * ch + cc) * h + ih) * w + iw] = cs[(b * ck + q) * pp + o];
+            }
+            cpu.copy(cpu.fromDoubles(x.dtype, xs), x);
+        }
         public void addChannelBias(Tensor b, long bs, Tensor y, int n, int c, int s, int bt) { cpu.addChannelBias(b, bs, y, n, c, s, bt); }
         public void sumChannels(Tensor x, int n, int c, int s, int bt, double be, Tensor o, long os) { cpu.sumChannels(x, n, c, s, bt, be, o, os); }
         public void maxPool2d(Tensor x, int n, int c, int h, int w, int sz, Tensor y, Tensor am) { cpu.maxPool2d(x, n, c, h, w, sz, y, am); }
         public void gatherIndexed(Tensor s, int sc, Tensor i, int r, int ic, Tensor d, int b) { cpu.gatherIndexed(s, sc, i, r, ic, d, b); }
-        public void scatterIndexed(Tensor s, Tensor i, int r, int ic, Tensor d, int dc, int b) { cpu.scatterIndexed(s, i, r, ic, d, dc, b); }
+        public void scatterIndexed(Tensor s, Tensor i, int r, int ic, Tensor d, int dc, int b) {
+            if (bug != Bug.SCATTER_OVERWRITES) { cpu.scatterIndexed(s, i, r, ic, d, dc, b); return; }
+            double[] ss = s.toDoubles(), ix = i.toDoubles(), ds = new double[b * r * dc];
+            for (int bb = 0; bb < b; bb++) for (int rr = 0; rr < r; rr++) for (int c = 0; c < ic; c++) {
+                ds[(bb * r + rr) * dc + (int) ix[rr * ic + c]] = ss[(bb * r + rr) * ic + c];
+            }
+            cpu.copy(cpu.fromDoubles(d.dtype, ds), d.view(0, ds.length));
+        }
     }
 }

@@ -26,6 +26,29 @@ public final class EmulatorMain {
                     "label 3 not in [0, 3)");
             gpu.sync();
 
+            // conv/pool index errors, found by the kernels, also surface at the next sync
+            Tensor s2 = gpu.zeros(DType.F64, 16), d2 = gpu.zeros(DType.F64, 16);
+            gpu.gatherIndexed(s2, 4, gpu.fromInts(new int[] {0, 1, 4, 2}), 2, 2, d2, 2);
+            expectIndexError(gpu::sync, "gatherIndexed: index 4 of 4");
+            gpu.scatterIndexed(s2, gpu.fromInts(new int[] {0, -1, 3, 2}), 2, 2, d2, 4, 2);
+            expectIndexError(gpu::sync, "scatterIndexed: index -1 of 4");
+            gpu.sync();
+
+            // scatter (the max-pool backward) and col2im have no atomics: repeated calls give the same bits
+            double[] big = new double[4 * 3000];
+            for (int i = 0; i < big.length; i++) big[i] = Math.cos(i * 0.61);
+            int[] ix = new int[3000];
+            for (int i = 0; i < ix.length; i++) ix[i] = (i * 7919) % 257;       // many repeats per row
+            Tensor sb = gpu.fromDoubles(DType.F32, big), ib = gpu.fromInts(ix), db = gpu.zeros(DType.F32, 4 * 257);
+            gpu.scatterIndexed(sb, ib, 1, 3000, db, 257, 4);
+            double[] firstScatter = gpu.toDoubles(db);
+            gpu.scatterIndexed(sb, ib, 1, 3000, db, 257, 4);
+            if (!java.util.Arrays.equals(firstScatter, gpu.toDoubles(db))) fail("scatterIndexed not deterministic");
+            eoslab.backend.Backend cpu = eoslab.backend.CpuBackend.INSTANCE;
+            Tensor dc = cpu.zeros(DType.F32, 4 * 257);
+            cpu.scatterIndexed(cpu.fromDoubles(DType.F32, big), cpu.fromInts(ix), 1, 3000, dc, 257, 4);
+            if (!java.util.Arrays.equals(firstScatter, dc.toDoubles())) fail("scatterIndexed F32 not bit-identical to the CPU");
+
             // bit-identical reductions
             double[] x = new double[100_003];
             for (int i = 0; i < x.length; i++) x[i] = Math.sin(i * 0.37);

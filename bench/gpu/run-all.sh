@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# The GPU benchmarks of the CUDA issue, in one command, on a GPU node with the eoslab image and
+# PyTorch (no Java install, no Maven):   bin/eoslab-bench-gpu [options]
+#   (a) branching baseline: MLP 2x512 ReLU, n = 10,000 inputs of dim 3072, full-batch GD on MSE,
+#       10,000 steps, lambda_max (Lanczos, 20 iterations) every 32 steps:
+#       `eoslab train --device cuda` vs train_torch.py (PyTorch eager, torch.func HVPs); wall times, ratio.
+#   (b) batched HVP throughput, k = 1, 8, 32: `eoslab bench hvp` vs hvp_torch.py (vmap of jvp of grad).
+#   (c) QR of d x k, k = 32, d = 1e6, 1e7, 1e8: `eoslab bench qr` (cuSOLVER, CholeskyQR2) vs HBM bandwidth.
+# Each writes results-<a|b|c>.md (device, commit, medians) and its raw logs into --out.
+# Options: --out DIR (default bench-gpu-results-DATE)  --cifar DIR (CIFAR-10 binary folder; without
+#          it both sides use synthetic data of CIFAR's shape)  --python PY (default python3)
+#          --quick (n = 1000, 200 steps, d = 1e6)  --only a|b|c  --repeats N (default 3, for (a))
+#          --smoke --device cpu (tiny sizes on the CPU: checks the scripts' plumbing, not a benchmark)
+set -euo pipefail
+here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+eoslab="${EOSLAB:-$root/bin/eoslab}"
+py=python3 out="" cifar="" quick=0 only="abc" repeats=3 device=cuda
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --out) out="$2"; shift 2 ;;
+    --cifar) cifar="$2"; shift 2 ;;
+    --python) py="$2"; shift 2 ;;
+    --quick) quick=1; shift ;;
+    --smoke) quick=2; repeats=1; shift ;;
+    --device) device="$2"; shift 2 ;;
+    --only) only="$2"; shift 2 ;;
+    --repeats) repeats="$2"; shift 2 ;;
+    *) echo "run-all.sh: unknown option $1 (see the header of $0)" >&2; exit 2 ;;
+  esac
+done
+out="${out:-bench-gpu-results-$(date -u +%Y%m%d-%H%M%S)}"
+mkdir -p "$out"
+out="$(cd "$out" && pwd)"
+
+[[ -x "$eoslab" ]] || { echo "run-all.sh: no $eoslab (run from the eoslab image, or set EOSLAB)" >&2; exit 1; }
+if [[ $device == cuda ]]; then
+  "$py" -c 'import torch; assert torch.cuda.is_available(), "torch sees no GPU"' || { echo "run-all.sh: $py needs PyTorch with CUDA" >&2; exit 1; }
+fi
+# `eoslab bench` once Main lists BenchCommand; until then the class's own main (same options).
+if "$eoslab" --help 2>/dev/null | grep -q '^ *bench '; then bench=("$eoslab" bench)
+else bench=("$root/runtime/bin/java" ${EOSLAB_JAVA_OPTS:-} --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp "$root/lib/eoslab.jar" eoslab.cli.BenchCommand)
+fi
+
+case $quick in
+  0) N=10000 NT=1000 STEPS=10000 DS=1000000,10000000,100000000 HREP=20 ;;
+  1) N=1000 NT=200 STEPS=200 DS=1000000 HREP=5 ;;
+  *) N=64 NT=16 STEPS=40 DS=20000 HREP=2 ;;
+esac
+methods=cusolver,cholqr2
+[[ $device == cuda ]] || methods=cholqr2
+commit="$(cat "$root/COMMIT" 2>/dev/null || git -C "$root" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
+gpu="$(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null | head -1 || echo unknown)"
+torchv="$("$py" -c 'import torch; print(torch.__version__, "CUDA", torch.version.cuda)')"
+header() {  # title
+  printf '# %s\n\n- date: %s\n- device: %s\n- eoslab: %s\n- torch: %s\n- host: %s, %s CPUs\n\n' "$1" "$(date -u +%FT%TZ)" "$gpu" "$commit" "$torchv" "$(hostname)" "$(nproc)"
+}
+now() { date +%s.%N; }
+median() { sort -g | awk '{a[NR] = $1} END {print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2)}'; }
+"$eoslab" doctor > "$out/doctor.txt" 2>&1 || { [[ $device != cuda ]] || { echo "run-all.sh: eoslab doctor failed (see $out/doctor.txt)" >&2; exit 1; }; }
+
+if [[ $only == *a* ]]; then
+  echo "== (a) branching baseline: n=$N, $STEPS steps, lambda_max every 32 (x$repeats each side)"
+  if [[ -n "$cifar" ]]; then data="cifar10:$cifar" norm=(--normalization center) tdata=(--cifar "$cifar") what="CIFAR-10 (first $N train images, centered)"
+  else data="gaussian:k=10,dim=3072" norm=() tdata=() what="synthetic, CIFAR-10 shape (no CIFAR-10 given: eoslab gaussian:k=10,dim=3072, torch Gaussian clusters; the values do not change the cost)"
+  fi
+  : > "$out/a-eoslab.times"; : > "$out/a-torch.times"
+  for r in $(seq 1 "$repeats"); do
+    t0=$(now)
+    "$eoslab" train --device "$device" --data "$data" "${norm[@]}" --n "$N" --n-test "$NT" --hidden 512,512 --activation relu \
+      --loss mse --optimizer gd --lr 0.01 --steps "$STEPS" --log-every 32 --top-k 1 --lanczos-steps 20 --lanczos-tol 1e-4 \
+      --dtype f32 --chunk "$N" --out "$out/a-eoslab-run$r" --force --no-progress > "$out/a-eoslab-$r.log" 2>&1
+    echo "$(now) $t0" | awk '{print $1 - $2}' >> "$out/a-eoslab.times"
+    t0=$(now)
+    "$py" "$here/train_torch.py" --device "$device" --n "$N" --n-test "$NT" --steps "$STEPS" --log-every 32 --lanczos-iters 20 \
+      --lr 0.01 "${tdata[@]}" > "$out/a-torch-$r.json"
+    echo "$(now) $t0" | awk '{print $1 - $2}' >> "$out/a-torch.times"
+  done
+  te=$(median < "$out/a-eoslab.times"); tt=$(median < "$out/a-torch.times")
+  iters=$(grep -o '"lanczos_iters":[0-9]*' "$out/a-eoslab-run1/metrics.jsonl" | cut -d: -f2 | awk '{s += $1} END {printf "%.1f", s / NR}')
+  last=$(tail -1 "$out/a-eoslab-run1/metrics.jsonl")
+  {
+    header "(a) Branching baseline: eoslab train --device cuda vs PyTorch eager"
+    echo "MLP 3072-512-512-10 ReLU, MSE, full-batch GD (lr 0.01), n = $N, $STEPS steps, f32 (no TF32 on either side),"
+    echo "lambda_max every 32 steps: eoslab Lanczos (basis 20, tol 1e-4, warm start), torch Lanczos 20 iterations (warm start)."
+    echo "Data: $what. Wall time of the whole process (JVM / Python start and data loading included), median of $repeats."
+    echo
+    echo "| | eoslab | PyTorch eager | torch / eoslab |"
+    echo "|---|---|---|---|"
+    echo "| wall time (s) | $te | $tt | $(awk -v a="$tt" -v b="$te" 'BEGIN {printf "%.2f", a / b}') |"
+    echo "| HVPs per lambda_max | $iters (mean of lanczos_iters) | 20 | |"
+    echo
+    echo "PyTorch loop only (no start-up), per run: $(for f in "$out"/a-torch-*.json; do "$py" -c 'import json,sys; d=json.load(open(sys.argv[1])); print("%.1f s (measurements %.1f s)" % (d["loop_s"], d["measure_s"]))' "$f"; done | paste -sd';' -)"
+    echo
+    echo "Last metrics: eoslab \`$last\`"
+    echo
+    echo "torch \`$(cat "$out/a-torch-1.json")\`"
+  } > "$out/results-a.md"
+  cat "$out/results-a.md"
+fi
+
+if [[ $only == *b* ]]; then
+  echo "== (b) batched HVP throughput"
+  "${bench[@]}" hvp --device "$device" --n "$N" --dim 3072 --hidden 512,512 --k 1,8,32 --repeats "$HREP" > "$out/b-eoslab.log" 2>&1
+  "$py" "$here/hvp_torch.py" --device "$device" --n "$N" --k 1,8,32 --repeats "$HREP" > "$out/b-torch.jsonl"
+  {
+    header "(b) Batched Hessian-vector products: eoslab vs torch.func (vmap of jvp of grad)"
+    echo "MLP 3072-512-512-10 ReLU, full-batch MSE over n = $N synthetic inputs, f32; median of $HREP timed calls after 3 warm-up."
+    echo
+    echo "| k | eoslab ms/call | eoslab HVP/s | torch ms/call | torch HVP/s | eoslab speed-up |"
+    echo "|---|---|---|---|---|---|"
+    for k in 1 8 32; do
+      e=$(grep "RESULT bench=hvp .* k=$k " "$out/b-eoslab.log" | sed 's/.*median_s=\([^ ]*\).*/\1/')
+      t=$("$py" -c 'import json,sys; print([json.loads(l)["median_s"] for l in open(sys.argv[1]) if json.loads(l)["k"] == int(sys.argv[2])][0])' "$out/b-torch.jsonl" "$k")
+      awk -v k="$k" -v e="$e" -v t="$t" 'BEGIN {printf "| %d | %.3f | %.1f | %.3f | %.1f | %.2fx |\n", k, e * 1e3, k / e, t * 1e3, k / t, t / e}'
+    done
+  } > "$out/results-b.md"
+  cat "$out/results-b.md"
+fi
+
+if [[ $only == *c* ]]; then
+  echo "== (c) tall QR vs HBM bandwidth"
+  "${bench[@]}" qr --device "$device" --d "$DS" --k 32 --methods "$methods" > "$out/c-eoslab.log" 2>&1
+  {
+    header "(c) Thin QR of d x 32 on the device as a fraction of HBM bandwidth"
+    echo "Effective bandwidth = 2·d·k·4 bytes (read V, write Q: the least any QR moves) / median time of 10 (2 warm-up);"
+    echo "peak = 2 x memory clock x bus width from the driver; 'copy' = a device copy of V (cuMemcpyDtoD) for scale."
+    echo
+    echo "| d | method | ms | GB/s | % of peak | QR / copy time |"
+    echo "|---|---|---|---|---|---|"
+    grep '^RESULT bench=qr' "$out/c-eoslab.log" | while read -r line; do
+      get() { echo "$line" | sed "s/.* $1=\([^ ]*\).*/\1/"; }
+      awk -v d="$(get d)" -v m="$(get method)" -v s="$(get median_s)" -v g="$(get gbps)" -v f="$(get frac_peak)" -v c="$(get copy_s)" \
+        'BEGIN {printf "| %.0e | %s | %.2f | %.0f | %.1f | %.2f |\n", d, m, s * 1e3, g, 100 * f, s / c}'
+    done
+  } > "$out/results-c.md"
+  cat "$out/results-c.md"
+fi
+echo "results in $out"

@@ -1,0 +1,56 @@
+package eoslab.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import eoslab.backend.CpuBackend;
+import eoslab.tensor.DType;
+import eoslab.tensor.Tensor;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** The pieces of {@code eoslab bench} that bench/gpu/run-all.sh relies on, on the CPU. */
+class BenchCommandTest {
+    @Test
+    void medianOfOddAndEvenCounts() {
+        assertEquals(2.0, BenchCommand.median(new double[] {3, 1, 2}));
+        assertEquals(2.5, BenchCommand.median(new double[] {4, 1, 3, 2}));
+    }
+
+    /** V = [B; B; ...]: every vector is its random block of length 2^20 repeated, and the blocks differ. */
+    @Test
+    void tallMatrixIsATiledRandomBlock() {
+        int m = 1 << 20, d = m + 7, k = 2;
+        Tensor v = BenchCommand.Qr.randomTall(CpuBackend.INSTANCE, DType.F64, d, k, 5);
+        double[] x = v.toDoubles();
+        for (int j = 0; j < k; j++) {
+            for (int i = 0; i < 7; i++) assertEquals(x[j * d + i], x[j * d + m + i], "vector " + j + " row " + (m + i));
+        }
+        // VᵀV is far from singular: |cos| of the two vectors well below 1 (independent uniforms: ~1e-3)
+        double a = 0, b = 0, ab = 0;
+        for (int i = 0; i < d; i++) { a += x[i] * x[i]; b += x[d + i] * x[d + i]; ab += x[i] * x[d + i]; }
+        assertTrue(Math.abs(ab) / Math.sqrt(a * b) < 0.01, "cos = " + ab / Math.sqrt(a * b));
+    }
+
+    @Test
+    void hvpPrintsOneResultLinePerK() {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        PrintStream old = System.out;
+        int rc;
+        try {
+            System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
+            rc = new CommandLine(new BenchCommand()).execute("hvp", "--device", "cpu", "--n", "16", "--dim", "6", "--classes", "3",
+                    "--hidden", "5", "--k", "1,2", "--warmup", "0", "--repeats", "1");
+        } finally {
+            System.setOut(old);
+        }
+        String out = buf.toString(StandardCharsets.UTF_8);
+        assertEquals(0, rc, out);
+        // d = 6·5 + 5 + 5·3 + 3 = 53 parameters
+        assertTrue(out.contains("RESULT bench=hvp device=cpu k=1 n=16 d=53 "), out);
+        assertTrue(out.contains("RESULT bench=hvp device=cpu k=2 n=16 d=53 "), out);
+    }
+}
