@@ -7,8 +7,13 @@
 #   bench/lyapunov.sh                  # build target/benchmarks.jar, run, write the report
 #   SKIP_BUILD=1 bench/lyapunov.sh     # reuse target/benchmarks.jar
 #
-# Knobs (environment): KS="8,32", N=256 (examples in the full batch), JMH_WI=3 JMH_I=8 JMH_R=2s
-# (warm-up iterations / measured iterations / iteration time), THREADS (eoslab's CPU pool, eoslab.threads; default all cores).
+# Then the same operations again in interleaved rounds (LyapunovBench.main): each round times every
+# operation once, so the ratios are formed within a round and survive a load that drifts between the
+# JMH benchmarks; both tables go into the report.
+#
+# Knobs (environment): KS="8,32", N=256 (examples in the full batch), JMH_WI=3 JMH_I=5 JMH_R=2s
+# (warm-up iterations / measured iterations / iteration time), ROUNDS=12 (interleaved rounds),
+# THREADS (eoslab's CPU pool, eoslab.threads; default all cores).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -18,7 +23,8 @@ PY=/usr/bin/python3
 KS="${KS:-8,32}"
 N="${N:-256}"
 JMH_WI="${JMH_WI:-3}"
-JMH_I="${JMH_I:-8}"
+JMH_I="${JMH_I:-5}"
+ROUNDS="${ROUNDS:-12}"
 JMH_R="${JMH_R:-2s}"
 
 "$JAVA" -version 2>&1 | grep -q 'version "2[5-9]' || { echo "lyapunov.sh: need JDK 25+ at JAVA_HOME=$JAVA_HOME" >&2; exit 2; }
@@ -38,6 +44,11 @@ jvm_threads=()
 echo "== eoslab Lyapunov tracker (JMH)"
 "$JAVA" -jar target/benchmarks.jar 'eoslab.bench.LyapunovBench' -p k="$KS" -p n="$N" "${jvm_threads[@]}" \
   -wi "$JMH_WI" -i "$JMH_I" -w "$JMH_R" -r "$JMH_R" -rf json -rff "$work/jmh.json" 2>&1 | grep -E '^LyapunovBench|^Benchmark |ms/op' || true
+echo "== interleaved rounds"
+for k in ${KS//,/ }; do
+  "$JAVA" --add-modules jdk.incubator.vector -Xmx4g ${THREADS:+-Deoslab.threads=$THREADS} \
+    -cp target/benchmarks.jar eoslab.bench.LyapunovBench "$k" "$N" "$ROUNDS" > "$work/inter-$k.json"
+done
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 mkdir -p bench/results
@@ -45,7 +56,7 @@ out="bench/results/lyapunov-$(date -u +%Y-%m-%d).md"
 commit="$(git rev-parse HEAD)$([[ -z "$(git status --porcelain -- src pom.xml bench/src bench/lyapunov.sh 2>/dev/null)" ]] || echo ' (with uncommitted changes)')"
 WORK="$work" OUT="$out" N="$N" COMMIT="$commit" LOAD_BEFORE="$load_before" LOAD_AFTER="$load_after" \
   CPU="$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)" NCPU="$(nproc)" \
-  JDK="$("$JAVA" -version 2>&1 | head -2 | tail -1)" JMH_R="$JMH_R" THREADS="${THREADS:-all cores}" \
+  JDK="$("$JAVA" -version 2>&1 | head -2 | tail -1)" JMH_R="$JMH_R" ROUNDS="$ROUNDS" THREADS="${THREADS:-all cores}" \
   $PY - <<'EOF'
 import json, os, statistics
 from datetime import datetime, timezone
@@ -65,6 +76,10 @@ med = {key: statistics.median(v) for key, v in ms.items()}
 def cell(k, name):
     xs = ms[(k, name)]
     return f"{med[(k, name)]:.2f} ({min(xs):.2f}-{max(xs):.2f})"
+
+inter = {}
+for k in ks:
+    inter[k] = json.load(open(f"{E['WORK']}/inter-{k}.json"))
 
 L = ["# Lyapunov tracker cost per step (CPU)\n"]
 L.append(f"- date (UTC): {datetime.now(timezone.utc):%Y-%m-%d %H:%M}")
@@ -93,6 +108,27 @@ for k in ks:
     ratio = s / (med[(k, "hvpBatched")] + med[(k, "qr")])
     L.append(f"| {k} | {s / med[(k, 'hvp')]:.1f} | {s / med[(k, 'trainStep')]:.1f} | "
              f"{med[(k, 'qr')] / s:.1%} | {ratio:.2f}{'' if ratio <= 1.2 else ' (above target)'} |")
+L.append("")
+L.append(f"## Interleaved rounds ({E['ROUNDS']} rounds; every operation timed once per round, cheap ones repeated "
+         "to >= 50 ms; ratios formed within each round, then the median over rounds)\n")
+L.append("| k | tracker step | 1 HVP | train step | k HVPs batched | QR |")
+L.append("|---|---|---|---|---|---|")
+for k in ks:
+    r = inter[k]
+    L.append(f"| {k} | " + " | ".join(f"{statistics.median(r[b]):.2f}" for b in ["trackerStep", "hvp", "trainStep", "hvpBatched", "qr"]) + " |")
+L.append("")
+L.append("| k | step / HVP | step / train step | QR share of step | step / (k HVPs + QR) (target ≤ 1.2), min-max over rounds |")
+L.append("|---|---|---|---|---|")
+for k in ks:
+    r = inter[k]
+    rounds = range(len(r["trackerStep"]))
+    per = lambda f: statistics.median([f(i) for i in rounds])
+    tgt = [r["trackerStep"][i] / (r["hvpBatched"][i] + r["qr"][i]) for i in rounds]
+    m = statistics.median(tgt)
+    L.append(f"| {k} | {per(lambda i: r['trackerStep'][i] / r['hvp'][i]):.1f} | "
+             f"{per(lambda i: r['trackerStep'][i] / r['trainStep'][i]):.1f} | "
+             f"{per(lambda i: r['qr'][i] / r['trackerStep'][i]):.1%} | "
+             f"{m:.2f} ({min(tgt):.2f}-{max(tgt):.2f}){'' if m <= 1.2 else ' (above target)'} |")
 L.append("")
 open(E["OUT"], "w").write("\n".join(L) + "\n")
 print("\n".join(L))

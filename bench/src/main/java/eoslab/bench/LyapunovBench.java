@@ -126,4 +126,52 @@ public class LyapunovBench {
         tallQr.factor(qrIn);   // qrIn stays orthonormal, so every call does the same work
         return qrIn;
     }
+
+    // ---- interleaved rounds ------------------------------------------------------------------
+
+    /**
+     * The same five operations timed in interleaved rounds, for a shared, loaded machine: JMH runs
+     * the benchmarks one after another, minutes apart, so a change in the load between them lands
+     * in their ratios. Here every round times each operation once (cheap ones repeated to ≥ 50 ms,
+     * the order rotated round to round) and the ratios are formed within the round; the report takes
+     * medians over rounds.
+     *
+     * <pre>  java -cp target/benchmarks.jar eoslab.bench.LyapunovBench K N ROUNDS   # one JSON line</pre>
+     */
+    public static void main(String[] args) {
+        LyapunovBench b = new LyapunovBench();
+        b.k = Integer.parseInt(args[0]);
+        b.n = Integer.parseInt(args[1]);
+        int rounds = Integer.parseInt(args[2]);
+        b.setup();
+        Runnable[] ops = {b::trackerStep, b::hvp, b::trainStep, b::hvpBatched, b::qr};
+        String[] names = {"trackerStep", "hvp", "trainStep", "hvpBatched", "qr"};
+        int[] reps = new int[ops.length];
+        for (int i = 0; i < ops.length; i++) {                 // warm-up, and repetitions to reach ≥ 50 ms
+            double ms = 0;
+            for (int w = 0; w < 3; w++) ms = timeMs(ops[i], 1);
+            reps[i] = (int) Math.max(1, Math.ceil(50 / Math.max(ms, 1e-3)));
+        }
+        double[][] ms = new double[ops.length][rounds];
+        for (int r = 0; r < rounds; r++) {
+            for (int j = 0; j < ops.length; j++) {
+                int i = (j + r) % ops.length;
+                ms[i][r] = timeMs(ops[i], reps[i]);
+            }
+        }
+        StringBuilder sb = new StringBuilder("{\"k\": " + b.k + ", \"n\": " + b.n + ", \"threads\": " + Parallel.threads());
+        for (int i = 0; i < ops.length; i++) {
+            sb.append(", \"").append(names[i]).append("\": [");
+            for (int r = 0; r < rounds; r++) sb.append(r == 0 ? "" : ", ").append(ms[i][r]);
+            sb.append(']');
+        }
+        System.out.println(sb.append('}'));
+    }
+
+    /** Milliseconds per call of {@code op}, over {@code reps} calls. */
+    private static double timeMs(Runnable op, int reps) {
+        long t0 = System.nanoTime();
+        for (int i = 0; i < reps; i++) op.run();
+        return (System.nanoTime() - t0) * 1e-6 / reps;
+    }
 }
