@@ -130,6 +130,16 @@ for k in ks:
              f"{per(lambda i: r['qr'][i] / r['trackerStep'][i]):.1%} | "
              f"{m:.2f} ({min(tgt):.2f}-{max(tgt):.2f}){'' if m <= 1.2 else ' (above target)'} |")
 L.append("")
+L.append("The tracker step split into its two parts, timed inside the same calls (medians over rounds, ms):\n")
+L.append("| k | tangent step (gradient + k HVPs + updates) | its QR | tangent step / k HVPs batched | QR / k HVPs batched |")
+L.append("|---|---|---|---|---|")
+for k in ks:
+    r = inter[k]
+    rounds = range(len(r["trackerStep"]))
+    L.append(f"| {k} | {statistics.median(r['trackerTangent']):.2f} | {statistics.median(r['trackerQr']):.2f} | "
+             f"{statistics.median([r['trackerTangent'][i] / r['hvpBatched'][i] for i in rounds]):.2f} | "
+             f"{statistics.median([r['trackerQr'][i] / r['hvpBatched'][i] for i in rounds]):.2f} |")
+L.append("")
 open(E["OUT"], "w").write("\n".join(L) + "\n")
 print("\n".join(L))
 print(f"written {E['OUT']}")

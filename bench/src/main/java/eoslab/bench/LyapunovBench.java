@@ -134,7 +134,8 @@ public class LyapunovBench {
      * the benchmarks one after another, minutes apart, so a change in the load between them lands
      * in their ratios. Here every round times each operation once (cheap ones repeated to ≥ 50 ms,
      * the order rotated round to round) and the ratios are formed within the round; the report takes
-     * medians over rounds.
+     * medians over rounds. The tracker step is also split into its tangent step (gradient + k HVPs +
+     * updates) and its QR, timed inside the same calls.
      *
      * <pre>  java -cp target/benchmarks.jar eoslab.bench.LyapunovBench K N ROUNDS   # one JSON line</pre>
      */
@@ -153,16 +154,39 @@ public class LyapunovBench {
             reps[i] = (int) Math.max(1, Math.ceil(50 / Math.max(ms, 1e-3)));
         }
         double[][] ms = new double[ops.length][rounds];
+        double[] tangentMs = new double[rounds], qrMs = new double[rounds]; // the tracker step's two halves
         for (int r = 0; r < rounds; r++) {
             for (int j = 0; j < ops.length; j++) {
                 int i = (j + r) % ops.length;
-                ms[i][r] = timeMs(ops[i], reps[i]);
+                if (i != 0) {
+                    ms[i][r] = timeMs(ops[i], reps[i]);
+                    continue;
+                }
+                long tangent = 0, qr = 0;
+                for (int rep = 0; rep < reps[0]; rep++) {   // trackerStep(), timed in its two parts
+                    long t0 = System.nanoTime();
+                    b.opt.step(b.t++, b.x, b.tangents, b.k);
+                    long t1 = System.nanoTime();
+                    b.tallQr.factor(b.tangents);
+                    long t2 = System.nanoTime();
+                    tangent += t1 - t0;
+                    qr += t2 - t1;
+                }
+                tangentMs[r] = tangent * 1e-6 / reps[0];
+                qrMs[r] = qr * 1e-6 / reps[0];
+                ms[0][r] = tangentMs[r] + qrMs[r];
             }
         }
         StringBuilder sb = new StringBuilder("{\"k\": " + b.k + ", \"n\": " + b.n + ", \"threads\": " + Parallel.threads());
         for (int i = 0; i < ops.length; i++) {
             sb.append(", \"").append(names[i]).append("\": [");
             for (int r = 0; r < rounds; r++) sb.append(r == 0 ? "" : ", ").append(ms[i][r]);
+            sb.append(']');
+        }
+        for (String part : new String[]{"trackerTangent", "trackerQr"}) {
+            double[] a = part.equals("trackerQr") ? qrMs : tangentMs;
+            sb.append(", \"").append(part).append("\": [");
+            for (int r = 0; r < rounds; r++) sb.append(r == 0 ? "" : ", ").append(a[r]);
             sb.append(']');
         }
         System.out.println(sb.append('}'));
