@@ -333,12 +333,18 @@ public final class LyapunovCommand implements Callable<Integer> {
                 kk, steps, burn, method.name().toLowerCase(Locale.ROOT), qrInterval, dim);
         long tick = Math.max(qrInterval, steps / 10 / qrInterval * qrInterval);
         long t0 = System.nanoTime();
-        LyapunovSpectrum res = tracker.run(s.x0(), snap -> {
-            if (snap.step() % tick == 0) {
-                System.err.printf(Locale.ROOT, "eoslab: step %d/%d  λ_1 = %.6g  (%.1f s)%n", snap.step(), steps, snap.exponents()[0],
-                        (System.nanoTime() - t0) * 1e-9);
-            }
-        });
+        LyapunovSpectrum res;
+        try {
+            res = tracker.run(s.x0(), snap -> {
+                if (snap.step() % tick == 0) {
+                    System.err.printf(Locale.ROOT, "eoslab: step %d/%d  λ_1 = %.6g  (%.1f s)%n", snap.step(), steps, snap.exponents()[0],
+                            (System.nanoTime() - t0) * 1e-9);
+                }
+            });
+        } catch (IllegalStateException e) {
+            // tangents overflowed between QRs: the user's --qr-interval is too long for this map
+            throw new UserError(e.getMessage().replace("qrInterval", "--qr-interval"));
+        }
         double seconds = (System.nanoTime() - t0) * 1e-9;
 
         Map<String, Object> json = spectrumJson(s, res, seconds);

@@ -70,7 +70,7 @@ class LyapunovCommandTest {
         Outcome o = run(a.toArray(String[]::new));
         if (o.error() != null) throw new AssertionError("command failed: " + o.error(), o.error());
         assertEquals(0, o.rc(), o.err());
-        return Json.readTree(out.resolve(args[0].equals("--pullback") || a.contains("--pullback") ? LyapunovCommand.PULLBACK_JSON : LyapunovCommand.JSON));
+        return Json.readTree(out.resolve(a.contains("--pullback") ? LyapunovCommand.PULLBACK_JSON : LyapunovCommand.JSON));
     }
 
     static double[] doubles(JsonNode arr) {
@@ -309,5 +309,11 @@ class LyapunovCommandTest {
             assertTrue(msg.startsWith("--"), "names the option: " + msg);
         }
         assertFalse(Files.exists(tmp.resolve(LyapunovCommand.JSON)), "no output after an error");
+
+        // GD on a quadratic with |1 − ηα| = 10^4: over 100 steps without a QR the tangents overflow
+        Outcome o = run("--system", "quadratic", "--spectrum", "1e5", "--eta", "0.1", "--qr-interval", "100", "--steps", "200",
+                "--burn-in", "0", "--segments", "2", "--out", out);
+        assertInstanceOf(UserError.class, o.error(), String.valueOf(o.error()));
+        assertTrue(o.error().getMessage().contains("--qr-interval"), o.error().getMessage());
     }
 }
