@@ -73,6 +73,25 @@ public interface Backend extends AutoCloseable {
     /** {@code out = x ⊙ y} elementwise. */
     void mul(Tensor x, Tensor y, Tensor out);
 
+    /**
+     * The (k, k) Gram matrix {@code G_ij = v_i · v_j}, row-major, of the k vectors of length d stored
+     * back to back in v, accumulated in float64 whatever v's dtype (CholeskyQR squares the condition
+     * number, so the Gram must not be formed in float32; SPEC §4). Deterministic. The default takes
+     * k(k+1)/2 dots, one pass over V each; backends override it with one pass.
+     */
+    default double[] gram(Tensor v, long d, int k) {
+        double[] g = new double[k * k];
+        for (int i = 0; i < k; i++) {
+            Tensor vi = v.view(i * d, d);
+            for (int j = 0; j <= i; j++) {
+                double s = dot(vi, v.view(j * d, d));
+                g[i * k + j] = s;
+                g[j * k + i] = s;
+            }
+        }
+        return g;
+    }
+
     // ---- rows ----------------------------------------------------------------------------------
 
     /**

@@ -6,9 +6,8 @@ import eoslab.tensor.Tensor;
 /**
  * The (k, k) Gram matrix {@code G = VᵀV} of k vectors in float64, whatever the tensors' dtype.
  * CholeskyQR squares the condition number, so the Gram must not be formed in float32 (SPEC §4);
- * {@link Backend#dot} accumulates in float64 by contract, so k(k+1)/2 dots give it on any backend.
- * This is the simple version: k(k+1)/2 passes over V. A fused float64-accumulating SYRK on the
- * device is the place to speed it up.
+ * {@link Backend#gram} accumulates in float64 by contract (the CPU backend in one blocked pass over V;
+ * by default k(k+1)/2 dots).
  */
 public final class Gram {
     private Gram() {
@@ -16,16 +15,7 @@ public final class Gram {
 
     /** {@code G_ij = v_i · v_j}, (k, k) row-major, for the k contiguous vectors of length d in v. */
     public static double[] of(Backend backend, Tensor v, long d, int k) {
-        double[] g = new double[k * k];
-        for (int i = 0; i < k; i++) {
-            Tensor vi = v.view(i * d, d);
-            for (int j = 0; j <= i; j++) {
-                double s = backend.dot(vi, v.view(j * d, d));
-                g[i * k + j] = s;
-                g[j * k + i] = s;
-            }
-        }
-        return g;
+        return backend.gram(v, d, k);
     }
 
     /** {@code ‖G − I‖_F}: the loss of orthogonality when G = QᵀQ. NaN propagates. */
