@@ -103,10 +103,17 @@ public final class RunReport {
         }
         Plots.linePlot(dir.resolve(LOSS_PNG), "Loss", "η·t", "loss",
                 List.of(new Plots.Series("train", x, trl), new Plots.Series("test", x, tel)),
-                Plots.Options.DEFAULT.withLogY(true));
+                Plots.Options.DEFAULT.withLogY(spansDecades(trl, tel)));
         Plots.linePlot(dir.resolve(SHARPNESS_PNG), "Sharpness", "η·t", "λ_max of the training-loss Hessian",
                 List.of(new Plots.Series("λ_max", x, lam)),
                 Plots.Options.DEFAULT.withHLine(threshold, "threshold " + fmt(threshold)));
+    }
+
+    /** Log scale only when the losses span more than ~1.5 decades; below that it shows too few ticks. */
+    static boolean spansDecades(double[]... ys) {
+        double lo = Double.POSITIVE_INFINITY, hi = 0;
+        for (double[] y : ys) for (double v : y) if (v > 0 && Double.isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+        return hi / lo > 30;
     }
 
     static String fmt(double v) {
