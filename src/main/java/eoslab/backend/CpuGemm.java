@@ -4,6 +4,7 @@ import eoslab.util.Parallel;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -323,7 +324,6 @@ final class CpuGemm {
         if (tb) { br = b; bro = bo; bld = ldb; } else { br = transpose(b, bo, ldb, k, n); bro = 0; bld = k; }
         int tasks = Parallel.blocks(m, DOT_ROWS);
         java.util.function.IntConsumer body = t -> {
-            float[] lanes = new float[FL]; // scratch of sumLanes
             int i1 = Math.min(m, (t + 1) * DOT_ROWS);
             for (int i = t * DOT_ROWS; i < i1; i++) {
                 int ai = aro + i * ald, ci = co + i * ldc;
@@ -341,10 +341,10 @@ final class CpuGemm {
                             v2 = x.fma(FloatVector.fromArray(FS, br, b2 + p), v2);
                             v3 = x.fma(FloatVector.fromArray(FS, br, b3 + p), v3);
                         }
-                        s0 = sumLanes(v0, lanes);
-                        s1 = sumLanes(v1, lanes);
-                        s2 = sumLanes(v2, lanes);
-                        s3 = sumLanes(v3, lanes);
+                        s0 = sumLanes(v0);
+                        s1 = sumLanes(v1);
+                        s2 = sumLanes(v2);
+                        s3 = sumLanes(v3);
                     }
                     for (; p < k; p++) {
                         float x = ar[ai + p];
@@ -366,7 +366,7 @@ final class CpuGemm {
                         FloatVector v = FloatVector.zero(FS);
                         for (; p <= k - FL; p += FL)
                             v = FloatVector.fromArray(FS, ar, ai + p).fma(FloatVector.fromArray(FS, br, b0 + p), v);
-                        s = sumLanes(v, lanes);
+                        s = sumLanes(v);
                     }
                     for (; p < k; p++) s += ar[ai + p] * br[b0 + p];
                     sput(c, ci + j, alpha * s, beta);
@@ -410,17 +410,19 @@ final class CpuGemm {
 
     /**
      * The sum of v's lanes in a fixed halving-tree order, ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7))
-     * for 8 lanes, in plain scalar adds (JLS: the same bits in the interpreter, C1 and C2).
+     * for 8 lanes, in lanewise adds of rotated copies (IEEE adds lane by lane: the same bits in the
+     * interpreter, C1 and C2).
      * Not {@code reduceLanes(ADD)}: its floating-point order is unspecified ("may even vary over
      * time", FloatVector javadoc), and in JDK 25 on x86 it is sequential in the interpreter and C1
      * (the Java fallback) but this halving tree once C2 intrinsifies it, so the same product changed
      * in the last bit when the JIT compiled the kernel in the middle of a run. The tree is the order
-     * C2 used, so warmed-up results keep their bits. {@code t} is scratch of FL elements.
+     * C2 used, so warmed-up results keep their bits. (Storing the lanes and adding them as scalars
+     * gives the same bits but was about 2x slower on small products.)
      */
-    private static float sumLanes(FloatVector v, float[] t) {
-        v.intoArray(t, 0);
-        for (int h = FL >> 1; h > 0; h >>= 1) for (int i = 0; i < h; i++) t[i] += t[i + h];
-        return t[0];
+    private static float sumLanes(FloatVector v) {
+        // lane i += lane (i + h) mod FL for h = FL/2, ..., 1: lane 0 gets exactly the tree above
+        for (int h = FL >> 1; h > 0; h >>= 1) v = v.add(v.rearrange(VectorShuffle.iota(FS, h, 1, true)));
+        return v.lane(0);
     }
 
     private static void sput(float[] c, int i, float v, float beta) {
@@ -663,7 +665,6 @@ final class CpuGemm {
         if (tb) { br = b; bro = bo; bld = ldb; } else { br = transpose(b, bo, ldb, k, n); bro = 0; bld = k; }
         int tasks = Parallel.blocks(m, DOT_ROWS);
         java.util.function.IntConsumer body = t -> {
-            double[] lanes = new double[DL]; // scratch of sumLanes
             int i1 = Math.min(m, (t + 1) * DOT_ROWS);
             for (int i = t * DOT_ROWS; i < i1; i++) {
                 int ai = aro + i * ald, ci = co + i * ldc;
@@ -681,10 +682,10 @@ final class CpuGemm {
                             v2 = x.fma(DoubleVector.fromArray(DS, br, b2 + p), v2);
                             v3 = x.fma(DoubleVector.fromArray(DS, br, b3 + p), v3);
                         }
-                        s0 = sumLanes(v0, lanes);
-                        s1 = sumLanes(v1, lanes);
-                        s2 = sumLanes(v2, lanes);
-                        s3 = sumLanes(v3, lanes);
+                        s0 = sumLanes(v0);
+                        s1 = sumLanes(v1);
+                        s2 = sumLanes(v2);
+                        s3 = sumLanes(v3);
                     }
                     for (; p < k; p++) {
                         double x = ar[ai + p];
@@ -706,7 +707,7 @@ final class CpuGemm {
                         DoubleVector v = DoubleVector.zero(DS);
                         for (; p <= k - DL; p += DL)
                             v = DoubleVector.fromArray(DS, ar, ai + p).fma(DoubleVector.fromArray(DS, br, b0 + p), v);
-                        s = sumLanes(v, lanes);
+                        s = sumLanes(v);
                     }
                     for (; p < k; p++) s += ar[ai + p] * br[b0 + p];
                     dput(c, ci + j, alpha * s, beta);
@@ -748,11 +749,10 @@ final class CpuGemm {
         });
     }
 
-    /** {@link #sumLanes(FloatVector, float[])} for doubles: a fixed halving tree, never {@code reduceLanes}. */
-    private static double sumLanes(DoubleVector v, double[] t) {
-        v.intoArray(t, 0);
-        for (int h = DL >> 1; h > 0; h >>= 1) for (int i = 0; i < h; i++) t[i] += t[i + h];
-        return t[0];
+    /** {@link #sumLanes(FloatVector)} for doubles: a fixed halving tree, never {@code reduceLanes}. */
+    private static double sumLanes(DoubleVector v) {
+        for (int h = DL >> 1; h > 0; h >>= 1) v = v.add(v.rearrange(VectorShuffle.iota(DS, h, 1, true)));
+        return v.lane(0);
     }
 
     private static void dput(double[] c, int i, double v, double beta) {

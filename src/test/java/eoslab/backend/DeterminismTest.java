@@ -316,7 +316,7 @@ class DeterminismTest {
         double[] want = new Work().all(true);
         Work work = new Work();
         int salt = 0;
-        for (int threads : new int[]{3, 2, 4, 1, 2, 3}) {
+        for (int threads : new int[]{3, 1, 4, 2}) {
             Parallel.setThreads(threads);
             work.disturb(salt++);
             assertBitsEqual(want, work.all(true), threads + " threads, test thread");
@@ -368,13 +368,14 @@ class DeterminismTest {
 
     @Test
     void interpretedRunGivesTheSameBitsAsThisJvm() throws Exception {
-        Parallel.setThreads(2);
-        double[] here = null;
-        for (int rep = 0; rep < 300; rep++) here = smallWorkload(); // warm up: C2 compiles the kernels
         String javaBin = java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Process child = new ProcessBuilder(javaBin, "-Xint", "--add-modules", "jdk.incubator.vector", "-Deoslab.threads=1",
                 "-cp", System.getProperty("java.class.path"), InterpretedChild.class.getName())
                 .redirectErrorStream(true).start();
+        // meanwhile warm up here, so that C2 compiles the kernels (thousands of calls of each)
+        Parallel.setThreads(2);
+        double[] here = null;
+        for (int rep = 0; rep < 200; rep++) here = smallWorkload();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         child.getInputStream().transferTo(out);
         assertTrue(child.waitFor(120, TimeUnit.SECONDS), "the -Xint child did not finish");
