@@ -415,9 +415,9 @@ final class CpuGemm {
      * Not {@code reduceLanes(ADD)}: its floating-point order is unspecified ("may even vary over
      * time", FloatVector javadoc), and in JDK 25 on x86 it is sequential in the interpreter and C1
      * (the Java fallback) but this halving tree once C2 intrinsifies it, so the same product changed
-     * in the last bit when the JIT compiled the kernel in the middle of a run. The tree is the order
-     * C2 used, so warmed-up results keep their bits. (Storing the lanes and adding them as scalars
-     * gives the same bits but was about 2x slower on small products.)
+     * in the last bit when the JIT compiled the kernel in the middle of a run. For 8 doubles the tree
+     * is the order C2 used, so warmed-up F64 results keep their bits (not so for 16 floats). Storing
+     * the lanes and adding them as scalars gives the same bits but measured slower on small products.
      */
     private static float sumLanes(FloatVector v) {
         // lane i += lane (i + h) mod FL for h = FL/2, ..., 1: lane 0 gets exactly the tree above
