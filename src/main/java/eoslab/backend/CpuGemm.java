@@ -4,6 +4,7 @@ import eoslab.util.Parallel;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -27,6 +28,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Determinism: threads split only M and N, never K. Every element of C gets its K-blocks in
  * increasing order and, inside a block, the same FMA chain, whatever the thread count; the task
  * grid may depend on the thread count because it only decides who computes a tile, not how.
+ * Nor may a sum depend on the JIT: lanes are added up by {@code sumLanes} in a fixed order, never by
+ * {@code reduceLanes(ADD)}, whose order differs between interpreted and C2-compiled code.
  *
  * <p>Skinny or small products take a dot-product path instead (packing a 32-wide panel for the
  * engine's n = 2 calls would waste 94% of the FMAs): vectorized over k when A's rows are contiguous
@@ -304,7 +307,8 @@ final class CpuGemm {
 
     /**
      * Dot-product path for small and skinny products: C[i, j] = alpha (A row i . B^T row j) + beta C[i, j],
-     * vectorized over k (lanes, then one reduction, then the scalar tail: a fixed order). Four
+     * vectorized over k (an FMA chain per lane, then {@link #sumLanes}, then the scalar tail: a fixed
+     * order, the same in every JIT state). Four
      * columns share each load of A. A stored transposed goes to the column form instead.
      */
     private static void sgemmDot(boolean ta, boolean tb, int m, int n, int k, float alpha,
@@ -337,10 +341,10 @@ final class CpuGemm {
                             v2 = x.fma(FloatVector.fromArray(FS, br, b2 + p), v2);
                             v3 = x.fma(FloatVector.fromArray(FS, br, b3 + p), v3);
                         }
-                        s0 = v0.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
-                        s1 = v1.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
-                        s2 = v2.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
-                        s3 = v3.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+                        s0 = sumLanes(v0);
+                        s1 = sumLanes(v1);
+                        s2 = sumLanes(v2);
+                        s3 = sumLanes(v3);
                     }
                     for (; p < k; p++) {
                         float x = ar[ai + p];
@@ -362,7 +366,7 @@ final class CpuGemm {
                         FloatVector v = FloatVector.zero(FS);
                         for (; p <= k - FL; p += FL)
                             v = FloatVector.fromArray(FS, ar, ai + p).fma(FloatVector.fromArray(FS, br, b0 + p), v);
-                        s = v.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+                        s = sumLanes(v);
                     }
                     for (; p < k; p++) s += ar[ai + p] * br[b0 + p];
                     sput(c, ci + j, alpha * s, beta);
@@ -402,6 +406,23 @@ final class CpuGemm {
                 for (int r = 0; r < rows; r++) sput(c, co + (i0 + r) * ldc + j, alpha * tmp[r], beta);
             }
         });
+    }
+
+    /**
+     * The sum of v's lanes in a fixed halving-tree order, ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7))
+     * for 8 lanes, in lanewise adds of rotated copies (IEEE adds lane by lane: the same bits in the
+     * interpreter, C1 and C2).
+     * Not {@code reduceLanes(ADD)}: its floating-point order is unspecified ("may even vary over
+     * time", FloatVector javadoc), and in JDK 25 on x86 it is sequential in the interpreter and C1
+     * (the Java fallback) but this halving tree once C2 intrinsifies it, so the same product changed
+     * in the last bit when the JIT compiled the kernel in the middle of a run. For 8 doubles the tree
+     * is the order C2 used, so warmed-up F64 results keep their bits (not so for 16 floats). Storing
+     * the lanes and adding them as scalars gives the same bits but measured slower on small products.
+     */
+    private static float sumLanes(FloatVector v) {
+        // lane i += lane (i + h) mod FL for h = FL/2, ..., 1: lane 0 gets exactly the tree above
+        for (int h = FL >> 1; h > 0; h >>= 1) v = v.add(v.rearrange(VectorShuffle.iota(FS, h, 1, true)));
+        return v.lane(0);
     }
 
     private static void sput(float[] c, int i, float v, float beta) {
@@ -661,10 +682,10 @@ final class CpuGemm {
                             v2 = x.fma(DoubleVector.fromArray(DS, br, b2 + p), v2);
                             v3 = x.fma(DoubleVector.fromArray(DS, br, b3 + p), v3);
                         }
-                        s0 = v0.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
-                        s1 = v1.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
-                        s2 = v2.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
-                        s3 = v3.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+                        s0 = sumLanes(v0);
+                        s1 = sumLanes(v1);
+                        s2 = sumLanes(v2);
+                        s3 = sumLanes(v3);
                     }
                     for (; p < k; p++) {
                         double x = ar[ai + p];
@@ -686,7 +707,7 @@ final class CpuGemm {
                         DoubleVector v = DoubleVector.zero(DS);
                         for (; p <= k - DL; p += DL)
                             v = DoubleVector.fromArray(DS, ar, ai + p).fma(DoubleVector.fromArray(DS, br, b0 + p), v);
-                        s = v.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+                        s = sumLanes(v);
                     }
                     for (; p < k; p++) s += ar[ai + p] * br[b0 + p];
                     dput(c, ci + j, alpha * s, beta);
@@ -726,6 +747,12 @@ final class CpuGemm {
                 for (int r = 0; r < rows; r++) dput(c, co + (i0 + r) * ldc + j, alpha * tmp[r], beta);
             }
         });
+    }
+
+    /** {@link #sumLanes(FloatVector)} for doubles: a fixed halving tree, never {@code reduceLanes}. */
+    private static double sumLanes(DoubleVector v) {
+        for (int h = DL >> 1; h > 0; h >>= 1) v = v.add(v.rearrange(VectorShuffle.iota(DS, h, 1, true)));
+        return v.lane(0);
     }
 
     private static void dput(double[] c, int i, double v, double beta) {
