@@ -131,16 +131,17 @@ public final class BranchFigures {
         for (Group g : Group.values()) {
             int k = g.ordinal();
             Band b = band(os, false, r -> r.group(metric)[k], lr);
-            s.add(new Plots.Series(g.key + " (baseline)", b.x(), b.med()).withColor(k));
+            s.add(new Plots.Series(g.key, b.x(), b.med()).withColor(k));
         }
         if (!forked.isEmpty()) {
             for (Group g : Group.values()) {
                 int k = g.ordinal();
                 Band e = band(forked, true, r -> r.group(metric)[k], lr);
-                s.add(new Plots.Series(g.key + " (exit)", e.x(), e.med()).withColor(k).asDashed());
+                s.add(new Plots.Series(g.key + ", exit", e.x(), e.med()).withColor(k).asDashed());
             }
         }
-        Plots.linePlot(png, title, xl, yl, s, opt);
+        // 8 entries do not fit a horizontal legend below the plot: put them on the right
+        Plots.linePlot(png, title, xl, yl, s, opt.withSize(1100, 560).withLegend(Plots.Legend.RIGHT));
         return png;
     }
 

@@ -100,9 +100,10 @@ public final class BranchRun {
         return new SharpnessTracker(cfg.topK(), cfg.lanczosSteps(), cfg.lanczosTol(), seed);
     }
 
-    /** Run both branches of {@code seed} into {@code dir} (baseline.jsonl, fork.safetensors, exit.jsonl). */
+    /** Run both branches of {@code seed} into {@code dir} (baseline.jsonl, fork.safetensors, exit.jsonl); log may be null. */
     public Outcome run(long seed, Path dir, PrintStream log) throws IOException {
         long t0 = System.nanoTime();
+        if (log == null) log = new PrintStream(java.io.OutputStream.nullOutputStream());
         Files.createDirectories(dir);
         for (String f : new String[]{BASELINE, EXIT, FORK}) Files.deleteIfExists(dir.resolve(f));
         Optimizer base = optimizer(cfg.lr(), seed);
@@ -207,10 +208,10 @@ public final class BranchRun {
     /** t* on a plain sequence: the first steps[i] with lambda[i] ≥ threshold (NaN never counts), or null. */
     public static Long firstAtOrAbove(long[] steps, double[] lambda, double threshold) {
         if (steps.length != lambda.length) throw new IllegalArgumentException(steps.length + " steps but " + lambda.length + " eigenvalues");
-        for (int i = 0; i < steps.length; i++) {
-            if (i > 0 && steps[i] <= steps[i - 1]) throw new IllegalArgumentException("steps must increase, got " + steps[i - 1] + " then " + steps[i]);
-            if (lambda[i] >= threshold) return steps[i];
+        for (int i = 1; i < steps.length; i++) {
+            if (steps[i] <= steps[i - 1]) throw new IllegalArgumentException("steps must increase, got " + steps[i - 1] + " then " + steps[i]);
         }
+        for (int i = 0; i < steps.length; i++) if (lambda[i] >= threshold) return steps[i];
         return null;
     }
 
