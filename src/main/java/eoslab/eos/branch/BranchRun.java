@@ -177,8 +177,11 @@ public final class BranchRun {
         return recs;
     }
 
-    /** Every diagnostic of §2.4 at the state x of step t. */
-    GridRecord measure(String branch, long t, Tensor x, Optimizer opt, SharpnessTracker tr) {
+    /**
+     * Every diagnostic of §2.4 at the state x of step t on branch {@code branch}: train/test loss and
+     * accuracy, λ_1 (Lanczos warm-started by {@code tr}) and the {@link GroupProbe} metrics at v_1.
+     */
+    public GridRecord measure(String branch, long t, Tensor x, Optimizer opt, SharpnessTracker tr) {
         Tensor w = opt.params(x);
         double[] tra = train.lossAndAccuracy(w);
         double[] tea = test == null ? new double[]{Double.NaN, Double.NaN} : test.lossAndAccuracy(w);
