@@ -65,6 +65,8 @@ public final class BranchFigures {
         boolean anyFork = os.stream().anyMatch(o -> o.tStar() != null);
         Plots.Options base = Plots.Options.DEFAULT.withScale(2);
         List<BranchRun.Outcome> forked = os.stream().filter(o -> o.tStar() != null).toList();
+        // both branches over the same seeds, so the shared prefix coincides: the forked seeds when there are any
+        List<BranchRun.Outcome> shown = forked.isEmpty() ? os : forked;
         if (anyFork) {
             double tStar = median(forked.stream().mapToDouble(o -> o.tStar()).toArray());
             base = base.withVLine(lr * tStar, String.format(Locale.ROOT, "t* (η·t = %.3g)", lr * tStar));
@@ -75,25 +77,25 @@ public final class BranchFigures {
         }
         String eta = String.format(Locale.ROOT, "η = %s", fmt(lr)), ceta = String.format(Locale.ROOT, "cη = %s", fmt(exitLr));
         String xl = "η·t (baseline η)";
-        String seeds = os.size() + (os.size() == 1 ? " seed" : " seeds, median [IQR]");
+        String seeds = (shown.size() == 1 ? "1 seed" : "median, IQR over " + shown.size() + " seeds") + (shown.size() < os.size() ? " that forked" : "");
 
         // Fig. 4 left: sharpness
         List<Plots.Series> sh = new ArrayList<>();
-        Band b = band(os, false, GridRecord::lambda1, lr);
+        Band b = band(shown, false, GridRecord::lambda1, lr);
         sh.add(new Plots.Series("baseline λ_1 (" + eta + ")", b.x(), b.med()).withColor(0).withBand(b.q25(), b.q75()));
         if (anyFork) {
             Band e = band(forked, true, GridRecord::lambda1, lr);
             sh.add(new Plots.Series("exit λ_1 (" + ceta + ")", e.x(), e.med()).withColor(3).asDashed().withBand(e.q25(), e.q75()));
         }
         Path p = dir.resolve(SHARPNESS);
-        Plots.linePlot(p, "Sharpness of both branches (" + seeds + ")", xl, "λ_1 of the training-loss Hessian", sh,
+        Plots.linePlot(p, "λ_1, baseline solid, exit dashed (" + seeds + ")", xl, "λ_1 of the training-loss Hessian", sh,
                 base.withHLine(threshold, "baseline threshold " + fmt(threshold)).withHLine(exitThreshold, "exit threshold " + fmt(exitThreshold)));
         out.add(p);
 
-        out.add(perGroup(os, forked, "loss", "Per-group loss ℓ_k: baseline solid, exit dashed", "ℓ_k (group-mean loss)", dir.resolve(LOSS), base.withLogY(true), lr, xl));
-        out.add(perGroup(os, forked, "cos2", "Alignment cos²θ_k = (∇ℓ_k·v_1)²/‖∇ℓ_k‖²: baseline solid, exit dashed", "cos²θ_k", dir.resolve(COS2), base.withYRange(0.0, 1.0), lr, xl));
-        out.add(perGroup(os, forked, "influence", "Curvature influence (∇ℓ_k·v_1)²: baseline solid, exit dashed", "(∇ℓ_k·v_1)²", dir.resolve(INFLUENCE), base.withLogY(true), lr, xl));
-        out.add(perGroup(os, forked, "Q", "Selector Q_k = ⟨∇ℓ_k, ∇³L[v_1,v_1]⟩: baseline solid, exit dashed", "Q_k", dir.resolve(SELECTOR), base, lr, xl));
+        out.add(perGroup(shown, forked, "loss", "Group loss ℓ_k: baseline solid, exit dashed", "ℓ_k (group-mean loss)", dir.resolve(LOSS), base.withLogY(true), lr, xl));
+        out.add(perGroup(shown, forked, "cos2", "cos²θ_k = (∇ℓ_k·v_1)²/‖∇ℓ_k‖²: baseline solid, exit dashed", "cos²θ_k", dir.resolve(COS2), base.withYRange(0.0, 1.0), lr, xl));
+        out.add(perGroup(shown, forked, "influence", "Curvature influence (∇ℓ_k·v_1)²: baseline solid, exit dashed", "(∇ℓ_k·v_1)²", dir.resolve(INFLUENCE), base.withLogY(true), lr, xl));
+        out.add(perGroup(shown, forked, "Q", "Q_k = ⟨∇ℓ_k, ∇³L[v_1,v_1]⟩: baseline solid, exit dashed", "Q_k", dir.resolve(SELECTOR), base, lr, xl));
 
         // Fig. 4 right: the intervention effect, with IQR bands
         p = dir.resolve(DELTA);
@@ -120,7 +122,7 @@ public final class BranchFigures {
                 ds.add(new Plots.Series(g.key, x, med).withColor(k).withBand(lo, hi));
             }
         }
-        Plots.linePlot(p, "Intervention effect Δℓ_k = ℓ_k(exit) − ℓ_k(EoS); > 0: EoS helps (" + seeds + ")", xl, "Δℓ_k", ds, base.withHLine(0, "Δℓ_k = 0"));
+        Plots.linePlot(p, "Δℓ_k = ℓ_k(exit) − ℓ_k(EoS), > 0: EoS helps (" + seeds + ")", xl, "Δℓ_k", ds, base.withHLine(0, "Δℓ_k = 0"));
         out.add(p);
         return out;
     }
