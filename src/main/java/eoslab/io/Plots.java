@@ -55,15 +55,32 @@ public final class Plots {
     private Plots() {
     }
 
-    /** One curve: {@code y[i]} at {@code x[i]}. The arrays are copied. */
-    public record Series(String name, double[] x, double[] y) {
+    /**
+     * One curve: {@code y[i]} at {@code x[i]}. The arrays are copied. Optional styling, all off in the
+     * three-argument constructor: {@code color} picks a fixed tab10 entry (null: the series' position
+     * in the list), {@code dashed} draws a dashed line (e.g. a counterfactual branch next to a solid
+     * baseline of the same color), and {@code lo}/{@code hi} (both or neither, same length as x) shade a
+     * translucent band of the series' color between them (e.g. an interquartile range over seeds).
+     */
+    public record Series(String name, double[] x, double[] y, Integer color, boolean dashed, double[] lo, double[] hi) {
         public Series {
             if (name == null || name.isBlank()) throw new IllegalArgumentException("series name must be non-blank");
             if (x.length != y.length) {
                 throw new IllegalArgumentException("series '" + name + "': x has " + x.length + " points but y has " + y.length);
             }
+            if ((lo == null) != (hi == null)) throw new IllegalArgumentException("series '" + name + "': a band needs both lo and hi");
+            if (lo != null && (lo.length != x.length || hi.length != x.length)) {
+                throw new IllegalArgumentException("series '" + name + "': band has " + lo.length + "/" + hi.length + " points but x has " + x.length);
+            }
+            if (color != null && color < 0) throw new IllegalArgumentException("series '" + name + "': color index must be >= 0, got " + color);
             x = x.clone();
             y = y.clone();
+            lo = lo == null ? null : lo.clone();
+            hi = hi == null ? null : hi.clone();
+        }
+
+        public Series(String name, double[] x, double[] y) {
+            this(name, x, y, null, false, null, null);
         }
 
         /** y against its index 0, 1, 2, ... */
@@ -71,6 +88,21 @@ public final class Plots {
             double[] x = new double[y.length];
             for (int i = 0; i < x.length; i++) x[i] = i;
             return new Series(name, x, y);
+        }
+
+        /** The same series drawn in palette color {@code index} (mod 10). */
+        public Series withColor(int index) {
+            return new Series(name, x, y, index, dashed, lo, hi);
+        }
+
+        /** The same series drawn dashed. */
+        public Series asDashed() {
+            return new Series(name, x, y, color, true, lo, hi);
+        }
+
+        /** The same series with a shaded band lo[i]..hi[i]. */
+        public Series withBand(double[] lo, double[] hi) {
+            return new Series(name, x, y, color, dashed, lo, hi);
         }
     }
 
@@ -186,6 +218,16 @@ public final class Plots {
                 yLo = Math.min(yLo, y[i]);
                 yHi = Math.max(yHi, y[i]);
             }
+            if (s.lo() != null) {
+                for (int i = 0; i < x.length; i++) {
+                    for (double b : new double[]{s.lo()[i], s.hi()[i]}) {
+                        if (Double.isFinite(s.x()[i]) && Double.isFinite(b) && (!opt.logY() || b > 0)) {
+                            yLo = Math.min(yLo, b);
+                            yHi = Math.max(yHi, b);
+                        }
+                    }
+                }
+            }
             clean.add(dropBadX(x, y));
         }
         for (RefLine r : opt.hLines()) {
@@ -223,11 +265,15 @@ public final class Plots {
                 xy = new double[][]{{xLo}, {Double.NaN}};
                 name += " (no finite data)";
             }
+            Series src = series.get(k);
+            Color c = PALETTE[(src.color() == null ? k : src.color()) % PALETTE.length];
+            if (src.lo() != null) band(chart, opt, src, c);
             XYSeries s = chart.addSeries(unique(chart, name), xy[0], xy[1]);
-            Color c = PALETTE[k % PALETTE.length];
             s.setLineColor(c);
             s.setMarkerColor(c);
-            s.setLineStyle(new BasicStroke(2.0f * sc, BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND));
+            s.setLineStyle(src.dashed()
+                    ? new BasicStroke(2.0f * sc, BasicStroke.CAP_BUTT, BasicStroke.JOIN_ROUND, 10f, new float[]{7f * sc, 4f * sc}, 0f)
+                    : new BasicStroke(2.0f * sc, BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND));
             s.setMarker(xy[0].length <= MARKER_MAX_POINTS ? SeriesMarkers.CIRCLE : SeriesMarkers.NONE);
         }
         int dash = 0;
@@ -250,6 +296,35 @@ public final class Plots {
             g.dispose();
         }
         return img;
+    }
+
+    /**
+     * The band of {@code src} as a closed polygon (x ascending along hi, then back along lo), filled
+     * translucently in the series' color, without legend entry or outline. Points where x, lo or hi
+     * cannot be drawn are left out (the polygon bridges them).
+     */
+    private static void band(XYChart chart, Options opt, Series src, Color c) {
+        List<double[]> pts = new ArrayList<>();
+        for (int i = 0; i < src.x().length; i++) {
+            double x = src.x()[i], lo = src.lo()[i], hi = src.hi()[i];
+            boolean ok = Double.isFinite(x) && Double.isFinite(lo) && Double.isFinite(hi) && (!opt.logX() || x > 0) && (!opt.logY() || lo > 0 && hi > 0);
+            if (ok) pts.add(new double[]{x, lo, hi});
+        }
+        if (pts.size() < 2) return;
+        int n = pts.size();
+        double[] px = new double[2 * n], py = new double[2 * n];
+        for (int i = 0; i < n; i++) {
+            px[i] = pts.get(i)[0];
+            py[i] = pts.get(i)[2];
+            px[2 * n - 1 - i] = pts.get(i)[0];
+            py[2 * n - 1 - i] = pts.get(i)[1];
+        }
+        XYSeries b = chart.addSeries(unique(chart, "\u200b" + src.name() + " band"), px, py);
+        b.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.PolygonArea);
+        b.setFillColor(new Color(c.getRed(), c.getGreen(), c.getBlue(), 50));
+        b.setLineColor(new Color(0, 0, 0, 0));
+        b.setMarker(SeriesMarkers.NONE);
+        b.setShowInLegend(false);
     }
 
     /** Remove points whose x is undrawable (XChart cannot place them); NaN y values stay as gaps. */

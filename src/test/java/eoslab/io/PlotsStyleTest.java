@@ -1,0 +1,57 @@
+package eoslab.io;
+
+import org.junit.jupiter.api.Test;
+
+import java.awt.image.BufferedImage;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The per-series styles of {@link Plots.Series}: fixed palette colour, dashed lines, shaded bands. */
+class PlotsStyleTest {
+    static final double[] X = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+
+    static BufferedImage draw(Plots.Series s) {
+        return Plots.render(null, "x", "y", List.of(s), Plots.Options.DEFAULT.withYRange(0.0, 1.0).withLegend(Plots.Legend.NONE));
+    }
+
+    static double[] constant(double v) {
+        double[] y = new double[X.length];
+        java.util.Arrays.fill(y, v);
+        return y;
+    }
+
+    /** Pixels of the image whose colour is within {@code tol} per channel of rgb. */
+    static int count(BufferedImage img, int rgb, int tol, int x0, int x1, int y0, int y1) {
+        int n = 0;
+        for (int y = y0; y < y1; y++) {
+            for (int x = x0; x < x1; x++) {
+                int p = img.getRGB(x, y);
+                if (Math.abs(((p >> 16) & 255) - ((rgb >> 16) & 255)) < tol && Math.abs(((p >> 8) & 255) - ((rgb >> 8) & 255)) < tol
+                        && Math.abs((p & 255) - (rgb & 255)) < tol) n++;
+            }
+        }
+        return n;
+    }
+
+    @Test
+    void colourDashesAndBandsAreDrawn() {
+        int red = 0xd62728, blue = 0x1f77b4;
+        BufferedImage solid = draw(new Plots.Series("a", X, constant(0.5)).withColor(3));
+        BufferedImage dashed = draw(new Plots.Series("a", X, constant(0.5)).withColor(3).asDashed());
+        int w = solid.getWidth(), h = solid.getHeight();
+        int solidRed = count(solid, red, 40, 0, w, 0, h), dashedRed = count(dashed, red, 40, 0, w, 0, h);
+        assertTrue(solidRed > 300, "withColor(3) draws in tab10 red, got " + solidRed + " red pixels");
+        assertEquals(0, count(solid, blue, 40, 0, w, 0, h), "and not in the default first colour");
+        assertTrue(dashedRed < 0.8 * solidRed, "a dashed line leaves gaps: " + dashedRed + " vs " + solidRed + " pixels");
+
+        // band 0.2..0.8 around the line: a translucent blue-tinted area above and below it
+        int tint = 0xd5e3ef; // tab10 blue at alpha 50/255 over white
+        BufferedImage banded = draw(new Plots.Series("b", X, constant(0.5)).withBand(constant(0.2), constant(0.8)));
+        BufferedImage plain = draw(new Plots.Series("b", X, constant(0.5)));
+        int inBand = count(banded, tint, 10, w / 4, 3 * w / 4, 0, h), without = count(plain, tint, 10, w / 4, 3 * w / 4, 0, h);
+        assertTrue(inBand > 20 * Math.max(without, 10), "band pixels: " + inBand + " with the band, " + without + " without");
+        assertThrows(IllegalArgumentException.class, () -> new Plots.Series("c", X, X).withBand(X, null));
+        assertThrows(IllegalArgumentException.class, () -> new Plots.Series("c", X, X).withBand(new double[2], new double[2]));
+    }
+}
