@@ -63,21 +63,21 @@ public final class GrokCommand implements java.util.concurrent.Callable<Integer>
     int hidden;
     @Option(names = "--init-scale", defaultValue = "1.0", description = "multiplies PyTorch's default Linear init (default: ${DEFAULT-VALUE})")
     double initScale;
-    @Option(names = "--lr", defaultValue = "0.5", description = "learning rate η (default: ${DEFAULT-VALUE})")
+    @Option(names = "--lr", defaultValue = "3", description = "learning rate η; with β = 0.9 the momentum threshold (2+2β)/η ≈ 1.27 is near the λ_max the run reaches, i.e. close to the edge of stability (default: ${DEFAULT-VALUE})")
     double lr;
     @Option(names = "--momentum", defaultValue = "0.9", description = "heavy-ball β (default: ${DEFAULT-VALUE})")
     double momentum;
-    @Option(names = "--weight-decay", defaultValue = "1e-3", description = "L2 weight decay λ, added to the gradient as in torch.optim.SGD (default: ${DEFAULT-VALUE})")
+    @Option(names = "--weight-decay", defaultValue = "3e-4", description = "L2 weight decay λ, added to the gradient as in torch.optim.SGD; λ ≳ 3e-3 (at this init) collapses the weights to zero (default: ${DEFAULT-VALUE})")
     double weightDecay;
     @Option(names = "--batch-size", defaultValue = "0", description = "minibatch size, 0 = full batch (default: ${DEFAULT-VALUE})")
     int batchSize;
-    @Option(names = "--epochs", defaultValue = "3000", description = "passes over the training set; the paper uses 20000 (default: ${DEFAULT-VALUE})")
+    @Option(names = "--epochs", defaultValue = "3000", description = "passes over the training set (full batch: steps); the paper uses 20000 (default: ${DEFAULT-VALUE})")
     long epochs;
     @Option(names = "--checkpoints", defaultValue = "100", description = "checkpoints (and log lines), evenly spaced from step 0 to the last step (default: ${DEFAULT-VALUE})")
     int checkpoints;
     @Option(names = "--seed", defaultValue = "0", description = "seed of the split, the initialisation and the minibatch order (default: ${DEFAULT-VALUE})")
     long seed;
-    @Option(names = "--jump-acc", defaultValue = "0.95", description = "accuracy that marks the train (memorization) and test (grokking) jumps in summary.json (default: ${DEFAULT-VALUE})")
+    @Option(names = "--jump-acc", defaultValue = "0.9", description = "accuracy that marks the train (memorization) and test (grokking) jumps in summary.json (default: ${DEFAULT-VALUE})")
     double jumpAcc;
     @Option(names = "--lanczos-steps", defaultValue = "30", description = "Lanczos iterations per λ_max solve, at most (default: ${DEFAULT-VALUE})")
     int lanczosSteps;
@@ -214,6 +214,8 @@ public final class GrokCommand implements java.util.concurrent.Callable<Integer>
         writePlot(out.resolve(PNG), records, tr.opt.threshold(), jumpAcc);
         Map<String, Object> sm = new LinkedHashMap<>();
         sm.put("steps", steps);
+        sm.put("epochs", steps / stepsPerEpoch);
+        sm.put("checkpoints", at.length);
         sm.put("steps_per_epoch", stepsPerEpoch);
         sm.put("jump_acc", jumpAcc);
         sm.put("train_jump_step", trainJump);
