@@ -44,8 +44,16 @@ import java.util.TreeSet;
  * once {@link #sdAtCheckpoint} computes it. {@code OUT/summary.json} records when train and test
  * accuracy first reach {@code --jump-acc} (memorization, then grokking).
  *
- * <p>The paper trains 20k epochs ({@code --epochs 20000}); the defaults are a setting that groks on
- * a 2-core CPU within minutes (see the option descriptions and the README of the run).
+ * <p>The paper trains 20k epochs ({@code --epochs 20000}); its learning rate and weight decay are not
+ * given in the sources we have. The defaults (full batch, η = 3, β = 0.9, λ = 3e-4, PyTorch init,
+ * 3000 epochs) were chosen to grok on a CPU in minutes (about 105 s of one core, f32). Measured,
+ * seed 0: train accuracy reaches 0.9 at step 1212 and test accuracy at step 1515 (test accuracy is
+ * ~0 — below chance — while the training set is being memorized, then jumps; it plateaus at ≈ 0.94),
+ * with λ_max rising to ≈ 1.15 just below the threshold 1.27 and falling after the transition. Seed 1
+ * memorizes as fast but its test accuracy had only reached 0.76 by step 3000: the transition time
+ * depends on the seed; use more epochs for a complete one. Smaller λ memorizes with a longer delay
+ * before generalization; λ ≳ 3e-3 collapses the weights to 0 (the origin is a saddle where the useful
+ * gradient is third order in w, and weight decay makes it attracting).
  */
 @Command(name = "grok", mixinStandardHelpOptions = true,
         description = {"Grokking on modular addition (Tuci et al. 2026): train/test accuracy, λ_max and SD at ~100 checkpoints.",
@@ -112,7 +120,8 @@ public final class GrokCommand implements java.util.concurrent.Callable<Integer>
         Trainer tr = new Trainer(cfg, be, System.err); // builds and validates everything before any file is written
         prepare(out, force);
         System.err.println("eoslab grok: " + Json.line(cfg.toMap()));
-        System.err.println("eoslab grok: " + tr.split + "; model " + tr.model.describe() + ", d = " + tr.model.numParams());
+        System.err.println("eoslab grok: " + tr.split.source() + ", train n = " + tr.train.n() + ", test n = " + tr.test.n()
+                + "; model " + tr.model.describe() + ", d = " + tr.model.numParams() + "; " + tr.cfg.steps() + " steps");
         Result r = run(tr, out, checkpoints, jumpAcc, GrokCommand::sdAtCheckpoint, System.out);
         System.out.println(r.describe());
         return 0;
@@ -123,19 +132,22 @@ public final class GrokCommand implements java.util.concurrent.Callable<Integer>
     /** SD of the training dynamics at one checkpoint; {@code null} when not computed. */
     @FunctionalInterface
     public interface SdProbe {
-        Double sd(Objective train, Tensor w, double lr, long step);
+        Double sd(Objective train, Tensor w, TrainConfig cfg, long step);
     }
 
     /**
      * HOOK (not implemented here): the sharpness dimension (SPEC §3, Tuci et al. Defs. 4.1–4.2) at the
-     * weights {@code w} of a checkpoint. After merging the SD estimators this becomes one call,
-     * {@code return eoslab.sd.SdEstimators.estimate(train, w, lr, options).sd();}, with the estimator
-     * options chosen by the lead (exact SD is affordable: d ≈ 9.5k). Note that the run uses momentum,
-     * whose Jacobian is 2d×2d (SPEC §1); an estimator built on σ(I − ηH_B) measures the plain-SGD map
-     * at the same weights, and that choice should be stated where it is made.
-     * Until then it returns null: grok.jsonl gets {@code "sd": null} and grok.png has no SD panel.
+     * weights {@code w} (d values, not the momentum) of the checkpoint at {@code step}. With the SD
+     * estimators merged this becomes one call, e.g.
+     * {@code return SdEstimators.estimate(train, w, new UpdateJacobian(cfg.lr(), cfg.momentum(),
+     * cfg.weightDecay()), options).sd();} with the estimator options (method, batches, batch size,
+     * a seed derived from cfg.seed() and step) chosen by the lead. The run uses heavy-ball momentum,
+     * whose Jacobian is 2d×2d (SPEC §1); {@code UpdateJacobian.sgd(cfg.lr())} would instead measure
+     * the plain-SGD map σ = |1 − ηα| at the same weights (the form the paper reports) — state the
+     * choice where it is made. Until then it returns null: grok.jsonl gets {@code "sd": null} and
+     * grok.png has no SD panel.
      */
-    public static Double sdAtCheckpoint(Objective train, Tensor w, double lr, long step) {
+    public static Double sdAtCheckpoint(Objective train, Tensor w, TrainConfig cfg, long step) {
         return null;
     }
 
@@ -199,6 +211,7 @@ public final class GrokCommand implements java.util.concurrent.Callable<Integer>
                     records.add(m);
                     if (trainJump == null && (Double) m.get("train_acc") >= jumpAcc) trainJump = t;
                     if (testJump == null && (Double) m.get("test_acc") >= jumpAcc) testJump = t;
+                    if (next % 10 == 0 && next > 0) writePlot(out.resolve(PNG), records, tr.opt.threshold(), jumpAcc); // watchable while it runs
                     if (progress != null && (next % 10 == 0 || next == at.length - 1)) {
                         progress.printf(Locale.ROOT, "  step %7d  epoch %6d  train loss %.4f acc %.4f  test loss %.4f acc %.4f  λmax %8.3f  ‖w‖ %7.3f  %5.0f s%n",
                                 t, t / stepsPerEpoch, (Double) m.get("train_loss"), (Double) m.get("train_acc"),
@@ -242,7 +255,7 @@ public final class GrokCommand implements java.util.concurrent.Callable<Integer>
         for (double v : wh) sq += v * v;
         // ‖w‖ shrinks under weight decay around grokking (Liu et al. 2022, "Omnigrok")
         m.put("weight_norm", Math.sqrt(sq));
-        m.put("sd", sd == null ? null : sd.sd(tr.train, w, tr.opt.lr(), t));
+        m.put("sd", sd == null ? null : sd.sd(tr.train, w, tr.cfg, t));
         return m;
     }
 

@@ -146,9 +146,11 @@ class GrokCommandTest {
         Trainer tr = new Trainer(c.config(), CpuBackend.INSTANCE, QUIET);
         long d = tr.model.numParams();
         // a probe that reports something checkable about what it was handed: the step and the dimension
-        GrokCommand.Result r = GrokCommand.run(tr, tmp, 3, 0.95, (f, w, lr, step) -> {
+        GrokCommand.Result r = GrokCommand.run(tr, tmp, 3, 0.95, (f, w, cfg, step) -> {
             assertEquals(d, w.size, "SD gets the weights, not the momentum state");
-            assertEquals(0.3, lr);
+            assertEquals(0.3, cfg.lr());
+            assertEquals(0.9, cfg.momentum());
+            assertSame(tr.train, f, "the training-set objective");
             return step + 0.5;
         }, null);
         assertEquals(3, r.records().size());
