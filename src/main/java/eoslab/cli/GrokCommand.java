@@ -167,7 +167,7 @@ public final class GrokCommand implements java.util.concurrent.Callable<Integer>
                     "eoslab grok: %d steps in %.1f s; final train acc %.4f, test acc %.4f; train acc ≥ %s at %s, test acc ≥ %s at %s%s",
                     (Long) last.get("step"), seconds, (Double) last.get("train_acc"), (Double) last.get("test_acc"),
                     jumpAcc, at(trainJumpStep), jumpAcc, at(testJumpStep),
-                    grokked() ? "" : " — did not grok; train longer (--epochs) or raise --weight-decay");
+                    grokked() ? "" : " — test accuracy never reached --jump-acc: no full grokking transition in this run (try more --epochs or another --seed)");
         }
 
         private String at(Long step) {
