@@ -25,6 +25,7 @@ import java.util.Set;
  *                               (or DIR/cifar-10-batches-bin/...)
  *   gaussian[:k=2,dim=20,sep=4,noise=1]            Gaussian clusters ({@link Synthetic.GaussianSpec})
  *   teacher[:dim=20,out=1,hidden=0,noise=0.1]      teacher–student regression ({@link Synthetic.TeacherSpec})
+ *   modadd[:p=97,train=0.4]                        (a + b) mod p on all p² pairs ({@link ModularArithmetic})
  * </pre>
  * Image pipeline: read uint8 → keep {@code options.classes} (relabelled 0..C−1 in the given
  * order) → keep nTrain / nTest examples ({@link ClassSelection}, seeded, balanced, nested) →
@@ -73,7 +74,8 @@ public final class Datasets {
             }
             case "gaussian" -> gaussian(arg, o);
             case "teacher" -> teacher(arg, o);
-            default -> throw new UserError("--data " + spec + ": unknown data set '" + name + "'; use fashion-mnist, fashion-mnist:full, fashion-mnist:DIR, mnist:DIR, cifar10:DIR, gaussian[:k=..,dim=..,sep=..,noise=..] or teacher[:dim=..,out=..,hidden=..,noise=..]");
+            case "modadd" -> ModularArithmetic.load(arg, o);
+            default -> throw new UserError("--data " + spec + ": unknown data set '" + name + "'; use fashion-mnist, fashion-mnist:full, fashion-mnist:DIR, mnist:DIR, cifar10:DIR, gaussian[:k=..,dim=..,sep=..,noise=..], teacher[:dim=..,out=..,hidden=..,noise=..] or modadd[:p=..,train=..]");
         };
     }
 
