@@ -7,6 +7,9 @@ import eoslab.io.JsonlWriter;
 import eoslab.io.Plots;
 import eoslab.nn.Objective;
 import eoslab.tensor.Tensor;
+import eoslab.sd.SdEstimators;
+import eoslab.sd.SdOptions;
+import eoslab.sd.UpdateJacobian;
 import eoslab.train.TrainConfig;
 import eoslab.train.Trainer;
 import eoslab.util.UserError;
@@ -92,6 +95,12 @@ public final class GrokCommand implements java.util.concurrent.Callable<Integer>
     int lanczosSteps;
     @Option(names = "--dtype", defaultValue = "f32", description = "f32 or f64 (default: ${DEFAULT-VALUE})")
     String dtype;
+    @Option(names = "--sd", defaultValue = "ps", description = "sharpness-dimension estimator at each checkpoint: slq, kde, ps or none (default: ${DEFAULT-VALUE})")
+    String sdMethod;
+    @Option(names = "--sd-runs", defaultValue = "4", description = "Lanczos runs per SD estimate (default: ${DEFAULT-VALUE})")
+    int sdRuns;
+    @Option(names = "--sd-steps", defaultValue = "32", description = "Lanczos steps per SD run (default: ${DEFAULT-VALUE})")
+    int sdSteps;
     @Option(names = "--out", defaultValue = "runs/grok", description = "output directory (default: ${DEFAULT-VALUE})")
     Path out;
     @Option(names = "--force", description = "overwrite a run already in --out")
@@ -103,6 +112,8 @@ public final class GrokCommand implements java.util.concurrent.Callable<Integer>
         if (hidden < 1) throw new UserError("--hidden " + hidden + ": need a width >= 1");
         if (epochs < 1) throw new UserError("--epochs " + epochs + ": need at least 1");
         if (checkpoints < 2) throw new UserError("--checkpoints " + checkpoints + ": need at least 2 (the first and the last step)");
+        if (!java.util.List.of("slq", "kde", "ps", "none").contains(sdMethod)) throw new UserError("--sd " + sdMethod + ": use slq, kde, ps or none");
+        if (sdRuns < 1 || sdSteps < 2) throw new UserError("--sd-runs must be >= 1 and --sd-steps >= 2");
         if (!(jumpAcc > 0 && jumpAcc <= 1)) throw new UserError("--jump-acc " + jumpAcc + ": need an accuracy in (0, 1]");
         String data = String.format(Locale.ROOT, "modadd:p=%d,train=%s", p, trainFraction);
         int nTrain = new eoslab.data.ModularArithmetic.Spec(p, trainFraction).nTrain();
@@ -123,7 +134,7 @@ public final class GrokCommand implements java.util.concurrent.Callable<Integer>
         System.err.println("eoslab grok: " + Json.line(cfg.toMap()));
         System.err.println("eoslab grok: " + tr.split.source() + ", train n = " + tr.train.n() + ", test n = " + tr.test.n()
                 + "; model " + tr.model.describe() + ", d = " + tr.model.numParams() + "; " + tr.cfg.steps() + " steps");
-        Result r = run(tr, out, checkpoints, jumpAcc, GrokCommand::sdAtCheckpoint, System.out);
+        Result r = run(tr, out, checkpoints, jumpAcc, this::sdAtCheckpoint, System.out);
         System.out.println(r.describe());
         return 0;
     }
@@ -137,19 +148,18 @@ public final class GrokCommand implements java.util.concurrent.Callable<Integer>
     }
 
     /**
-     * HOOK (not implemented here): the sharpness dimension (SPEC §3, Tuci et al. Defs. 4.1–4.2) at the
-     * weights {@code w} (d values, not the momentum) of the checkpoint at {@code step}. With the SD
-     * estimators merged this becomes one call, e.g.
-     * {@code return SdEstimators.estimate(train, w, new UpdateJacobian(cfg.lr(), cfg.momentum(),
-     * cfg.weightDecay()), options).sd();} with the estimator options (method, batches, batch size,
-     * a seed derived from cfg.seed() and step) chosen by the lead. The run uses heavy-ball momentum,
-     * whose Jacobian is 2d×2d (SPEC §1); {@code UpdateJacobian.sgd(cfg.lr())} would instead measure
-     * the plain-SGD map σ = |1 − ηα| at the same weights (the form the paper reports) — state the
-     * choice where it is made. Until then it returns null: grok.jsonl gets {@code "sd": null} and
-     * grok.png has no SD panel.
+     * The sharpness dimension (SPEC §3, Tuci et al. Defs. 4.1–4.2) at the weights {@code w} of the
+     * checkpoint at {@code step}, by the estimator {@code --sd} over {@code --sd-runs} Lanczos runs of
+     * {@code --sd-steps} steps on the run's minibatch Hessians. It uses the plain-SGD map
+     * σ = |1 − ηα| at the same weights — the form the paper reports — not the 2d×2d momentum
+     * Jacobian. The seed is derived from (run seed, step), so reruns give the same SD.
      */
-    public static Double sdAtCheckpoint(Objective train, Tensor w, TrainConfig cfg, long step) {
-        return null;
+    public Double sdAtCheckpoint(Objective train, Tensor w, TrainConfig cfg, long step) {
+        if (sdMethod.equals("none")) return null;
+        SdOptions o = SdOptions.defaults(SdOptions.Method.valueOf(sdMethod.toUpperCase()), cfg.batchSize(),
+                        eoslab.util.CounterRng.mix(cfg.seed() * 31 + step))
+                .withBatches(sdRuns).withLanczosSteps(sdSteps);
+        return SdEstimators.estimate(train, w, UpdateJacobian.sgd(cfg.lr()), o).sd();
     }
 
     // ---- the run --------------------------------------------------------------------------------
