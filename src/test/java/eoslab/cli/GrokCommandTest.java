@@ -131,7 +131,7 @@ class GrokCommandTest {
 
         BufferedImage png = ImageIO.read(out.resolve(GrokCommand.PNG).toFile());
         assertEquals(900, png.getWidth());
-        assertEquals(2 * 360, png.getHeight(), "accuracy and λ_max panels, no SD panel yet");
+        assertEquals(3 * 360, png.getHeight(), "accuracy, λ_max and SD panels");
         JsonNode sum = Json.readTree(out.resolve(GrokCommand.SUMMARY));
         assertEquals(30, sum.get("steps").asLong());
         assertTrue(sum.has("train_jump_step") && sum.has("test_jump_step") && sum.has("grokked"));
