@@ -49,7 +49,9 @@ public final class BranchCommand implements Callable<Integer> {
     Integer nTest;
     @Option(names = "--data-seed", description = "seed of the data selection and the prototype split, shared by all run seeds (default 0)")
     Long dataSeed;
-    @Option(names = "--hidden", description = "hidden widths of the ReLU MLP, e.g. 512,512")
+    @Option(names = "--model", description = "mlp (default), cnn or resnet14 (BN-free); cnn and resnet14 need image data (App. C ablations)")
+    String model;
+    @Option(names = "--hidden", description = "mlp: hidden widths, e.g. 512,512; cnn: conv1,conv2,conv3,fc (default 64,64,128,512); resnet14: 3 stage widths (default 16,32,64)")
     String hidden;
     @Option(names = "--init-scale", description = "multiplies PyTorch's default init (paper: 0.2)")
     Double initScale;
@@ -130,10 +132,12 @@ public final class BranchCommand implements Callable<Integer> {
         if (alpha != null) po = po.withAlpha(alpha);
         if (randomDirection) po = po.withRandomDirection(true);
         po = po.withSeed(ds);
-        boolean custom = Arrays.stream(new Object[]{data, classes, n, nTest, dataSeed, hidden, initScale, loss, optimizer, lr, momentum, batchSize, steps,
+        String mdl = model != null ? model.toLowerCase(Locale.ROOT) : p.model();
+        // the presets' widths are the MLP's; another architecture without --hidden takes its own paper default
+        int[] hid = hidden != null ? TrainOptions.ints(hidden, "--hidden") : mdl.equals(p.model()) ? p.hidden() : new int[0];
+        boolean custom = Arrays.stream(new Object[]{data, classes, n, nTest, dataSeed, model, hidden, initScale, loss, optimizer, lr, momentum, batchSize, steps,
                 logEvery, c, seeds, m, k, alpha, topK, lanczosSteps, lanczosTol, dtype, chunk, fdStep}).anyMatch(o -> o != null) || randomDirection;
-        return new BranchConfig(custom ? p.preset() + "+overrides" : p.preset(), d, cls, n != null ? n : p.n(), nTest != null ? nTest : p.nTest(), ds,
-                hidden != null ? TrainOptions.ints(hidden, "--hidden") : p.hidden(), initScale != null ? initScale : p.initScale(),
+        return new BranchConfig(custom ? p.preset() + "+overrides" : p.preset(), d, cls, n != null ? n : p.n(), nTest != null ? nTest : p.nTest(), ds, mdl, hid, initScale != null ? initScale : p.initScale(),
                 loss != null ? loss : p.lossName(), opt, lr != null ? lr : p.lr(), momentum != null ? momentum : p.beta(), bs,
                 steps != null ? steps : p.steps(), logEvery != null ? logEvery : p.logEvery(), c != null ? c : p.c(),
                 seeds != null ? longs(seeds) : p.seeds(), po, topK != null ? topK : p.topK(),

@@ -7,9 +7,11 @@ import eoslab.io.Json;
 import eoslab.io.JsonlWriter;
 import eoslab.io.SafetensorsReader;
 import eoslab.io.SafetensorsWriter;
+import eoslab.nn.Cnn;
 import eoslab.nn.HessianOperator;
 import eoslab.nn.Mlp;
 import eoslab.nn.Objective;
+import eoslab.nn.ResNet;
 import eoslab.nn.Sequential;
 import eoslab.optim.BatchSchedule;
 import eoslab.optim.Momentum;
@@ -68,14 +70,57 @@ public final class BranchRun {
         set.checkMatches(train);
         this.cfg = cfg;
         this.be = be;
-        int[] sizes = new int[cfg.hidden().length + 2];
-        sizes[0] = train.features();
-        System.arraycopy(cfg.hidden(), 0, sizes, 1, cfg.hidden().length);
-        sizes[sizes.length - 1] = train.outputs();
-        this.model = Mlp.of(sizes, cfg.act(), true);
+        this.model = buildModel(cfg, train);
         this.train = new Objective(be, cfg.dtype(), model, cfg.loss(), train, cfg.chunk());
         this.test = test == null ? null : new Objective(be, cfg.dtype(), model, cfg.loss(), test, cfg.chunk());
         this.probe = new GroupProbe(this.train, set);
+    }
+
+    /**
+     * The network of {@code cfg.model()} for {@code train}, biases on, the same builders as
+     * {@code eoslab.train.Trainer.buildModel}: the ReLU MLP of §3.1, or the App. C architecture
+     * ablations — the CNN (conv-conv-pool-conv-pool-fc) and the BN-free ResNet-14 — on image data.
+     */
+    public static Sequential buildModel(BranchConfig cfg, Dataset train) {
+        int[] h = cfg.hidden();
+        return switch (cfg.model()) {
+            case "mlp" -> {
+                int[] sizes = new int[h.length + 2];
+                sizes[0] = train.features();
+                System.arraycopy(h, 0, sizes, 1, h.length);
+                sizes[sizes.length - 1] = train.outputs();
+                yield Mlp.of(sizes, cfg.act(), true);
+            }
+            case "cnn" -> {
+                int[] s = imageShape(cfg, train);
+                int[] c = h.length == 0 ? new int[]{64, 64, 128, 512} : h;
+                try {
+                    yield Cnn.of(s[0], s[1], s[2], train.outputs(), c[0], c[1], c[2], c[3], cfg.act(), true);
+                } catch (IllegalArgumentException e) {
+                    throw new UserError("--model cnn on " + train.name() + ": " + e.getMessage());
+                }
+            }
+            case "resnet14" -> {
+                int[] s = imageShape(cfg, train);
+                int[] widths = h.length == 0 ? new int[]{16, 32, 64} : h;
+                try {
+                    yield ResNet.of(s[0], s[1], s[2], train.outputs(), widths, new int[]{2, 2, 2}, true);
+                } catch (IllegalArgumentException e) {
+                    throw new UserError("--model resnet14 on " + train.name() + ": " + e.getMessage());
+                }
+            }
+            default -> throw new UserError("--model must be one of " + String.join(", ", BranchConfig.MODELS) + ", got '" + cfg.model() + "'");
+        };
+    }
+
+    /** (C, H, W) of an image data set; convolutional models cannot run on flat features. */
+    private static int[] imageShape(BranchConfig cfg, Dataset d) {
+        int[] s = d.shape();
+        if (s == null || s.length != 3) {
+            throw new UserError("--model " + cfg.model() + " needs image data with a (C, H, W) shape, but " + d.name() + " is flat (shape "
+                    + java.util.Arrays.toString(s) + "); use --model mlp, or fashion-mnist / cifar10:DIR");
+        }
+        return s;
     }
 
     public Sequential model() {
