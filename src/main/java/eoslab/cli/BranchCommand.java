@@ -94,6 +94,12 @@ public final class BranchCommand implements Callable<Integer> {
     @Option(names = "--fd-step", description = "relative step of the ∇S finite difference, h = s·max(‖w‖,1) (default 1e-3 in f32, 1e-5 in f64)")
     Double fdStep;
 
+    @Option(names = "--natural-outliers", description = "§4.3 natural outliers: Spearman ρ(centroid distance, cos²(∇ℓ_i, v_1)) over the unmodified "
+            + "training rows on the baseline's grid → seed_S/natural.jsonl, fig_natural_spearman.png (off by default; costs about one full gradient per checkpoint on an MLP, n backward passes otherwise)")
+    boolean naturalOutliers;
+    @Option(names = "--natural-every", description = "with --natural-outliers: every this many grid steps (default 1)")
+    Integer naturalEvery;
+
     @Override
     public Integer call() throws Exception {
         if (replot) {
@@ -142,7 +148,17 @@ public final class BranchCommand implements Callable<Integer> {
                 steps != null ? steps : p.steps(), logEvery != null ? logEvery : p.logEvery(), c != null ? c : p.c(),
                 seeds != null ? longs(seeds) : p.seeds(), po, topK != null ? topK : p.topK(),
                 lanczosSteps != null ? lanczosSteps : p.lanczosSteps(), lanczosTol != null ? lanczosTol : p.lanczosTol(),
-                dtype != null ? dtype : p.dtypeName(), chunk != null ? chunk : p.chunk(), fdStep != null ? fdStep : p.fdRelStep());
+                dtype != null ? dtype : p.dtypeName(), chunk != null ? chunk : p.chunk(), fdStep != null ? fdStep : p.fdRelStep(),
+                natural());
+    }
+
+    /** Grid steps between natural-outlier checkpoints, 0 when off. */
+    private int natural() {
+        if (naturalEvery != null && !naturalOutliers) throw new UserError("--natural-every needs --natural-outliers");
+        if (!naturalOutliers) return 0;
+        int e = naturalEvery != null ? naturalEvery : 1;
+        if (e < 1) throw new UserError("--natural-every must be >= 1, got " + e);
+        return e;
     }
 
     private static long[] longs(String s) {

@@ -43,11 +43,15 @@ import java.util.Map;
  * @param dtypeName     f32 or f64
  * @param chunk         rows per chunk of full-data passes
  * @param fdRelStep     relative finite-difference step of ∇S (h = fdRelStep · max(‖w‖, 1)); null = the dtype's default
+ * @param naturalEvery  natural outliers (§4.3, Fig. 20): every this many grid steps of the baseline, Spearman ρ
+ *                      of centroid distance vs cos²(∇ℓ_i, v_1) over the unmodified (untracked) training rows,
+ *                      to {@code seed_S/natural.jsonl}; 0 = off
  */
 public record BranchConfig(String preset, String data, int[] classes, int n, int nTest, long dataSeed,
                            String model, int[] hidden, double initScale, String lossName, String optimizer, double lr, double beta,
                            int batchSize, long steps, int logEvery, double c, long[] seeds, PrototypeOptions prototypes,
-                           int topK, int lanczosSteps, double lanczosTol, String dtypeName, int chunk, Double fdRelStep) {
+                           int topK, int lanczosSteps, double lanczosTol, String dtypeName, int chunk, Double fdRelStep,
+                           int naturalEvery) {
 
     public BranchConfig {
         classes = classes == null ? new int[0] : classes.clone();
@@ -91,6 +95,7 @@ public record BranchConfig(String preset, String data, int[] classes, int n, int
         require(lanczosTol > 0 && lanczosTol < 1, "--lanczos-tol must be in (0, 1), got " + lanczosTol);
         require(chunk >= 1, "--chunk must be >= 1, got " + chunk);
         require(fdRelStep == null || (fdRelStep > 0 && fdRelStep < 1), "--fd-step must be in (0, 1), got " + fdRelStep);
+        require(naturalEvery >= 0, "--natural-every must be >= 1 (grid steps between natural-outlier checkpoints), got " + naturalEvery);
     }
 
     /** The architectures of §3 and the App. C ablations (the same names as {@code eoslab train --model}). */
@@ -102,13 +107,19 @@ public record BranchConfig(String preset, String data, int[] classes, int n, int
                         int batchSize, long steps, int logEvery, double c, long[] seeds, PrototypeOptions prototypes,
                         int topK, int lanczosSteps, double lanczosTol, String dtypeName, int chunk, Double fdRelStep) {
         this(preset, data, classes, n, nTest, dataSeed, "mlp", hidden, initScale, lossName, optimizer, lr, beta, batchSize, steps, logEvery,
-                c, seeds, prototypes, topK, lanczosSteps, lanczosTol, dtypeName, chunk, fdRelStep);
+                c, seeds, prototypes, topK, lanczosSteps, lanczosTol, dtypeName, chunk, fdRelStep, 0);
     }
 
     /** This configuration with another architecture and widths (empty widths = the architecture's paper default). */
     public BranchConfig withModel(String newModel, int[] newHidden) {
         return new BranchConfig(preset, data, classes, n, nTest, dataSeed, newModel, newHidden, initScale, lossName, optimizer, lr, beta, batchSize,
-                steps, logEvery, c, seeds, prototypes, topK, lanczosSteps, lanczosTol, dtypeName, chunk, fdRelStep);
+                steps, logEvery, c, seeds, prototypes, topK, lanczosSteps, lanczosTol, dtypeName, chunk, fdRelStep, naturalEvery);
+    }
+
+    /** This configuration with the natural-outlier analysis every {@code every} grid steps (0 = off). */
+    public BranchConfig withNaturalEvery(int every) {
+        return new BranchConfig(preset, data, classes, n, nTest, dataSeed, model, hidden, initScale, lossName, optimizer, lr, beta, batchSize,
+                steps, logEvery, c, seeds, prototypes, topK, lanczosSteps, lanczosTol, dtypeName, chunk, fdRelStep, every);
     }
 
     private static void require(boolean ok, String message) {
@@ -192,6 +203,7 @@ public record BranchConfig(String preset, String data, int[] classes, int n, int
         m.put("dtype", dtypeName);
         m.put("chunk", chunk);
         m.put("fd_rel_step", fdStep());
+        if (naturalEvery > 0) m.put("natural_outliers_every", naturalEvery); // absent when off: config.json as before
         return m;
     }
 

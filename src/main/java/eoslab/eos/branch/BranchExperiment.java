@@ -117,11 +117,32 @@ public final class BranchExperiment {
         String md = "# Branching experiment (Kwag et al. 2026, §3)\n\n" + s.markdown();
         AtomicFiles.writeString(out.resolve(SUMMARY_MD), md);
         AtomicFiles.writeString(out.resolve(SUMMARY_JSON), Json.pretty(s.toMap()));
-        List<Path> figs = BranchFigures.write(os, lr, exitLr, thr, exitThr, out);
+        List<Path> figs = new ArrayList<>(BranchFigures.write(os, lr, exitLr, thr, exitThr, out));
+        Path nat = BranchFigures.writeNatural(naturalLines(os, out), lr, out);
+        if (nat != null) figs.add(nat);
         log.println();
         log.print(s.markdown());
         log.println("eoslab branch: wrote " + out.resolve(SUMMARY_MD) + ", " + SUMMARY_JSON + " and " + figs.stream().map(p -> p.getFileName().toString()).toList());
         return new Result(os, s, figs);
+    }
+
+    /** (step, ρ) rows of every seed's natural.jsonl that exists ({@code --natural-outliers}), in seed order. */
+    static List<double[][]> naturalLines(List<BranchRun.Outcome> os, Path out) throws IOException {
+        List<double[][]> r = new ArrayList<>();
+        for (BranchRun.Outcome o : os) {
+            Path f = seedDir(out, o.seed()).resolve(BranchRun.NATURAL);
+            if (!Files.exists(f)) continue;
+            List<double[]> rows = new ArrayList<>();
+            for (String line : Files.readAllLines(f)) {
+                if (line.isBlank()) continue;
+                var n = Json.parse(f.toString(), line);
+                var rho = n.get("spearman");
+                if (n.get("step") == null || rho == null) throw new UserError(f + ": a line without step/spearman: " + line);
+                rows.add(new double[]{n.get("step").asLong(), rho.isNumber() ? rho.doubleValue() : Double.NaN});
+            }
+            r.add(rows.toArray(double[][]::new));
+        }
+        return r;
     }
 
     /** The outcomes stored under {@code out} (every seed_S directory), for {@link #report}. */

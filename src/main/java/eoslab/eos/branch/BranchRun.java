@@ -2,6 +2,8 @@ package eoslab.eos.branch;
 
 import eoslab.backend.Backend;
 import eoslab.data.Dataset;
+import eoslab.eos.Centroids;
+import eoslab.eos.NaturalOutliers;
 import eoslab.eos.PrototypeSet;
 import eoslab.io.Json;
 import eoslab.io.JsonlWriter;
@@ -28,7 +30,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * One seed of the branching experiment (Kwag et al. 2026, §3.1, App. A.3) on a prototype-modified
@@ -48,7 +52,7 @@ import java.util.Locale;
  * (tested). With c ≠ 1 its line at t* differs from the baseline's only in lr and threshold.
  */
 public final class BranchRun {
-    public static final String BASELINE = "baseline.jsonl", EXIT = "exit.jsonl", FORK = "fork.safetensors";
+    public static final String BASELINE = "baseline.jsonl", EXIT = "exit.jsonl", FORK = "fork.safetensors", NATURAL = "natural.jsonl";
     static final String META_STEP = "eoslab.step", META_SEED = "eoslab.seed", META_CONFIG = "eoslab.branch_config",
             STATE = "eoslab.optimizer.state", EIGVECS = "eoslab.sharpness.eigenvectors";
 
@@ -61,6 +65,9 @@ public final class BranchRun {
     private final Sequential model;
     private final Objective train, test;
     private final GroupProbe probe;
+    /** The untracked (so unmodified) training rows and their centroid distances, when cfg.naturalEvery() > 0; else null. */
+    private final Objective natural;
+    private final double[] naturalDistance;
 
     /**
      * @param train the prototype-modified training set that {@code set} indexes
@@ -74,6 +81,28 @@ public final class BranchRun {
         this.train = new Objective(be, cfg.dtype(), model, cfg.loss(), train, cfg.chunk());
         this.test = test == null ? null : new Objective(be, cfg.dtype(), model, cfg.loss(), test, cfg.chunk());
         this.probe = new GroupProbe(this.train, set);
+        if (cfg.naturalEvery() > 0) {
+            Dataset nat = naturalRows(train, set);
+            this.natural = new Objective(be, cfg.dtype(), model, cfg.loss(), nat, cfg.chunk());
+            // §4.3: the distance to the own class centroid, computed once before training on the natural examples
+            this.naturalDistance = Centroids.centroidDistances(nat);
+        } else {
+            this.natural = null;
+            this.naturalDistance = null;
+        }
+    }
+
+    /**
+     * The natural examples of §4.3: every training row the taxonomy does not track (the 8m prototype
+     * rows are excluded, the flipped and displaced ones and the inliers and boundary points alike), in
+     * row order. These rows are copied unmodified by {@code Prototypes.build}.
+     */
+    public static Dataset naturalRows(Dataset train, PrototypeSet set) {
+        boolean[] tracked = new boolean[train.n()];
+        for (int r : set.tracked()) tracked[r] = true;
+        int[] rows = java.util.stream.IntStream.range(0, train.n()).filter(i -> !tracked[i]).toArray();
+        if (rows.length < 3) throw new UserError("--natural-outliers: only " + rows.length + " untracked training rows; a rank correlation needs at least 3");
+        return train.subset(rows, train.name() + "+natural");
     }
 
     /**
@@ -150,13 +179,14 @@ public final class BranchRun {
         long t0 = System.nanoTime();
         if (log == null) log = new PrintStream(java.io.OutputStream.nullOutputStream());
         Files.createDirectories(dir);
-        for (String f : new String[]{BASELINE, EXIT, FORK}) Files.deleteIfExists(dir.resolve(f));
+        for (String f : new String[]{BASELINE, EXIT, FORK, NATURAL}) Files.deleteIfExists(dir.resolve(f));
         Optimizer base = optimizer(cfg.lr(), seed);
         Tensor x = base.initialState(model.init(seed, cfg.initScale()));
         List<GridRecord> baseline;
         Fork fork = new Fork(dir.resolve(FORK), seed);
-        try (JsonlWriter out = JsonlWriter.create(dir.resolve(BASELINE))) {
-            baseline = runBranch("baseline", base, x, 0, tracker(seed), out, fork, log);
+        try (JsonlWriter out = JsonlWriter.create(dir.resolve(BASELINE));
+             JsonlWriter nat = natural == null ? null : JsonlWriter.create(dir.resolve(NATURAL))) {
+            baseline = runBranch("baseline", base, x, 0, tracker(seed), out, fork, nat, log);
         }
         Long tStar = fork.step;
         List<GridRecord> exit = new ArrayList<>();
@@ -185,7 +215,7 @@ public final class BranchRun {
                 out.write(s.toMap());
                 exit.add(s);
             }
-            exit.addAll(runBranch("exit", exitOpt, r.state, r.step, tr, out, null, log));
+            exit.addAll(runBranch("exit", exitOpt, r.state, r.step, tr, out, null, null, log));
         }
         return exit;
     }
@@ -196,10 +226,11 @@ public final class BranchRun {
 
     /**
      * Train from {@code start} to cfg.steps(), logging on the grid. With a {@code fork}, the pre-step
-     * state of every grid step is kept until the first line above the threshold, and then saved.
+     * state of every grid step is kept until the first line above the threshold, and then saved. With
+     * {@code nat}, the natural-outlier correlation is written there every cfg.naturalEvery() grid steps.
      */
     List<GridRecord> runBranch(String name, Optimizer opt, Tensor x, long start, SharpnessTracker tr, JsonlWriter out, Fork fork,
-                               PrintStream log) throws IOException {
+                               JsonlWriter nat, PrintStream log) throws IOException {
         List<GridRecord> recs = new ArrayList<>();
         long steps = cfg.steps();
         long every = Math.max(1, steps / 10 / cfg.logEvery()) * cfg.logEvery();
@@ -210,6 +241,9 @@ public final class BranchRun {
                 out.write(r.toMap());
                 recs.add(r);
                 if (snap != null && r.aboveThreshold()) fork.save(t, snap, opt);
+                if (nat != null && (t % ((long) cfg.logEvery() * cfg.naturalEvery()) == 0 || t == steps)) {
+                    nat.write(naturalLine(t, opt.params(x), tr.last().vector(0)));
+                }
                 if (log != null && (t % every == 0 || t == steps)) {
                     log.printf(Locale.ROOT, "    %-8s step %6d  η·t %7.3f  loss %.5f  acc %.3f  λ_1 %9.3f (threshold %.4g)%n",
                             name, t, r.etaT(), r.trainLoss(), r.trainAcc(), r.lambda1(), r.threshold());
@@ -237,6 +271,22 @@ public final class BranchRun {
         return new GridRecord(t, cfg.lr() * t, branch, false, opt.lr(), opt.threshold(), tra[0], tra[1], tea[0], tea[1],
                 eig[0], res, p.fullGradNorm2(), p.alpha(), p.beta(), p.h(),
                 p.loss(), p.gradNorm2(), p.proj(), p.cos2(), p.influence(), p.selectorQ(), p.confounderR());
+    }
+
+    /**
+     * One checkpoint of Fig. 20 at weights w with top eigenvector v1: Spearman ρ between the centroid
+     * distance and cos²(∇ℓ_i, v_1) over the natural rows ({@link NaturalOutliers#correlate}), with the
+     * median cos² for scale. ρ is NaN when cos² is constant (e.g. all gradients zero).
+     */
+    Map<String, Object> naturalLine(long t, Tensor w, Tensor v1) {
+        NaturalOutliers.Correlation c = NaturalOutliers.correlate(t, natural, w, v1, naturalDistance);
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("step", t);
+        m.put("eta_t", cfg.lr() * t);
+        m.put("spearman", c.spearman());
+        m.put("n", natural.n());
+        m.put("median_cos2", eoslab.eos.Stats.median(c.alignment().cos2()));
+        return m;
     }
 
     /**
