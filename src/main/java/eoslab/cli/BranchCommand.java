@@ -100,6 +100,10 @@ public final class BranchCommand implements Callable<Integer> {
     @Option(names = "--natural-every", description = "with --natural-outliers: every this many grid steps (default 1)")
     Integer naturalEvery;
 
+    @Option(names = "--robustness", description = "§5.2: PGD accuracy (L∞ ε=0.03, 10 steps) on 50 boundary test points and OOD loss over α_test "
+            + "on 50 test inliers, both branches at t** and at the end → seed_S/robustness.json, fig9_pgd.png, fig10_ood.png (off by default)")
+    boolean robustness;
+
     @Override
     public Integer call() throws Exception {
         if (replot) {
@@ -149,7 +153,7 @@ public final class BranchCommand implements Callable<Integer> {
                 seeds != null ? longs(seeds) : p.seeds(), po, topK != null ? topK : p.topK(),
                 lanczosSteps != null ? lanczosSteps : p.lanczosSteps(), lanczosTol != null ? lanczosTol : p.lanczosTol(),
                 dtype != null ? dtype : p.dtypeName(), chunk != null ? chunk : p.chunk(), fdStep != null ? fdStep : p.fdRelStep(),
-                natural());
+                natural(), robustness);
     }
 
     /** Grid steps between natural-outlier checkpoints, 0 when off. */

@@ -61,4 +61,21 @@ class BranchModelOptionsTest {
         assertNotEquals(0, exec(err, tinyImageArgs(tmp.resolve("c"), "--model", "vit")));
         assertTrue(err.toString().contains("--model must be one of mlp, cnn, resnet14"), err.toString());
     }
+
+    @Test
+    void analysisOptionsAreOffByDefaultAndResolve() {
+        BranchCommand a = new BranchCommand();
+        new CommandLine(a).parseArgs();
+        assertEquals(0, a.config().naturalEvery());
+        assertFalse(a.config().robustness());
+        assertEquals("cpu", a.config().preset(), "the analyses do not make the preset custom");
+        BranchCommand b = new BranchCommand();
+        new CommandLine(b).parseArgs("--natural-outliers", "--natural-every", "3", "--robustness", "--model", "resnet14");
+        assertEquals(3, b.config().naturalEvery());
+        assertTrue(b.config().robustness());
+        assertEquals(0, b.config().hidden().length, "resnet14 without --hidden takes the paper's 16,32,64, not the preset's MLP widths");
+        BranchCommand c = new BranchCommand();
+        new CommandLine(c).parseArgs("--natural-every", "3");
+        assertThrows(eoslab.util.UserError.class, c::config, "--natural-every needs --natural-outliers");
+    }
 }

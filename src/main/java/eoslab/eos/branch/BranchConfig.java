@@ -46,12 +46,15 @@ import java.util.Map;
  * @param naturalEvery  natural outliers (§4.3, Fig. 20): every this many grid steps of the baseline, Spearman ρ
  *                      of centroid distance vs cos²(∇ℓ_i, v_1) over the unmodified (untracked) training rows,
  *                      to {@code seed_S/natural.jsonl}; 0 = off
+ * @param robustness    §5.2 (Figs. 9–10): PGD accuracy on the boundary test points and OOD loss over α_test on the
+ *                      test inliers, for both branches at t** (the end when t** is null) and at the end, to
+ *                      {@code seed_S/robustness.json}
  */
 public record BranchConfig(String preset, String data, int[] classes, int n, int nTest, long dataSeed,
                            String model, int[] hidden, double initScale, String lossName, String optimizer, double lr, double beta,
                            int batchSize, long steps, int logEvery, double c, long[] seeds, PrototypeOptions prototypes,
                            int topK, int lanczosSteps, double lanczosTol, String dtypeName, int chunk, Double fdRelStep,
-                           int naturalEvery) {
+                           int naturalEvery, boolean robustness) {
 
     public BranchConfig {
         classes = classes == null ? new int[0] : classes.clone();
@@ -107,19 +110,25 @@ public record BranchConfig(String preset, String data, int[] classes, int n, int
                         int batchSize, long steps, int logEvery, double c, long[] seeds, PrototypeOptions prototypes,
                         int topK, int lanczosSteps, double lanczosTol, String dtypeName, int chunk, Double fdRelStep) {
         this(preset, data, classes, n, nTest, dataSeed, "mlp", hidden, initScale, lossName, optimizer, lr, beta, batchSize, steps, logEvery,
-                c, seeds, prototypes, topK, lanczosSteps, lanczosTol, dtypeName, chunk, fdRelStep, 0);
+                c, seeds, prototypes, topK, lanczosSteps, lanczosTol, dtypeName, chunk, fdRelStep, 0, false);
     }
 
     /** This configuration with another architecture and widths (empty widths = the architecture's paper default). */
     public BranchConfig withModel(String newModel, int[] newHidden) {
         return new BranchConfig(preset, data, classes, n, nTest, dataSeed, newModel, newHidden, initScale, lossName, optimizer, lr, beta, batchSize,
-                steps, logEvery, c, seeds, prototypes, topK, lanczosSteps, lanczosTol, dtypeName, chunk, fdRelStep, naturalEvery);
+                steps, logEvery, c, seeds, prototypes, topK, lanczosSteps, lanczosTol, dtypeName, chunk, fdRelStep, naturalEvery, robustness);
     }
 
     /** This configuration with the natural-outlier analysis every {@code every} grid steps (0 = off). */
     public BranchConfig withNaturalEvery(int every) {
         return new BranchConfig(preset, data, classes, n, nTest, dataSeed, model, hidden, initScale, lossName, optimizer, lr, beta, batchSize,
-                steps, logEvery, c, seeds, prototypes, topK, lanczosSteps, lanczosTol, dtypeName, chunk, fdRelStep, every);
+                steps, logEvery, c, seeds, prototypes, topK, lanczosSteps, lanczosTol, dtypeName, chunk, fdRelStep, every, robustness);
+    }
+
+    /** This configuration with or without the §5.2 robustness evaluation. */
+    public BranchConfig withRobustness(boolean on) {
+        return new BranchConfig(preset, data, classes, n, nTest, dataSeed, model, hidden, initScale, lossName, optimizer, lr, beta, batchSize,
+                steps, logEvery, c, seeds, prototypes, topK, lanczosSteps, lanczosTol, dtypeName, chunk, fdRelStep, naturalEvery, on);
     }
 
     private static void require(boolean ok, String message) {
@@ -204,6 +213,7 @@ public record BranchConfig(String preset, String data, int[] classes, int n, int
         m.put("chunk", chunk);
         m.put("fd_rel_step", fdStep());
         if (naturalEvery > 0) m.put("natural_outliers_every", naturalEvery); // absent when off: config.json as before
+        if (robustness) m.put("robustness", true);
         return m;
     }
 

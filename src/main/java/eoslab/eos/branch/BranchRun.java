@@ -52,7 +52,8 @@ import java.util.Map;
  * (tested). With c ≠ 1 its line at t* differs from the baseline's only in lr and threshold.
  */
 public final class BranchRun {
-    public static final String BASELINE = "baseline.jsonl", EXIT = "exit.jsonl", FORK = "fork.safetensors", NATURAL = "natural.jsonl";
+    public static final String BASELINE = "baseline.jsonl", EXIT = "exit.jsonl", FORK = "fork.safetensors", NATURAL = "natural.jsonl",
+            ROBUSTNESS = BranchRobustness.FILE;
     static final String META_STEP = "eoslab.step", META_SEED = "eoslab.seed", META_CONFIG = "eoslab.branch_config",
             STATE = "eoslab.optimizer.state", EIGVECS = "eoslab.sharpness.eigenvectors";
 
@@ -68,12 +69,23 @@ public final class BranchRun {
     /** The untracked (so unmodified) training rows and their centroid distances, when cfg.naturalEvery() > 0; else null. */
     private final Objective natural;
     private final double[] naturalDistance;
+    /** The §5.2 evaluation when cfg.robustness(); else null. */
+    private final BranchRobustness robust;
 
     /**
      * @param train the prototype-modified training set that {@code set} indexes
      * @param test  a test set for test loss/accuracy, or null
      */
     public BranchRun(BranchConfig cfg, Backend be, Dataset train, Dataset test, PrototypeSet set) {
+        this(cfg, be, train, test, set, null);
+    }
+
+    /**
+     * @param train           the prototype-modified training set that {@code set} indexes
+     * @param test            a test set for test loss/accuracy, or null (required with {@code --robustness})
+     * @param unmodifiedTrain the training set before the modification, for {@code --robustness} (else may be null)
+     */
+    public BranchRun(BranchConfig cfg, Backend be, Dataset train, Dataset test, PrototypeSet set, Dataset unmodifiedTrain) {
         set.checkMatches(train);
         this.cfg = cfg;
         this.be = be;
@@ -89,6 +101,12 @@ public final class BranchRun {
         } else {
             this.natural = null;
             this.naturalDistance = null;
+        }
+        if (cfg.robustness()) {
+            if (unmodifiedTrain == null) throw new IllegalArgumentException("--robustness needs the unmodified training set");
+            this.robust = new BranchRobustness(model, be, cfg.loss(), unmodifiedTrain, test);
+        } else {
+            this.robust = null;
         }
     }
 
@@ -179,14 +197,18 @@ public final class BranchRun {
         long t0 = System.nanoTime();
         if (log == null) log = new PrintStream(java.io.OutputStream.nullOutputStream());
         Files.createDirectories(dir);
-        for (String f : new String[]{BASELINE, EXIT, FORK, NATURAL}) Files.deleteIfExists(dir.resolve(f));
+        for (String f : new String[]{BASELINE, EXIT, FORK, NATURAL, ROBUSTNESS}) Files.deleteIfExists(dir.resolve(f));
+        List<Map<String, Object>> evals = new ArrayList<>();
+        GridHook baseHook = robust == null ? null : (r, w) -> {
+            if (r.step() == cfg.steps()) evals.add(robust.evaluate("baseline", "end", r.step(), r.etaT(), w));
+        };
         Optimizer base = optimizer(cfg.lr(), seed);
         Tensor x = base.initialState(model.init(seed, cfg.initScale()));
         List<GridRecord> baseline;
         Fork fork = new Fork(dir.resolve(FORK), seed);
         try (JsonlWriter out = JsonlWriter.create(dir.resolve(BASELINE));
              JsonlWriter nat = natural == null ? null : JsonlWriter.create(dir.resolve(NATURAL))) {
-            baseline = runBranch("baseline", base, x, 0, tracker(seed), out, fork, nat, log);
+            baseline = runBranch("baseline", base, x, 0, tracker(seed), out, fork, nat, baseHook, log);
         }
         Long tStar = fork.step;
         List<GridRecord> exit = new ArrayList<>();
@@ -194,16 +216,71 @@ public final class BranchRun {
         if (tStar == null) {
             log.printf(Locale.ROOT, "  seed %d: λ_1 never reached 2/η-type threshold %.4g in %d steps: no fork, no exit branch%n", seed, base.threshold(), cfg.steps());
         } else {
-            exit = runExit(seed, dir, baseline, log);
+            GridHook exitHook = robust == null ? null : new GridHook() {
+                boolean crossed;
+
+                @Override
+                public void at(GridRecord r, Tensor w) {
+                    // t**: the first own exit line at or above 2/(cη) (the same rule as firstAtOrAbove below)
+                    if (!crossed && r.lambda1() >= r.threshold()) {
+                        crossed = true;
+                        evals.add(robust.evaluate("exit", "t**", r.step(), r.etaT(), w));
+                    }
+                    if (r.step() == cfg.steps()) evals.add(robust.evaluate("exit", "end", r.step(), r.etaT(), w));
+                }
+            };
+            exit = runExit(seed, dir, baseline, exitHook, log);
             tStarStar = firstAtOrAbove(exit.stream().filter(r -> !r.shared()).toList(), optimizer(cfg.exitLr(), seed).threshold());
             log.printf(Locale.ROOT, "  seed %d: t* = %d (η·t = %.3g), t** = %s%n", seed, tStar, cfg.lr() * tStar,
                     tStarStar == null ? "never (within the step budget)" : tStarStar + " (η·t = " + String.format(Locale.ROOT, "%.3g", cfg.lr() * tStarStar) + ")");
         }
+        if (robust != null) writeRobustness(seed, dir, tStar, tStarStar, evals);
         return new Outcome(seed, tStar, tStarStar, baseline, exit, (System.nanoTime() - t0) * 1e-9);
+    }
+
+    /**
+     * Completes and writes robustness.json. The baseline at t** is recomputed from the fork checkpoint
+     * (a bit-exact continuation, see the class comment) rather than kept from the baseline run, which
+     * did not know t** yet. Without a t** (or without a fork) the "t**" point is the end, recorded as
+     * copies of the end evaluations with {@code "t_star_star_missing": true}.
+     */
+    private void writeRobustness(long seed, Path dir, Long tStar, Long tStarStar, List<Map<String, Object>> evals) throws IOException {
+        List<Map<String, Object>> all = new ArrayList<>();
+        if (tStarStar != null) {
+            Optimizer b = optimizer(cfg.lr(), seed);
+            Resumed r = loadFork(dir.resolve(FORK), b, tracker(seed));
+            for (long t = r.step(); t < tStarStar; t++) b.step(t, r.state(), null, 0);
+            all.add(robust.evaluate("baseline", "t**", tStarStar, cfg.lr() * tStarStar, b.params(r.state())));
+            evals.stream().filter(e -> e.get("at").equals("t**")).forEach(all::add);
+        } else {
+            for (Map<String, Object> e : evals) {
+                Map<String, Object> c = new LinkedHashMap<>(e);
+                c.put("at", "t**");
+                c.put("t_star_star_missing", true);
+                all.add(c);
+            }
+        }
+        evals.stream().filter(e -> e.get("at").equals("end")).forEach(all::add);
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("seed", seed);
+        m.put("t_star", tStar);
+        m.put("t_star_star", tStarStar);
+        m.putAll(robust.header());
+        m.put("evaluations", all);
+        eoslab.io.AtomicFiles.writeString(dir.resolve(ROBUSTNESS), Json.pretty(m));
+    }
+
+    /** Called at every logged grid step of a branch with its record and weights (robustness evaluations). */
+    interface GridHook {
+        void at(GridRecord r, Tensor w) throws IOException;
     }
 
     /** The exit branch: resume from {@code dir}/fork.safetensors at cη, write exit.jsonl with the shared prefix. */
     List<GridRecord> runExit(long seed, Path dir, List<GridRecord> baseline, PrintStream log) throws IOException {
+        return runExit(seed, dir, baseline, null, log);
+    }
+
+    List<GridRecord> runExit(long seed, Path dir, List<GridRecord> baseline, GridHook hook, PrintStream log) throws IOException {
         Optimizer exitOpt = optimizer(cfg.exitLr(), seed);
         SharpnessTracker tr = tracker(seed);
         Resumed r = loadFork(dir.resolve(FORK), exitOpt, tr);
@@ -215,7 +292,7 @@ public final class BranchRun {
                 out.write(s.toMap());
                 exit.add(s);
             }
-            exit.addAll(runBranch("exit", exitOpt, r.state, r.step, tr, out, null, null, log));
+            exit.addAll(runBranch("exit", exitOpt, r.state, r.step, tr, out, null, null, hook, log));
         }
         return exit;
     }
@@ -230,7 +307,7 @@ public final class BranchRun {
      * {@code nat}, the natural-outlier correlation is written there every cfg.naturalEvery() grid steps.
      */
     List<GridRecord> runBranch(String name, Optimizer opt, Tensor x, long start, SharpnessTracker tr, JsonlWriter out, Fork fork,
-                               JsonlWriter nat, PrintStream log) throws IOException {
+                               JsonlWriter nat, GridHook hook, PrintStream log) throws IOException {
         List<GridRecord> recs = new ArrayList<>();
         long steps = cfg.steps();
         long every = Math.max(1, steps / 10 / cfg.logEvery()) * cfg.logEvery();
@@ -244,6 +321,7 @@ public final class BranchRun {
                 if (nat != null && (t % ((long) cfg.logEvery() * cfg.naturalEvery()) == 0 || t == steps)) {
                     nat.write(naturalLine(t, opt.params(x), tr.last().vector(0)));
                 }
+                if (hook != null) hook.at(r, opt.params(x));
                 if (log != null && (t % every == 0 || t == steps)) {
                     log.printf(Locale.ROOT, "    %-8s step %6d  η·t %7.3f  loss %.5f  acc %.3f  λ_1 %9.3f (threshold %.4g)%n",
                             name, t, r.etaT(), r.trainLoss(), r.trainAcc(), r.lambda1(), r.threshold());
