@@ -25,6 +25,9 @@ import java.util.concurrent.Callable;
                 "curvature influence (∇ℓ_k·v_1)² and the selector Q_k on both branches, over several seeds.",
                 "Writes OUT/config.json, OUT/seed_S/{prototypes.json, baseline.jsonl, exit.jsonl, fork.safetensors},",
                 "OUT/summary.md, OUT/summary.json and OUT/fig*.png.",
+                "--model cnn|resnet14 runs the App. C architecture ablations on image data; --natural-outliers adds",
+                "OUT/seed_S/natural.jsonl and fig_natural_spearman.png (§4.3); --robustness adds OUT/seed_S/robustness.json,",
+                "fig9_pgd.png, fig10_ood.png and a robustness block in summary.md (§5.2).",
                 "Presets: cpu (committed Fashion-MNIST subset, MLP 2x128, η=0.4, 480 steps, grid 16, 3 seeds: minutes on 2 cores);",
                 "paper (n=10,000, MLP 2x512, η=0.01, 10,000 steps, grid 32, 5 seeds; for a GPU; cifar10:DIR uses automobile vs truck)."})
 public final class BranchCommand implements Callable<Integer> {

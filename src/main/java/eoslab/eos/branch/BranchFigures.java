@@ -151,7 +151,7 @@ public final class BranchFigures {
         }
         String seeds = perSeed.size() == 1 ? "1 seed" : "median, IQR over " + perSeed.size() + " seeds";
         Path p = dir.resolve(NATURAL);
-        Plots.linePlot(p, "Natural outliers: Spearman ρ(‖x_i − μ_y‖, cos²θ_i), baseline (" + seeds + ")", "η·t (baseline η)", "Spearman ρ",
+        Plots.linePlot(p, "ρ(‖x_i − μ_y‖, cos²θ_i), natural rows, baseline (" + seeds + ")", "η·t (baseline η)", "Spearman ρ",
                 List.of(new Plots.Series("ρ over the untracked training rows", x, med).withColor(0).withBand(lo, hi)),
                 Plots.Options.DEFAULT.withScale(2).withYRange(-1.0, 1.0).withHLine(0, "ρ = 0"));
         return p;

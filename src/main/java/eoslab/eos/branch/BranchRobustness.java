@@ -131,7 +131,7 @@ final class BranchRobustness {
                 h.get("pgd").get("epsilon").asText(), h.get("pgd").get("steps").asInt(), h.get("pgd").get("step_size").asText(),
                 h.get("pgd").get("test_rows").size(), h.get("ood").get("test_rows").size(), files.size()));
         sb.append("| branch | at | step | clean acc | PGD acc |");
-        for (double a : alpha) sb.append(String.format(java.util.Locale.ROOT, " OOD loss α=%s |", fmt(a)));
+        for (double a : alpha) sb.append(String.format(java.util.Locale.ROOT, " OOD loss α=%s |", alphaLabel(a)));
         sb.append("\n|---|---|---:|---:|---:|").append("---:|".repeat(alpha.length)).append('\n');
         for (String b : BRANCHES) {
             for (String at : POINTS) {
@@ -184,9 +184,9 @@ final class BranchRobustness {
             }
         }
         java.nio.file.Path p9 = dir.resolve(PGD_FIG), p10 = dir.resolve(OOD_FIG);
-        eoslab.io.Plots.linePlot(p9, "PGD accuracy on boundary test points at t** and the end (" + seeds + ")", "η·t (baseline η) of the evaluation",
+        eoslab.io.Plots.linePlot(p9, "PGD accuracy, boundary test points, t** and end (" + seeds + ")", "η·t (baseline η) of the evaluation",
                 "accuracy under PGD", pgdS, opt.withYRange(0.0, 1.0));
-        eoslab.io.Plots.linePlot(p10, "OOD loss on test input-outliers: end solid, t** dashed (" + seeds + ")", "α_test", "mean test loss", oodS, opt);
+        eoslab.io.Plots.linePlot(p10, "OOD loss, test input-outliers: end solid, t** dashed (" + seeds + ")", "α_test", "mean test loss", oodS, opt);
         return java.util.List.of(p9, p10);
     }
 
@@ -197,6 +197,11 @@ final class BranchRobustness {
     private static String iqr(BranchSummary.Quartiles q) {
         if (q.count() == 0) return "n/a";
         return q.count() == 1 ? fmt(q.median()) : fmt(q.median()) + " [" + fmt(q.q25()) + ", " + fmt(q.q75()) + "]";
+    }
+
+    /** α_test as written in the grid: 0, 1, 2.5 (no trailing zeros). */
+    private static String alphaLabel(double a) {
+        return java.math.BigDecimal.valueOf(a).stripTrailingZeros().toPlainString();
     }
 
     /** A step (or the median of an even number of steps) without a spurious ".000". */
