@@ -25,6 +25,9 @@ import java.util.concurrent.Callable;
                 "curvature influence (∇ℓ_k·v_1)² and the selector Q_k on both branches, over several seeds.",
                 "Writes OUT/config.json, OUT/seed_S/{prototypes.json, baseline.jsonl, exit.jsonl, fork.safetensors},",
                 "OUT/summary.md, OUT/summary.json and OUT/fig*.png.",
+                "--model cnn|resnet14 runs the App. C architecture ablations on image data; --natural-outliers adds",
+                "OUT/seed_S/natural.jsonl and fig_natural_spearman.png (§4.3); --robustness adds OUT/seed_S/robustness.json,",
+                "fig9_pgd.png, fig10_ood.png and a robustness block in summary.md (§5.2).",
                 "Presets: cpu (committed Fashion-MNIST subset, MLP 2x128, η=0.4, 480 steps, grid 16, 3 seeds: minutes on 2 cores);",
                 "paper (n=10,000, MLP 2x512, η=0.01, 10,000 steps, grid 32, 5 seeds; for a GPU; cifar10:DIR uses automobile vs truck)."})
 public final class BranchCommand implements Callable<Integer> {
@@ -49,7 +52,9 @@ public final class BranchCommand implements Callable<Integer> {
     Integer nTest;
     @Option(names = "--data-seed", description = "seed of the data selection and the prototype split, shared by all run seeds (default 0)")
     Long dataSeed;
-    @Option(names = "--hidden", description = "hidden widths of the ReLU MLP, e.g. 512,512")
+    @Option(names = "--model", description = "mlp (default), cnn or resnet14 (BN-free); cnn and resnet14 need image data (App. C ablations)")
+    String model;
+    @Option(names = "--hidden", description = "mlp: hidden widths, e.g. 512,512; cnn: conv1,conv2,conv3,fc (default 64,64,128,512); resnet14: 3 stage widths (default 16,32,64)")
     String hidden;
     @Option(names = "--init-scale", description = "multiplies PyTorch's default init (paper: 0.2)")
     Double initScale;
@@ -92,6 +97,16 @@ public final class BranchCommand implements Callable<Integer> {
     @Option(names = "--fd-step", description = "relative step of the ∇S finite difference, h = s·max(‖w‖,1) (default 1e-3 in f32, 1e-5 in f64)")
     Double fdStep;
 
+    @Option(names = "--natural-outliers", description = "§4.3 natural outliers: Spearman ρ(centroid distance, cos²(∇ℓ_i, v_1)) over the unmodified "
+            + "training rows on the baseline's grid → seed_S/natural.jsonl, fig_natural_spearman.png (off by default; costs about one full gradient per checkpoint on an MLP, n backward passes otherwise)")
+    boolean naturalOutliers;
+    @Option(names = "--natural-every", description = "with --natural-outliers: every this many grid steps (default 1)")
+    Integer naturalEvery;
+
+    @Option(names = "--robustness", description = "§5.2: PGD accuracy (L∞ ε=0.03, 10 steps) on 50 boundary test points and OOD loss over α_test "
+            + "on 50 test inliers, both branches at t** and at the end → seed_S/robustness.json, fig9_pgd.png, fig10_ood.png (off by default)")
+    boolean robustness;
+
     @Override
     public Integer call() throws Exception {
         if (replot) {
@@ -130,15 +145,27 @@ public final class BranchCommand implements Callable<Integer> {
         if (alpha != null) po = po.withAlpha(alpha);
         if (randomDirection) po = po.withRandomDirection(true);
         po = po.withSeed(ds);
-        boolean custom = Arrays.stream(new Object[]{data, classes, n, nTest, dataSeed, hidden, initScale, loss, optimizer, lr, momentum, batchSize, steps,
+        String mdl = model != null ? model.toLowerCase(Locale.ROOT) : p.model();
+        // the presets' widths are the MLP's; another architecture without --hidden takes its own paper default
+        int[] hid = hidden != null ? TrainOptions.ints(hidden, "--hidden") : mdl.equals(p.model()) ? p.hidden() : new int[0];
+        boolean custom = Arrays.stream(new Object[]{data, classes, n, nTest, dataSeed, model, hidden, initScale, loss, optimizer, lr, momentum, batchSize, steps,
                 logEvery, c, seeds, m, k, alpha, topK, lanczosSteps, lanczosTol, dtype, chunk, fdStep}).anyMatch(o -> o != null) || randomDirection;
-        return new BranchConfig(custom ? p.preset() + "+overrides" : p.preset(), d, cls, n != null ? n : p.n(), nTest != null ? nTest : p.nTest(), ds,
-                hidden != null ? TrainOptions.ints(hidden, "--hidden") : p.hidden(), initScale != null ? initScale : p.initScale(),
+        return new BranchConfig(custom ? p.preset() + "+overrides" : p.preset(), d, cls, n != null ? n : p.n(), nTest != null ? nTest : p.nTest(), ds, mdl, hid, initScale != null ? initScale : p.initScale(),
                 loss != null ? loss : p.lossName(), opt, lr != null ? lr : p.lr(), momentum != null ? momentum : p.beta(), bs,
                 steps != null ? steps : p.steps(), logEvery != null ? logEvery : p.logEvery(), c != null ? c : p.c(),
                 seeds != null ? longs(seeds) : p.seeds(), po, topK != null ? topK : p.topK(),
                 lanczosSteps != null ? lanczosSteps : p.lanczosSteps(), lanczosTol != null ? lanczosTol : p.lanczosTol(),
-                dtype != null ? dtype : p.dtypeName(), chunk != null ? chunk : p.chunk(), fdStep != null ? fdStep : p.fdRelStep());
+                dtype != null ? dtype : p.dtypeName(), chunk != null ? chunk : p.chunk(), fdStep != null ? fdStep : p.fdRelStep(),
+                natural(), robustness);
+    }
+
+    /** Grid steps between natural-outlier checkpoints, 0 when off. */
+    private int natural() {
+        if (naturalEvery != null && !naturalOutliers) throw new UserError("--natural-every needs --natural-outliers");
+        if (!naturalOutliers) return 0;
+        int e = naturalEvery != null ? naturalEvery : 1;
+        if (e < 1) throw new UserError("--natural-every must be >= 1, got " + e);
+        return e;
     }
 
     private static long[] longs(String s) {

@@ -22,7 +22,10 @@ import java.util.Map;
  * @param nTest         test examples (0 = all)
  * @param dataSeed      seed of the data selection and of the prototype split; the same for every run seed
  *                      (App. A.2 varies the initialisation only: "the fixed prototype subset")
- * @param hidden        hidden widths of the ReLU MLP (paper: 512, 512)
+ * @param model         mlp, cnn or resnet14 ({@link BranchRun#buildModel}); cnn and resnet14 are the paper's
+ *                      architecture ablations and need image data (a (C, H, W) {@code Dataset.shape()})
+ * @param hidden        mlp: hidden widths of the ReLU MLP (paper: 512, 512); cnn: conv1,conv2,conv3,fc or
+ *                      empty for 64,64,128,512; resnet14: the three stage widths or empty for 16,32,64
  * @param initScale     multiplies PyTorch's default initialisation (paper: 0.2)
  * @param lossName      mse (½‖f − y‖², one-hot y) or ce
  * @param optimizer     gd (full batch), sgd (minibatches of {@code batchSize}) or momentum (heavy ball, β = {@code beta})
@@ -40,11 +43,18 @@ import java.util.Map;
  * @param dtypeName     f32 or f64
  * @param chunk         rows per chunk of full-data passes
  * @param fdRelStep     relative finite-difference step of ∇S (h = fdRelStep · max(‖w‖, 1)); null = the dtype's default
+ * @param naturalEvery  natural outliers (§4.3, Fig. 20): every this many grid steps of the baseline, Spearman ρ
+ *                      of centroid distance vs cos²(∇ℓ_i, v_1) over the unmodified (untracked) training rows,
+ *                      to {@code seed_S/natural.jsonl}; 0 = off
+ * @param robustness    §5.2 (Figs. 9–10): PGD accuracy on the boundary test points and OOD loss over α_test on the
+ *                      test inliers, for both branches at t** (the end when t** is null) and at the end, to
+ *                      {@code seed_S/robustness.json}
  */
 public record BranchConfig(String preset, String data, int[] classes, int n, int nTest, long dataSeed,
-                           int[] hidden, double initScale, String lossName, String optimizer, double lr, double beta,
+                           String model, int[] hidden, double initScale, String lossName, String optimizer, double lr, double beta,
                            int batchSize, long steps, int logEvery, double c, long[] seeds, PrototypeOptions prototypes,
-                           int topK, int lanczosSteps, double lanczosTol, String dtypeName, int chunk, Double fdRelStep) {
+                           int topK, int lanczosSteps, double lanczosTol, String dtypeName, int chunk, Double fdRelStep,
+                           int naturalEvery, boolean robustness) {
 
     public BranchConfig {
         classes = classes == null ? new int[0] : classes.clone();
@@ -54,7 +64,14 @@ public record BranchConfig(String preset, String data, int[] classes, int n, int
         require(classes.length == 0 || classes.length == 2, "--classes must be a pair, e.g. 2,4 (the experiment is binary), got " + Arrays.toString(classes));
         require(n >= 0, "--n must be >= 0 (0 = all), got " + n);
         require(nTest >= 0, "--n-test must be >= 0 (0 = all), got " + nTest);
-        require(hidden.length >= 1, "--hidden needs at least one hidden width");
+        require(model != null && MODELS.contains(model), "--model must be one of " + String.join(", ", MODELS) + ", got '" + model + "'");
+        switch (model) {
+            case "mlp" -> require(hidden.length >= 1, "--hidden needs at least one hidden width");
+            case "cnn" -> require(hidden.length == 0 || hidden.length == 4,
+                    "--model cnn takes --hidden with 4 widths conv1,conv2,conv3,fc (or none for the paper's 64,64,128,512), got " + Arrays.toString(hidden));
+            default -> require(hidden.length == 0 || hidden.length == 3,
+                    "--model resnet14 takes --hidden with 3 stage widths (or none for the paper's 16,32,64), got " + Arrays.toString(hidden));
+        }
         for (int h : hidden) require(h >= 1, "--hidden widths must be >= 1, got " + Arrays.toString(hidden));
         require(initScale > 0 && Double.isFinite(initScale), "--init-scale must be a positive number, got " + initScale);
         try {
@@ -81,6 +98,37 @@ public record BranchConfig(String preset, String data, int[] classes, int n, int
         require(lanczosTol > 0 && lanczosTol < 1, "--lanczos-tol must be in (0, 1), got " + lanczosTol);
         require(chunk >= 1, "--chunk must be >= 1, got " + chunk);
         require(fdRelStep == null || (fdRelStep > 0 && fdRelStep < 1), "--fd-step must be in (0, 1), got " + fdRelStep);
+        require(naturalEvery >= 0, "--natural-every must be >= 1 (grid steps between natural-outlier checkpoints), got " + naturalEvery);
+    }
+
+    /** The architectures of §3 and the App. C ablations (the same names as {@code eoslab train --model}). */
+    public static final java.util.List<String> MODELS = java.util.List.of("mlp", "cnn", "resnet14");
+
+    /** The MLP experiment (the signature before --model existed). */
+    public BranchConfig(String preset, String data, int[] classes, int n, int nTest, long dataSeed,
+                        int[] hidden, double initScale, String lossName, String optimizer, double lr, double beta,
+                        int batchSize, long steps, int logEvery, double c, long[] seeds, PrototypeOptions prototypes,
+                        int topK, int lanczosSteps, double lanczosTol, String dtypeName, int chunk, Double fdRelStep) {
+        this(preset, data, classes, n, nTest, dataSeed, "mlp", hidden, initScale, lossName, optimizer, lr, beta, batchSize, steps, logEvery,
+                c, seeds, prototypes, topK, lanczosSteps, lanczosTol, dtypeName, chunk, fdRelStep, 0, false);
+    }
+
+    /** This configuration with another architecture and widths (empty widths = the architecture's paper default). */
+    public BranchConfig withModel(String newModel, int[] newHidden) {
+        return new BranchConfig(preset, data, classes, n, nTest, dataSeed, newModel, newHidden, initScale, lossName, optimizer, lr, beta, batchSize,
+                steps, logEvery, c, seeds, prototypes, topK, lanczosSteps, lanczosTol, dtypeName, chunk, fdRelStep, naturalEvery, robustness);
+    }
+
+    /** This configuration with the natural-outlier analysis every {@code every} grid steps (0 = off). */
+    public BranchConfig withNaturalEvery(int every) {
+        return new BranchConfig(preset, data, classes, n, nTest, dataSeed, model, hidden, initScale, lossName, optimizer, lr, beta, batchSize,
+                steps, logEvery, c, seeds, prototypes, topK, lanczosSteps, lanczosTol, dtypeName, chunk, fdRelStep, every, robustness);
+    }
+
+    /** This configuration with or without the §5.2 robustness evaluation. */
+    public BranchConfig withRobustness(boolean on) {
+        return new BranchConfig(preset, data, classes, n, nTest, dataSeed, model, hidden, initScale, lossName, optimizer, lr, beta, batchSize,
+                steps, logEvery, c, seeds, prototypes, topK, lanczosSteps, lanczosTol, dtypeName, chunk, fdRelStep, naturalEvery, on);
     }
 
     private static void require(boolean ok, String message) {
@@ -137,7 +185,7 @@ public record BranchConfig(String preset, String data, int[] classes, int n, int
         m.put("n", n);
         m.put("n_test", nTest);
         m.put("data_seed", dataSeed);
-        m.put("model", "mlp");
+        m.put("model", model);
         m.put("hidden", Arrays.stream(hidden).boxed().toList());
         m.put("activation", "relu");
         m.put("init_scale", initScale);
@@ -164,6 +212,8 @@ public record BranchConfig(String preset, String data, int[] classes, int n, int
         m.put("dtype", dtypeName);
         m.put("chunk", chunk);
         m.put("fd_rel_step", fdStep());
+        if (naturalEvery > 0) m.put("natural_outliers_every", naturalEvery); // absent when off: config.json as before
+        if (robustness) m.put("robustness", true);
         return m;
     }
 

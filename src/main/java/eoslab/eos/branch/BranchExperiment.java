@@ -56,7 +56,7 @@ public final class BranchExperiment {
                     + " classes; choose a pair with --classes (e.g. 2,4 for Fashion-MNIST, 1,9 for CIFAR-10 automobile vs truck)");
         }
         Prototypes.Built built = Prototypes.build(split.train(), cfg.prototypes().withSeed(cfg.dataSeed()));
-        BranchRun run = new BranchRun(cfg, be, built.train(), split.test(), built.set());
+        BranchRun run = new BranchRun(cfg, be, built.train(), split.test(), built.set(), split.train());
         double thr = run.optimizer(cfg.lr(), 0).threshold(), exitThr = run.optimizer(cfg.exitLr(), 0).threshold();
         Files.createDirectories(out);
         Map<String, Object> conf = new LinkedHashMap<>(cfg.toMap());
@@ -114,14 +114,48 @@ public final class BranchExperiment {
             exitThr = thr * lr / exitLr;
         }
         BranchSummary s = BranchSummary.of(os, lr, exitLr);
-        String md = "# Branching experiment (Kwag et al. 2026, §3)\n\n" + s.markdown();
+        List<com.fasterxml.jackson.databind.JsonNode> rob = robustnessFiles(os, out);
+        String md = "# Branching experiment (Kwag et al. 2026, §3)\n\n" + s.markdown() + (rob.isEmpty() ? "" : BranchRobustness.markdown(rob));
         AtomicFiles.writeString(out.resolve(SUMMARY_MD), md);
         AtomicFiles.writeString(out.resolve(SUMMARY_JSON), Json.pretty(s.toMap()));
-        List<Path> figs = BranchFigures.write(os, lr, exitLr, thr, exitThr, out);
+        List<Path> figs = new ArrayList<>(BranchFigures.write(os, lr, exitLr, thr, exitThr, out));
+        Path nat = BranchFigures.writeNatural(naturalLines(os, out), lr, out);
+        if (nat != null) figs.add(nat);
+        if (!rob.isEmpty()) figs.addAll(BranchRobustness.figures(rob, out));
         log.println();
         log.print(s.markdown());
+        if (!rob.isEmpty()) log.print(BranchRobustness.markdown(rob));
         log.println("eoslab branch: wrote " + out.resolve(SUMMARY_MD) + ", " + SUMMARY_JSON + " and " + figs.stream().map(p -> p.getFileName().toString()).toList());
         return new Result(os, s, figs);
+    }
+
+    /** Every seed's robustness.json that exists ({@code --robustness}), in seed order. */
+    static List<com.fasterxml.jackson.databind.JsonNode> robustnessFiles(List<BranchRun.Outcome> os, Path out) {
+        List<com.fasterxml.jackson.databind.JsonNode> r = new ArrayList<>();
+        for (BranchRun.Outcome o : os) {
+            Path f = seedDir(out, o.seed()).resolve(BranchRun.ROBUSTNESS);
+            if (Files.exists(f)) r.add(Json.readTree(f));
+        }
+        return r;
+    }
+
+    /** (step, ρ) rows of every seed's natural.jsonl that exists ({@code --natural-outliers}), in seed order. */
+    static List<double[][]> naturalLines(List<BranchRun.Outcome> os, Path out) throws IOException {
+        List<double[][]> r = new ArrayList<>();
+        for (BranchRun.Outcome o : os) {
+            Path f = seedDir(out, o.seed()).resolve(BranchRun.NATURAL);
+            if (!Files.exists(f)) continue;
+            List<double[]> rows = new ArrayList<>();
+            for (String line : Files.readAllLines(f)) {
+                if (line.isBlank()) continue;
+                var n = Json.parse(f.toString(), line);
+                var rho = n.get("spearman");
+                if (n.get("step") == null || rho == null) throw new UserError(f + ": a line without step/spearman: " + line);
+                rows.add(new double[]{n.get("step").asLong(), rho.isNumber() ? rho.doubleValue() : Double.NaN});
+            }
+            r.add(rows.toArray(double[][]::new));
+        }
+        return r;
     }
 
     /** The outcomes stored under {@code out} (every seed_S directory), for {@link #report}. */

@@ -25,7 +25,8 @@ import java.util.function.ToDoubleFunction;
  */
 public final class BranchFigures {
     public static final String SHARPNESS = "fig4_sharpness.png", LOSS = "fig4_group_loss.png", DELTA = "fig4_delta_loss.png",
-            COS2 = "fig5_cos2.png", INFLUENCE = "fig6_curvature_influence.png", SELECTOR = "fig_selector_Q.png";
+            COS2 = "fig5_cos2.png", INFLUENCE = "fig6_curvature_influence.png", SELECTOR = "fig_selector_Q.png",
+            NATURAL = "fig_natural_spearman.png";
 
     private BranchFigures() {
     }
@@ -125,6 +126,35 @@ public final class BranchFigures {
         Plots.linePlot(p, "Δℓ_k = ℓ_k(exit) − ℓ_k(EoS), > 0: EoS helps (" + seeds + ")", xl, "Δℓ_k", ds, base.withHLine(0, "Δℓ_k = 0"));
         out.add(p);
         return out;
+    }
+
+    /**
+     * Fig. 20 (§4.3): Spearman ρ(centroid distance, cos²θ_i) over the natural training rows against
+     * η·t on the baseline, median and IQR over the seeds that have a {@code natural.jsonl}
+     * ({@code --natural-outliers}); non-finite ρ are left out of the quartiles. Returns the file, or
+     * null when no seed has the analysis.
+     *
+     * @param perSeed per seed, the lines of its natural.jsonl as (step, ρ) rows
+     */
+    public static Path writeNatural(List<double[][]> perSeed, double lr, Path dir) throws IOException {
+        if (perSeed.isEmpty()) return null;
+        java.util.TreeMap<Long, List<Double>> bySteps = new java.util.TreeMap<>();
+        for (double[][] rows : perSeed) for (double[] r : rows) bySteps.computeIfAbsent((long) r[0], k -> new ArrayList<>()).add(r[1]);
+        int n = bySteps.size(), i = 0;
+        double[] x = new double[n], lo = new double[n], med = new double[n], hi = new double[n];
+        for (var e : bySteps.entrySet()) {
+            BranchSummary.Quartiles q = BranchSummary.Quartiles.of(e.getValue().stream().mapToDouble(Double::doubleValue).toArray());
+            x[i] = lr * e.getKey();
+            lo[i] = q.q25();
+            med[i] = q.median();
+            hi[i++] = q.q75();
+        }
+        String seeds = perSeed.size() == 1 ? "1 seed" : "median, IQR over " + perSeed.size() + " seeds";
+        Path p = dir.resolve(NATURAL);
+        Plots.linePlot(p, "ρ(‖x_i − μ_y‖, cos²θ_i), natural rows, baseline (" + seeds + ")", "η·t (baseline η)", "Spearman ρ",
+                List.of(new Plots.Series("ρ over the untracked training rows", x, med).withColor(0).withBand(lo, hi)),
+                Plots.Options.DEFAULT.withScale(2).withYRange(-1.0, 1.0).withHLine(0, "ρ = 0"));
+        return p;
     }
 
     private static Path perGroup(List<BranchRun.Outcome> os, List<BranchRun.Outcome> forked, String metric, String title, String yl, Path png,

@@ -2,14 +2,18 @@ package eoslab.eos.branch;
 
 import eoslab.backend.Backend;
 import eoslab.data.Dataset;
+import eoslab.eos.Centroids;
+import eoslab.eos.NaturalOutliers;
 import eoslab.eos.PrototypeSet;
 import eoslab.io.Json;
 import eoslab.io.JsonlWriter;
 import eoslab.io.SafetensorsReader;
 import eoslab.io.SafetensorsWriter;
+import eoslab.nn.Cnn;
 import eoslab.nn.HessianOperator;
 import eoslab.nn.Mlp;
 import eoslab.nn.Objective;
+import eoslab.nn.ResNet;
 import eoslab.nn.Sequential;
 import eoslab.optim.BatchSchedule;
 import eoslab.optim.Momentum;
@@ -26,7 +30,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * One seed of the branching experiment (Kwag et al. 2026, §3.1, App. A.3) on a prototype-modified
@@ -46,7 +52,8 @@ import java.util.Locale;
  * (tested). With c ≠ 1 its line at t* differs from the baseline's only in lr and threshold.
  */
 public final class BranchRun {
-    public static final String BASELINE = "baseline.jsonl", EXIT = "exit.jsonl", FORK = "fork.safetensors";
+    public static final String BASELINE = "baseline.jsonl", EXIT = "exit.jsonl", FORK = "fork.safetensors", NATURAL = "natural.jsonl",
+            ROBUSTNESS = BranchRobustness.FILE;
     static final String META_STEP = "eoslab.step", META_SEED = "eoslab.seed", META_CONFIG = "eoslab.branch_config",
             STATE = "eoslab.optimizer.state", EIGVECS = "eoslab.sharpness.eigenvectors";
 
@@ -59,23 +66,108 @@ public final class BranchRun {
     private final Sequential model;
     private final Objective train, test;
     private final GroupProbe probe;
+    /** The untracked (so unmodified) training rows and their centroid distances, when cfg.naturalEvery() > 0; else null. */
+    private final Objective natural;
+    private final double[] naturalDistance;
+    /** The §5.2 evaluation when cfg.robustness(); else null. */
+    private final BranchRobustness robust;
 
     /**
      * @param train the prototype-modified training set that {@code set} indexes
      * @param test  a test set for test loss/accuracy, or null
      */
     public BranchRun(BranchConfig cfg, Backend be, Dataset train, Dataset test, PrototypeSet set) {
+        this(cfg, be, train, test, set, null);
+    }
+
+    /**
+     * @param train           the prototype-modified training set that {@code set} indexes
+     * @param test            a test set for test loss/accuracy, or null (required with {@code --robustness})
+     * @param unmodifiedTrain the training set before the modification, for {@code --robustness} (else may be null)
+     */
+    public BranchRun(BranchConfig cfg, Backend be, Dataset train, Dataset test, PrototypeSet set, Dataset unmodifiedTrain) {
         set.checkMatches(train);
         this.cfg = cfg;
         this.be = be;
-        int[] sizes = new int[cfg.hidden().length + 2];
-        sizes[0] = train.features();
-        System.arraycopy(cfg.hidden(), 0, sizes, 1, cfg.hidden().length);
-        sizes[sizes.length - 1] = train.outputs();
-        this.model = Mlp.of(sizes, cfg.act(), true);
+        this.model = buildModel(cfg, train);
         this.train = new Objective(be, cfg.dtype(), model, cfg.loss(), train, cfg.chunk());
         this.test = test == null ? null : new Objective(be, cfg.dtype(), model, cfg.loss(), test, cfg.chunk());
         this.probe = new GroupProbe(this.train, set);
+        if (cfg.naturalEvery() > 0) {
+            Dataset nat = naturalRows(train, set);
+            this.natural = new Objective(be, cfg.dtype(), model, cfg.loss(), nat, cfg.chunk());
+            // §4.3: the distance to the own class centroid, computed once before training on the natural examples
+            this.naturalDistance = Centroids.centroidDistances(nat);
+        } else {
+            this.natural = null;
+            this.naturalDistance = null;
+        }
+        if (cfg.robustness()) {
+            if (unmodifiedTrain == null) throw new IllegalArgumentException("--robustness needs the unmodified training set");
+            this.robust = new BranchRobustness(model, be, cfg.loss(), unmodifiedTrain, test);
+        } else {
+            this.robust = null;
+        }
+    }
+
+    /**
+     * The natural examples of §4.3: every training row the taxonomy does not track (the 8m prototype
+     * rows are excluded, the flipped and displaced ones and the inliers and boundary points alike), in
+     * row order. These rows are copied unmodified by {@code Prototypes.build}.
+     */
+    public static Dataset naturalRows(Dataset train, PrototypeSet set) {
+        boolean[] tracked = new boolean[train.n()];
+        for (int r : set.tracked()) tracked[r] = true;
+        int[] rows = java.util.stream.IntStream.range(0, train.n()).filter(i -> !tracked[i]).toArray();
+        if (rows.length < 3) throw new UserError("--natural-outliers: only " + rows.length + " untracked training rows; a rank correlation needs at least 3");
+        return train.subset(rows, train.name() + "+natural");
+    }
+
+    /**
+     * The network of {@code cfg.model()} for {@code train}, biases on, the same builders as
+     * {@code eoslab.train.Trainer.buildModel}: the ReLU MLP of §3.1, or the App. C architecture
+     * ablations — the CNN (conv-conv-pool-conv-pool-fc) and the BN-free ResNet-14 — on image data.
+     */
+    public static Sequential buildModel(BranchConfig cfg, Dataset train) {
+        int[] h = cfg.hidden();
+        return switch (cfg.model()) {
+            case "mlp" -> {
+                int[] sizes = new int[h.length + 2];
+                sizes[0] = train.features();
+                System.arraycopy(h, 0, sizes, 1, h.length);
+                sizes[sizes.length - 1] = train.outputs();
+                yield Mlp.of(sizes, cfg.act(), true);
+            }
+            case "cnn" -> {
+                int[] s = imageShape(cfg, train);
+                int[] c = h.length == 0 ? new int[]{64, 64, 128, 512} : h;
+                try {
+                    yield Cnn.of(s[0], s[1], s[2], train.outputs(), c[0], c[1], c[2], c[3], cfg.act(), true);
+                } catch (IllegalArgumentException e) {
+                    throw new UserError("--model cnn on " + train.name() + ": " + e.getMessage());
+                }
+            }
+            case "resnet14" -> {
+                int[] s = imageShape(cfg, train);
+                int[] widths = h.length == 0 ? new int[]{16, 32, 64} : h;
+                try {
+                    yield ResNet.of(s[0], s[1], s[2], train.outputs(), widths, new int[]{2, 2, 2}, true);
+                } catch (IllegalArgumentException e) {
+                    throw new UserError("--model resnet14 on " + train.name() + ": " + e.getMessage());
+                }
+            }
+            default -> throw new UserError("--model must be one of " + String.join(", ", BranchConfig.MODELS) + ", got '" + cfg.model() + "'");
+        };
+    }
+
+    /** (C, H, W) of an image data set; convolutional models cannot run on flat features. */
+    private static int[] imageShape(BranchConfig cfg, Dataset d) {
+        int[] s = d.shape();
+        if (s == null || s.length != 3) {
+            throw new UserError("--model " + cfg.model() + " needs image data with a (C, H, W) shape, but " + d.name() + " is flat (shape "
+                    + java.util.Arrays.toString(s) + "); use --model mlp, or fashion-mnist / cifar10:DIR");
+        }
+        return s;
     }
 
     public Sequential model() {
@@ -105,13 +197,18 @@ public final class BranchRun {
         long t0 = System.nanoTime();
         if (log == null) log = new PrintStream(java.io.OutputStream.nullOutputStream());
         Files.createDirectories(dir);
-        for (String f : new String[]{BASELINE, EXIT, FORK}) Files.deleteIfExists(dir.resolve(f));
+        for (String f : new String[]{BASELINE, EXIT, FORK, NATURAL, ROBUSTNESS}) Files.deleteIfExists(dir.resolve(f));
+        List<Map<String, Object>> evals = new ArrayList<>();
+        GridHook baseHook = robust == null ? null : (r, w) -> {
+            if (r.step() == cfg.steps()) evals.add(robust.evaluate("baseline", "end", r.step(), r.etaT(), w));
+        };
         Optimizer base = optimizer(cfg.lr(), seed);
         Tensor x = base.initialState(model.init(seed, cfg.initScale()));
         List<GridRecord> baseline;
         Fork fork = new Fork(dir.resolve(FORK), seed);
-        try (JsonlWriter out = JsonlWriter.create(dir.resolve(BASELINE))) {
-            baseline = runBranch("baseline", base, x, 0, tracker(seed), out, fork, log);
+        try (JsonlWriter out = JsonlWriter.create(dir.resolve(BASELINE));
+             JsonlWriter nat = natural == null ? null : JsonlWriter.create(dir.resolve(NATURAL))) {
+            baseline = runBranch("baseline", base, x, 0, tracker(seed), out, fork, nat, baseHook, log);
         }
         Long tStar = fork.step;
         List<GridRecord> exit = new ArrayList<>();
@@ -119,16 +216,71 @@ public final class BranchRun {
         if (tStar == null) {
             log.printf(Locale.ROOT, "  seed %d: λ_1 never reached 2/η-type threshold %.4g in %d steps: no fork, no exit branch%n", seed, base.threshold(), cfg.steps());
         } else {
-            exit = runExit(seed, dir, baseline, log);
+            GridHook exitHook = robust == null ? null : new GridHook() {
+                boolean crossed;
+
+                @Override
+                public void at(GridRecord r, Tensor w) {
+                    // t**: the first own exit line at or above 2/(cη) (the same rule as firstAtOrAbove below)
+                    if (!crossed && r.lambda1() >= r.threshold()) {
+                        crossed = true;
+                        evals.add(robust.evaluate("exit", "t**", r.step(), r.etaT(), w));
+                    }
+                    if (r.step() == cfg.steps()) evals.add(robust.evaluate("exit", "end", r.step(), r.etaT(), w));
+                }
+            };
+            exit = runExit(seed, dir, baseline, exitHook, log);
             tStarStar = firstAtOrAbove(exit.stream().filter(r -> !r.shared()).toList(), optimizer(cfg.exitLr(), seed).threshold());
             log.printf(Locale.ROOT, "  seed %d: t* = %d (η·t = %.3g), t** = %s%n", seed, tStar, cfg.lr() * tStar,
                     tStarStar == null ? "never (within the step budget)" : tStarStar + " (η·t = " + String.format(Locale.ROOT, "%.3g", cfg.lr() * tStarStar) + ")");
         }
+        if (robust != null) writeRobustness(seed, dir, tStar, tStarStar, evals);
         return new Outcome(seed, tStar, tStarStar, baseline, exit, (System.nanoTime() - t0) * 1e-9);
+    }
+
+    /**
+     * Completes and writes robustness.json. The baseline at t** is recomputed from the fork checkpoint
+     * (a bit-exact continuation, see the class comment) rather than kept from the baseline run, which
+     * did not know t** yet. Without a t** (or without a fork) the "t**" point is the end, recorded as
+     * copies of the end evaluations with {@code "t_star_star_missing": true}.
+     */
+    private void writeRobustness(long seed, Path dir, Long tStar, Long tStarStar, List<Map<String, Object>> evals) throws IOException {
+        List<Map<String, Object>> all = new ArrayList<>();
+        if (tStarStar != null) {
+            Optimizer b = optimizer(cfg.lr(), seed);
+            Resumed r = loadFork(dir.resolve(FORK), b, tracker(seed));
+            for (long t = r.step(); t < tStarStar; t++) b.step(t, r.state(), null, 0);
+            all.add(robust.evaluate("baseline", "t**", tStarStar, cfg.lr() * tStarStar, b.params(r.state())));
+            evals.stream().filter(e -> e.get("at").equals("t**")).forEach(all::add);
+        } else {
+            for (Map<String, Object> e : evals) {
+                Map<String, Object> c = new LinkedHashMap<>(e);
+                c.put("at", "t**");
+                c.put("t_star_star_missing", true);
+                all.add(c);
+            }
+        }
+        evals.stream().filter(e -> e.get("at").equals("end")).forEach(all::add);
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("seed", seed);
+        m.put("t_star", tStar);
+        m.put("t_star_star", tStarStar);
+        m.putAll(robust.header());
+        m.put("evaluations", all);
+        eoslab.io.AtomicFiles.writeString(dir.resolve(ROBUSTNESS), Json.pretty(m));
+    }
+
+    /** Called at every logged grid step of a branch with its record and weights (robustness evaluations). */
+    interface GridHook {
+        void at(GridRecord r, Tensor w) throws IOException;
     }
 
     /** The exit branch: resume from {@code dir}/fork.safetensors at cη, write exit.jsonl with the shared prefix. */
     List<GridRecord> runExit(long seed, Path dir, List<GridRecord> baseline, PrintStream log) throws IOException {
+        return runExit(seed, dir, baseline, null, log);
+    }
+
+    List<GridRecord> runExit(long seed, Path dir, List<GridRecord> baseline, GridHook hook, PrintStream log) throws IOException {
         Optimizer exitOpt = optimizer(cfg.exitLr(), seed);
         SharpnessTracker tr = tracker(seed);
         Resumed r = loadFork(dir.resolve(FORK), exitOpt, tr);
@@ -140,7 +292,7 @@ public final class BranchRun {
                 out.write(s.toMap());
                 exit.add(s);
             }
-            exit.addAll(runBranch("exit", exitOpt, r.state, r.step, tr, out, null, log));
+            exit.addAll(runBranch("exit", exitOpt, r.state, r.step, tr, out, null, null, hook, log));
         }
         return exit;
     }
@@ -151,10 +303,11 @@ public final class BranchRun {
 
     /**
      * Train from {@code start} to cfg.steps(), logging on the grid. With a {@code fork}, the pre-step
-     * state of every grid step is kept until the first line above the threshold, and then saved.
+     * state of every grid step is kept until the first line above the threshold, and then saved. With
+     * {@code nat}, the natural-outlier correlation is written there every cfg.naturalEvery() grid steps.
      */
     List<GridRecord> runBranch(String name, Optimizer opt, Tensor x, long start, SharpnessTracker tr, JsonlWriter out, Fork fork,
-                               PrintStream log) throws IOException {
+                               JsonlWriter nat, GridHook hook, PrintStream log) throws IOException {
         List<GridRecord> recs = new ArrayList<>();
         long steps = cfg.steps();
         long every = Math.max(1, steps / 10 / cfg.logEvery()) * cfg.logEvery();
@@ -165,6 +318,10 @@ public final class BranchRun {
                 out.write(r.toMap());
                 recs.add(r);
                 if (snap != null && r.aboveThreshold()) fork.save(t, snap, opt);
+                if (nat != null && (t % ((long) cfg.logEvery() * cfg.naturalEvery()) == 0 || t == steps)) {
+                    nat.write(naturalLine(t, opt.params(x), tr.last().vector(0)));
+                }
+                if (hook != null) hook.at(r, opt.params(x));
                 if (log != null && (t % every == 0 || t == steps)) {
                     log.printf(Locale.ROOT, "    %-8s step %6d  η·t %7.3f  loss %.5f  acc %.3f  λ_1 %9.3f (threshold %.4g)%n",
                             name, t, r.etaT(), r.trainLoss(), r.trainAcc(), r.lambda1(), r.threshold());
@@ -192,6 +349,22 @@ public final class BranchRun {
         return new GridRecord(t, cfg.lr() * t, branch, false, opt.lr(), opt.threshold(), tra[0], tra[1], tea[0], tea[1],
                 eig[0], res, p.fullGradNorm2(), p.alpha(), p.beta(), p.h(),
                 p.loss(), p.gradNorm2(), p.proj(), p.cos2(), p.influence(), p.selectorQ(), p.confounderR());
+    }
+
+    /**
+     * One checkpoint of Fig. 20 at weights w with top eigenvector v1: Spearman ρ between the centroid
+     * distance and cos²(∇ℓ_i, v_1) over the natural rows ({@link NaturalOutliers#correlate}), with the
+     * median cos² for scale. ρ is NaN when cos² is constant (e.g. all gradients zero).
+     */
+    Map<String, Object> naturalLine(long t, Tensor w, Tensor v1) {
+        NaturalOutliers.Correlation c = NaturalOutliers.correlate(t, natural, w, v1, naturalDistance);
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("step", t);
+        m.put("eta_t", cfg.lr() * t);
+        m.put("spearman", c.spearman());
+        m.put("n", natural.n());
+        m.put("median_cos2", eoslab.eos.Stats.median(c.alignment().cos2()));
+        return m;
     }
 
     /**

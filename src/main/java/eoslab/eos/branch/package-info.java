@@ -11,6 +11,9 @@
  *   <li>{@link eoslab.eos.branch.BranchSummary} and {@link eoslab.eos.branch.BranchFigures}: medians
  *       and IQRs over seeds, the summary table (sign and size of Δℓ_k, most influential group at t*,
  *       whether it is the beneficiary), the Fig. 4–7-style PNGs;</li>
+ *   <li>optional analyses: the natural-outlier correlation of §4.3 on the baseline grid
+ *       ({@code BranchRun.naturalLine}, {@code natural.jsonl}) and the test-time consequences of §5.2,
+ *       PGD accuracy and OOD loss at t** and the end ({@code BranchRobustness});</li>
  *   <li>{@link eoslab.eos.branch.BranchExperiment}: all seeds end to end, and the report from files;</li>
  *   <li>{@link eoslab.eos.branch.BranchConfig}: the validated configuration and the cpu / paper presets.</li>
  * </ul>
