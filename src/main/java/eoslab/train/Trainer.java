@@ -1,5 +1,6 @@
 package eoslab.train;
 
+import eoslab.backend.Act;
 import eoslab.backend.Backend;
 import eoslab.data.DataOptions;
 import eoslab.data.Dataset;
@@ -88,42 +89,51 @@ public final class Trainer {
      * checkpoint loads into the matching {@code nn.Sequential} (see {@link Cnn}, {@link ResNet}).
      */
     public static Sequential buildModel(TrainConfig cfg, Dataset tr) {
-        int[] h = cfg.hidden();
-        return switch (cfg.model()) {
+        return buildModel(cfg.model(), cfg.hidden(), cfg.act(), cfg.bias(), tr);
+    }
+
+    /**
+     * The model named {@code model} (one of {@link TrainConfig#MODELS}) for data set {@code tr}:
+     * {@code hidden} is the MLP's hidden widths, the CNN's (conv1, conv2, conv3, fc) or ResNet-14's
+     * stage widths (empty: the paper's), input and output sizes come from the data.
+     */
+    public static Sequential buildModel(String model, int[] hidden, Act act, boolean bias, Dataset tr) {
+        int[] h = hidden;
+        return switch (model) {
             case "mlp" -> {
                 int[] sizes = new int[h.length + 2];
                 sizes[0] = tr.features();
                 System.arraycopy(h, 0, sizes, 1, h.length);
                 sizes[sizes.length - 1] = tr.outputs();
-                yield Mlp.of(sizes, cfg.act(), cfg.bias());
+                yield Mlp.of(sizes, act, bias);
             }
             case "cnn" -> {
-                int[] s = imageShape(cfg, tr);
+                int[] s = imageShape(model, tr);
                 int[] c = h.length == 0 ? new int[]{64, 64, 128, 512} : h;
                 try {
-                    yield Cnn.of(s[0], s[1], s[2], tr.outputs(), c[0], c[1], c[2], c[3], cfg.act(), cfg.bias());
+                    yield Cnn.of(s[0], s[1], s[2], tr.outputs(), c[0], c[1], c[2], c[3], act, bias);
                 } catch (IllegalArgumentException e) {
                     throw new UserError("--model cnn on " + tr.name() + ": " + e.getMessage());
                 }
             }
             case "resnet14" -> {
-                int[] s = imageShape(cfg, tr);
+                int[] s = imageShape(model, tr);
                 int[] widths = h.length == 0 ? new int[]{16, 32, 64} : h;
                 try {
-                    yield ResNet.of(s[0], s[1], s[2], tr.outputs(), widths, new int[]{2, 2, 2}, cfg.bias());
+                    yield ResNet.of(s[0], s[1], s[2], tr.outputs(), widths, new int[]{2, 2, 2}, bias);
                 } catch (IllegalArgumentException e) {
                     throw new UserError("--model resnet14 on " + tr.name() + ": " + e.getMessage());
                 }
             }
-            default -> throw new UserError("--model must be one of " + String.join(", ", TrainConfig.MODELS) + ", got '" + cfg.model() + "'");
+            default -> throw new UserError("--model must be one of " + String.join(", ", TrainConfig.MODELS) + ", got '" + model + "'");
         };
     }
 
     /** (C, H, W) of an image data set; convolutional models cannot run on flat features. */
-    private static int[] imageShape(TrainConfig cfg, Dataset tr) {
+    private static int[] imageShape(String model, Dataset tr) {
         int[] s = tr.shape();
-        if (s.length != 3) {
-            throw new UserError("--model " + cfg.model() + " needs image data with a (C, H, W) shape, but " + tr.name()
+        if (s == null || s.length != 3) {
+            throw new UserError("--model " + model + " needs image data with a (C, H, W) shape, but " + tr.name()
                     + " is flat (shape " + java.util.Arrays.toString(s) + "); use --model mlp, or an image set such as fashion-mnist or cifar10:DIR");
         }
         return s;

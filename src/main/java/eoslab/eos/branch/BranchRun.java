@@ -9,11 +9,8 @@ import eoslab.io.Json;
 import eoslab.io.JsonlWriter;
 import eoslab.io.SafetensorsReader;
 import eoslab.io.SafetensorsWriter;
-import eoslab.nn.Cnn;
 import eoslab.nn.HessianOperator;
-import eoslab.nn.Mlp;
 import eoslab.nn.Objective;
-import eoslab.nn.ResNet;
 import eoslab.nn.Sequential;
 import eoslab.optim.BatchSchedule;
 import eoslab.optim.Momentum;
@@ -129,45 +126,7 @@ public final class BranchRun {
      * ablations — the CNN (conv-conv-pool-conv-pool-fc) and the BN-free ResNet-14 — on image data.
      */
     public static Sequential buildModel(BranchConfig cfg, Dataset train) {
-        int[] h = cfg.hidden();
-        return switch (cfg.model()) {
-            case "mlp" -> {
-                int[] sizes = new int[h.length + 2];
-                sizes[0] = train.features();
-                System.arraycopy(h, 0, sizes, 1, h.length);
-                sizes[sizes.length - 1] = train.outputs();
-                yield Mlp.of(sizes, cfg.act(), true);
-            }
-            case "cnn" -> {
-                int[] s = imageShape(cfg, train);
-                int[] c = h.length == 0 ? new int[]{64, 64, 128, 512} : h;
-                try {
-                    yield Cnn.of(s[0], s[1], s[2], train.outputs(), c[0], c[1], c[2], c[3], cfg.act(), true);
-                } catch (IllegalArgumentException e) {
-                    throw new UserError("--model cnn on " + train.name() + ": " + e.getMessage());
-                }
-            }
-            case "resnet14" -> {
-                int[] s = imageShape(cfg, train);
-                int[] widths = h.length == 0 ? new int[]{16, 32, 64} : h;
-                try {
-                    yield ResNet.of(s[0], s[1], s[2], train.outputs(), widths, new int[]{2, 2, 2}, true);
-                } catch (IllegalArgumentException e) {
-                    throw new UserError("--model resnet14 on " + train.name() + ": " + e.getMessage());
-                }
-            }
-            default -> throw new UserError("--model must be one of " + String.join(", ", BranchConfig.MODELS) + ", got '" + cfg.model() + "'");
-        };
-    }
-
-    /** (C, H, W) of an image data set; convolutional models cannot run on flat features. */
-    private static int[] imageShape(BranchConfig cfg, Dataset d) {
-        int[] s = d.shape();
-        if (s == null || s.length != 3) {
-            throw new UserError("--model " + cfg.model() + " needs image data with a (C, H, W) shape, but " + d.name() + " is flat (shape "
-                    + java.util.Arrays.toString(s) + "); use --model mlp, or fashion-mnist / cifar10:DIR");
-        }
-        return s;
+        return eoslab.train.Trainer.buildModel(cfg.model(), cfg.hidden(), cfg.act(), true, train);
     }
 
     public Sequential model() {
