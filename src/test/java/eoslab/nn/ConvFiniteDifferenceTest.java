@@ -16,12 +16,12 @@ import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
 
-import static eoslab.nn.FiniteDifferenceTest.close;
+import static eoslab.nn.FiniteDifferenceTest.checkF32VsF64;
+import static eoslab.nn.FiniteDifferenceTest.checkGradient;
+import static eoslab.nn.FiniteDifferenceTest.checkHvp;
+import static eoslab.nn.FiniteDifferenceTest.checkSymmetry;
 import static eoslab.nn.FiniteDifferenceTest.data;
 import static eoslab.nn.FiniteDifferenceTest.gaussian;
-import static eoslab.nn.FiniteDifferenceTest.gradAt;
-import static eoslab.nn.FiniteDifferenceTest.lossAt;
-import static eoslab.nn.FiniteDifferenceTest.maxAbsDiff;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -96,84 +96,30 @@ class ConvFiniteDifferenceTest {
     @MethodSource("cases")
     void gradientMatchesCentralDifferences(Case c) {
         Objective f = new Objective(BE, DType.F64, c.model, c.loss, dataFor(c, 11, 1), 4); // chunks 4, 4, 3
-        double[] w = c.model.init(7, 1.0);
-        double[] g = gradAt(f, w);
-        for (int i = 0; i < w.length; i++) {
-            double[] wp = w.clone(), wm = w.clone();
-            wp[i] += FiniteDifferenceTest.H;
-            wm[i] -= FiniteDifferenceTest.H;
-            close((lossAt(f, wp) - lossAt(f, wm)) / (2 * FiniteDifferenceTest.H), g[i], c + " dL/dw[" + i + "]");
-        }
+        checkGradient(f, c.model.init(7, 1.0), c.toString());
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void batchedHvpMatchesFiniteDifferencesOfGradients(Case c) {
         Objective f = new Objective(BE, DType.F64, c.model, c.loss, dataFor(c, 11, 2 + 100L * c.salt), 4);
-        int p = c.model.numParams(), k = 3;
-        double h = FiniteDifferenceTest.H;
-        double[] w = c.model.init(11 + c.salt, 1.0);
-        double[] v = gaussian(k * p, new Random(3 + c.salt));
-        Tensor hv = BE.zeros(DType.F64, (long) k * p);
-        Tensor g = BE.zeros(DType.F64, p);
-        f.evaluate(BE.fromDoubles(DType.F64, w), null, g, BE.fromDoubles(DType.F64, v), k, hv, null);
-        double[] got = hv.toDoubles();
-        assertEquals(0, maxAbsDiff(g.toDoubles(), gradAt(f, w)), 0, "gradient from the shared pass equals the plain gradient");
-        for (int j = 0; j < k; j++) {
-            double[] wp = w.clone(), wm = w.clone();
-            for (int i = 0; i < p; i++) {
-                wp[i] += h * v[j * p + i];
-                wm[i] -= h * v[j * p + i];
-            }
-            double[] gp = gradAt(f, wp), gm = gradAt(f, wm);
-            for (int i = 0; i < p; i++) close((gp[i] - gm[i]) / (2 * h), got[j * p + i], c + " (Hv_" + j + ")[" + i + "]");
-        }
+        int k = 3;
+        checkHvp(f, c.model.init(11 + c.salt, 1.0), gaussian(k * c.model.numParams(), new Random(3 + c.salt)), k, c.toString());
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void hessianIsSymmetric(Case c) {
         Objective f = new Objective(BE, DType.F64, c.model, c.loss, dataFor(c, 9, 4), 9);
-        int p = c.model.numParams();
-        double[] w = c.model.init(3, 1.0);
-        double[] uv = gaussian(2 * p, new Random(5));
-        Tensor hv = BE.zeros(DType.F64, 2L * p);
-        f.evaluate(BE.fromDoubles(DType.F64, w), null, null, BE.fromDoubles(DType.F64, uv), 2, hv, null);
-        double[] hh = hv.toDoubles();
-        double uHv = 0, vHu = 0, scale = 0;
-        for (int i = 0; i < p; i++) {
-            uHv += uv[i] * hh[p + i];
-            vHu += uv[p + i] * hh[i];
-            scale += Math.abs(uv[i] * hh[p + i]);
-        }
-        assertTrue(scale > 0, c + ": the Hessian is not zero");
-        assertEquals(uHv, vHu, 1e-12 * (1 + scale), c + ": uᵀHv = vᵀHu");
+        checkSymmetry(f, c.model.init(3, 1.0), gaussian(2 * c.model.numParams(), new Random(5)), c.toString());
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void float32AgreesWithFloat64(Case c) {
-        Dataset d = dataFor(c, 10, 6);
-        int p = c.model.numParams(), k = 2;
-        double[] w = c.model.init(13, 1.0);
-        double[] v = gaussian(k * p, new Random(8));
-        double[][] res = new double[2][];
-        double[] losses = new double[2];
-        for (DType t : new DType[]{DType.F64, DType.F32}) {
-            Objective f = new Objective(BE, t, c.model, c.loss, d, 3);
-            Tensor hv = BE.zeros(t, (long) k * p), g = BE.zeros(t, p);
-            losses[t.ordinal()] = f.evaluate(BE.fromDoubles(t, w), null, g, BE.fromDoubles(t, v), k, hv, null);
-            double[] a = g.toDoubles(), b = hv.toDoubles();
-            double[] both = Arrays.copyOf(a, a.length + b.length);
-            System.arraycopy(b, 0, both, a.length, b.length);
-            res[t.ordinal()] = both;
-        }
-        // as in FiniteDifferenceTest: float32 carries ~7 digits; 1e-4 abs + 1e-4 rel after a few layers
-        assertEquals(losses[0], losses[1], 1e-5 + 1e-5 * Math.abs(losses[0]));
-        for (int i = 0; i < res[0].length; i++) {
-            double e = res[0][i], a = res[1][i];
-            assertTrue(Math.abs(e - a) <= 1e-4 + 1e-4 * Math.abs(e), c + " f32 vs f64 at " + i + ": " + a + " vs " + e);
-        }
+        int k = 2;
+        checkF32VsF64(c.model, c.loss, dataFor(c, 10, 6), 3, c.model.init(13, 1.0),
+                gaussian(k * c.model.numParams(), new Random(8)), k, c.toString());
     }
 
     // ---- kernels against direct loops ---------------------------------------------------------------

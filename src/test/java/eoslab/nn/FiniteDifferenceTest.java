@@ -74,35 +74,31 @@ class FiniteDifferenceTest {
                 what + ": expected " + expected + " got " + actual + " (diff " + Math.abs(expected - actual) + ")");
     }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("cases")
-    void gradientMatchesCentralDifferences(Case c) {
-        Dataset d = data(11, 5, 3, 1);
-        Objective f = new Objective(BE, DType.F64, c.model, c.loss, d, 4); // chunk 4: exercises chunking
-        double[] w = c.model.init(7, 1.0);
+
+    // ---- the checks, shared with ConvFiniteDifferenceTest and the GPT-2 tests' style ---------------
+
+    /** Every coordinate of ∇L at w against a central difference of L. */
+    static void checkGradient(Objective f, double[] w, String label) {
         double[] g = gradAt(f, w);
         for (int i = 0; i < w.length; i++) {
             double[] wp = w.clone(), wm = w.clone();
             wp[i] += H;
             wm[i] -= H;
-            close((lossAt(f, wp) - lossAt(f, wm)) / (2 * H), g[i], c + " dL/dw[" + i + "]");
+            close((lossAt(f, wp) - lossAt(f, wm)) / (2 * H), g[i], label + " dL/dw[" + i + "]");
         }
     }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("cases")
-    void batchedHvpMatchesFiniteDifferencesOfGradients(Case c) {
-        Dataset d = data(11, 5, 3, 2);
-        Objective f = new Objective(BE, DType.F64, c.model, c.loss, d, 4);
-        int p = c.model.numParams(), k = 3;
-        Random r = new Random(3);
-        double[] w = c.model.init(11, 1.0);
-        double[] v = gaussian(k * p, r);
+    /**
+     * k HVPs from one shared pass against central differences of the gradient along each v_j, and
+     * the gradient from that pass bit-equal to a plain gradient. v holds k directions back to back.
+     */
+    static void checkHvp(Objective f, double[] w, double[] v, int k, String label) {
+        int p = w.length;
         Tensor hv = BE.zeros(DType.F64, (long) k * p);
         Tensor g = BE.zeros(DType.F64, p);
         f.evaluate(BE.fromDoubles(DType.F64, w), null, g, BE.fromDoubles(DType.F64, v), k, hv, null);
         double[] got = hv.toDoubles();
-        assertEquals(0, maxAbsDiff(g.toDoubles(), gradAt(f, w)), 0, "gradient from the shared pass equals the plain gradient");
+        assertEquals(0, maxAbsDiff(g.toDoubles(), gradAt(f, w)), 0, label + ": gradient from the shared pass equals the plain gradient");
         for (int j = 0; j < k; j++) {
             double[] wp = w.clone(), wm = w.clone();
             for (int i = 0; i < p; i++) {
@@ -110,21 +106,13 @@ class FiniteDifferenceTest {
                 wm[i] -= H * v[j * p + i];
             }
             double[] gp = gradAt(f, wp), gm = gradAt(f, wm);
-            for (int i = 0; i < p; i++) {
-                close((gp[i] - gm[i]) / (2 * H), got[j * p + i], c + " (Hv_" + j + ")[" + i + "]");
-            }
+            for (int i = 0; i < p; i++) close((gp[i] - gm[i]) / (2 * H), got[j * p + i], label + " (Hv_" + j + ")[" + i + "]");
         }
     }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("cases")
-    void hessianIsSymmetric(Case c) {
-        Dataset d = data(9, 5, 3, 4);
-        Objective f = new Objective(BE, DType.F64, c.model, c.loss, d, 9);
-        int p = c.model.numParams();
-        Random r = new Random(5);
-        double[] w = c.model.init(3, 1.0);
-        double[] uv = gaussian(2 * p, r);
+    /** uᵀHv = vᵀHu for the two directions stored back to back in uv, and H is not zero. */
+    static void checkSymmetry(Objective f, double[] w, double[] uv, String label) {
+        int p = w.length;
         Tensor hv = BE.zeros(DType.F64, 2L * p);
         f.evaluate(BE.fromDoubles(DType.F64, w), null, null, BE.fromDoubles(DType.F64, uv), 2, hv, null);
         double[] h = hv.toDoubles();
@@ -134,34 +122,60 @@ class FiniteDifferenceTest {
             vHu += uv[p + i] * h[i];
             scale += Math.abs(uv[i] * h[p + i]);
         }
-        assertEquals(uHv, vHu, 1e-12 * (1 + scale), c + ": uᵀHv = vᵀHu");
+        assertTrue(scale > 0, label + ": the Hessian is not zero");
+        assertEquals(uHv, vHu, 1e-12 * (1 + scale), label + ": uᵀHv = vᵀHu");
     }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("cases")
-    void float32AgreesWithFloat64(Case c) {
-        Dataset d = data(10, 5, 3, 6);
-        int p = c.model.numParams(), k = 2;
-        double[] w = c.model.init(13, 1.0);
-        double[] v = gaussian(k * p, new Random(8));
+    /** Loss, gradient and k HVPs in float32 against float64 on the same data, weights and directions. */
+    static void checkF32VsF64(Model m, Loss loss, Dataset d, int chunk, double[] w, double[] v, int k, String label) {
+        int p = w.length;
         double[][] res = new double[2][];
         double[] losses = new double[2];
         for (DType t : new DType[]{DType.F64, DType.F32}) {
-            Objective f = new Objective(BE, t, c.model, c.loss, d, 3);
+            Objective f = new Objective(BE, t, m, loss, d, chunk);
             Tensor hv = BE.zeros(t, (long) k * p), g = BE.zeros(t, p);
             losses[t.ordinal()] = f.evaluate(BE.fromDoubles(t, w), null, g, BE.fromDoubles(t, v), k, hv, null);
             double[] a = g.toDoubles(), b = hv.toDoubles();
-            double[] both = new double[a.length + b.length];
-            System.arraycopy(a, 0, both, 0, a.length);
+            double[] both = java.util.Arrays.copyOf(a, a.length + b.length);
             System.arraycopy(b, 0, both, a.length, b.length);
             res[t.ordinal()] = both;
         }
         // float32 carries ~7 digits; after a few layers of sums of O(10) terms: 1e-4 abs + 1e-4 rel
         assertEquals(losses[0], losses[1], 1e-5 + 1e-5 * Math.abs(losses[0]));
         for (int i = 0; i < res[0].length; i++) {
-            double e = res[1][i], a = res[0][i];
-            assertTrue(Math.abs(e - a) <= 1e-4 + 1e-4 * Math.abs(e), c + " f32 vs f64 at " + i + ": " + a + " vs " + e);
+            double e = res[0][i], a = res[1][i];
+            assertTrue(Math.abs(e - a) <= 1e-4 + 1e-4 * Math.abs(e), label + " f32 vs f64 at " + i + ": " + a + " vs " + e);
         }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void gradientMatchesCentralDifferences(Case c) {
+        Objective f = new Objective(BE, DType.F64, c.model, c.loss, data(11, 5, 3, 1), 4); // chunk 4: exercises chunking
+        checkGradient(f, c.model.init(7, 1.0), c.toString());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void batchedHvpMatchesFiniteDifferencesOfGradients(Case c) {
+        Objective f = new Objective(BE, DType.F64, c.model, c.loss, data(11, 5, 3, 2), 4);
+        int k = 3;
+        checkHvp(f, c.model.init(11, 1.0), gaussian(k * c.model.numParams(), new Random(3)), k, c.toString());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void hessianIsSymmetric(Case c) {
+        Objective f = new Objective(BE, DType.F64, c.model, c.loss, data(9, 5, 3, 4), 9);
+        checkSymmetry(f, c.model.init(3, 1.0), gaussian(2 * c.model.numParams(), new Random(5)), c.toString());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void float32AgreesWithFloat64(Case c) {
+        int k = 2;
+        checkF32VsF64(c.model, c.loss, data(10, 5, 3, 6), 3, c.model.init(13, 1.0),
+                gaussian(k * c.model.numParams(), new Random(8)), k, c.toString());
     }
 
     @ParameterizedTest(name = "{0}")
