@@ -3,17 +3,43 @@
 // (CUBLAS_STATUS_INVALID_VALUE = 7 for a leading dimension below the stored row count) and
 // beta == 0 not reading C. Running CudaBackend against it checks the row-major -> column-major
 // operand swap (C^T = op(B)^T op(A)^T) on machines without a GPU.
+//
+// cublasGemmEx / cublasGemmStridedBatchedEx: float32 storage only (CUDA_R_32F); the compute types
+// CUBLAS_COMPUTE_32F_FAST_16BF and _FAST_TF32 round both operands to nearest even to bfloat16 or
+// TF32 exactly as eoslab's CpuGemm does (eoslab.backend.GemmPrecision.roundBits) and accumulate in
+// float32; CUBLAS_COMPUTE_32F(_PEDANTIC) does not round. Real cuBLAS may instead pick which operands
+// it converts, and may use TF32 under FAST_16BF: only the GPU parity run checks that side.
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 
 namespace {
 struct Handle {
     int magic = 0x0b1a5;
 };
 
+// Round-to-nearest-even of a float32 to 32 - drop bits (drop 16: bfloat16, 13: TF32, 0: none).
+// NaN stays NaN (quiet); the carry of a round-up may reach the exponent (up to Inf), as it should.
+inline float round_operand(float x, int drop) {
+    if (drop == 0) return x;
+    uint32_t bits;
+    std::memcpy(&bits, &x, sizeof bits);
+    uint32_t mask = ~((1u << drop) - 1u);
+    if ((bits & 0x7fffffffu) > 0x7f800000u) {
+        bits = (bits | 0x00400000u) & mask;
+    } else {
+        uint32_t lsb = (bits >> drop) & 1u;
+        bits = (bits + (1u << (drop - 1)) - 1u + lsb) & mask;
+    }
+    std::memcpy(&x, &bits, sizeof x);
+    return x;
+}
+inline double round_operand(double x, int) { return x; }   // F64 GEMMs are never rounded
+
 template <typename T>
 int gemm(void* h, int ta, int tb, int m, int n, int k, const T* alpha, const T* A, int lda, const T* B, int ldb,
-         const T* beta, T* C, int ldc) {
+         const T* beta, T* C, int ldc, int drop = 0) {
     if (h == nullptr || static_cast<Handle*>(h)->magic != 0x0b1a5) return 1;   // NOT_INITIALIZED
     if ((ta != 0 && ta != 1) || (tb != 0 && tb != 1)) return 7;
     if (m < 0 || n < 0 || k < 0) return 7;
@@ -25,8 +51,8 @@ int gemm(void* h, int ta, int tb, int m, int n, int k, const T* alpha, const T* 
         for (int i = 0; i < m; i++) {
             T acc = 0;
             for (int p = 0; p < k; p++) {
-                T a = ta == 0 ? A[i + (size_t)p * lda] : A[p + (size_t)i * lda];
-                T b = tb == 0 ? B[p + (size_t)j * ldb] : B[j + (size_t)p * ldb];
+                T a = round_operand(ta == 0 ? A[i + (size_t)p * lda] : A[p + (size_t)i * lda], drop);
+                T b = round_operand(tb == 0 ? B[p + (size_t)j * ldb] : B[j + (size_t)p * ldb], drop);
                 acc += a * b;
             }
             T& c = C[i + (size_t)j * ldc];
@@ -38,13 +64,31 @@ int gemm(void* h, int ta, int tb, int m, int n, int k, const T* alpha, const T* 
 
 template <typename T>
 int gemm_strided(void* h, int ta, int tb, int m, int n, int k, const T* alpha, const T* A, int lda, long long sA,
-                 const T* B, int ldb, long long sB, const T* beta, T* C, int ldc, long long sC, int batch) {
+                 const T* B, int ldb, long long sB, const T* beta, T* C, int ldc, long long sC, int batch, int drop = 0) {
     if (batch < 0) return 7;
     for (int b = 0; b < batch; b++) {
-        int st = gemm(h, ta, tb, m, n, k, alpha, A + b * sA, lda, B + b * sB, ldb, beta, C + b * sC, ldc);
+        int st = gemm(h, ta, tb, m, n, k, alpha, A + b * sA, lda, B + b * sB, ldb, beta, C + b * sC, ldc, drop);
         if (st != 0) return st;
     }
     return 0;
+}
+constexpr int CUDA_R_32F = 0;
+constexpr int CUBLAS_COMPUTE_32F = 68, CUBLAS_COMPUTE_32F_PEDANTIC = 69, CUBLAS_COMPUTE_32F_FAST_16BF = 75,
+              CUBLAS_COMPUTE_32F_FAST_TF32 = 77;
+constexpr int CUBLAS_GEMM_DEFAULT = -1, CUBLAS_GEMM_DEFAULT_TENSOR_OP = 99;
+
+// The bits a compute type drops from float32 operands, or -1 for what the emulator does not
+// support (other storage types, 16F/64F/32I compute, explicit algorithms): CUBLAS_STATUS_NOT_SUPPORTED.
+int ex_drop(int at, int bt, int ct, int compute, int algo) {
+    if (at != CUDA_R_32F || bt != CUDA_R_32F || ct != CUDA_R_32F) return -1;
+    if (algo != CUBLAS_GEMM_DEFAULT && algo != CUBLAS_GEMM_DEFAULT_TENSOR_OP) return -1;
+    switch (compute) {
+        case CUBLAS_COMPUTE_32F:
+        case CUBLAS_COMPUTE_32F_PEDANTIC: return 0;
+        case CUBLAS_COMPUTE_32F_FAST_16BF: return 16;
+        case CUBLAS_COMPUTE_32F_FAST_TF32: return 13;
+        default: return -1;
+    }
 }
 }  // namespace
 
@@ -75,5 +119,21 @@ int cublasDgemmStridedBatched(void* h, int ta, int tb, int m, int n, int k, cons
                               long long sA, const double* B, int ldb, long long sB, const double* beta, double* C, int ldc,
                               long long sC, int batch) {
     return gemm_strided(h, ta, tb, m, n, k, alpha, A, lda, sA, B, ldb, sB, beta, C, ldc, sC, batch);
+}
+int cublasGemmEx(void* h, int ta, int tb, int m, int n, int k, const void* alpha, const void* A, int Atype, int lda,
+                 const void* B, int Btype, int ldb, const void* beta, void* C, int Ctype, int ldc, int compute, int algo) {
+    int drop = ex_drop(Atype, Btype, Ctype, compute, algo);
+    if (drop < 0) return 15;   // NOT_SUPPORTED
+    return gemm(h, ta, tb, m, n, k, static_cast<const float*>(alpha), static_cast<const float*>(A), lda,
+                static_cast<const float*>(B), ldb, static_cast<const float*>(beta), static_cast<float*>(C), ldc, drop);
+}
+int cublasGemmStridedBatchedEx(void* h, int ta, int tb, int m, int n, int k, const void* alpha, const void* A, int Atype,
+                               int lda, long long sA, const void* B, int Btype, int ldb, long long sB, const void* beta,
+                               void* C, int Ctype, int ldc, long long sC, int batch, int compute, int algo) {
+    int drop = ex_drop(Atype, Btype, Ctype, compute, algo);
+    if (drop < 0) return 15;
+    return gemm_strided(h, ta, tb, m, n, k, static_cast<const float*>(alpha), static_cast<const float*>(A), lda, sA,
+                        static_cast<const float*>(B), ldb, sB, static_cast<const float*>(beta), static_cast<float*>(C), ldc,
+                        sC, batch, drop);
 }
 }

@@ -57,6 +57,23 @@ public interface Backend extends AutoCloseable {
         gemm(transA, transB, m, n, k, alpha, a, lda, 0, b, ldb, 0, beta, c, ldc, 0, 1);
     }
 
+    /**
+     * How F32 {@link #gemm}s round their operands (see {@link GemmPrecision}: only the GEMM inputs;
+     * parameters, optimizer state and all other ops stay float32). F64 GEMMs are never affected.
+     */
+    default GemmPrecision gemmPrecision() {
+        return GemmPrecision.F32;
+    }
+
+    /**
+     * Set {@link #gemmPrecision()} for every later F32 GEMM on this backend; returns the previous
+     * setting (so a caller can restore it). Backends without reduced-precision GEMMs accept only F32.
+     */
+    default GemmPrecision setGemmPrecision(GemmPrecision p) {
+        if (p != GemmPrecision.F32) throw new UnsupportedOperationException(name() + " backend has no " + p.label + " GEMM");
+        return GemmPrecision.F32;
+    }
+
     // ---- level 1 -------------------------------------------------------------------------------
 
     /** {@code y = alpha x + beta y}. */

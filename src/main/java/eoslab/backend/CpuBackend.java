@@ -17,6 +17,12 @@ public final class CpuBackend implements Backend {
 
     public static final CpuBackend INSTANCE = new CpuBackend();
 
+    /**
+     * F32 GEMM operand rounding ({@link GemmPrecision}). There is one CPU backend per process, so
+     * this is process-wide: the CLI sets it once at start; tests that change it restore it.
+     */
+    private volatile GemmPrecision gemmPrecision = GemmPrecision.F32;
+
     private CpuBackend() {
     }
 
@@ -121,11 +127,23 @@ public final class CpuBackend implements Backend {
         sameType(a, c);
         if (a.dtype == DType.F32) {
             CpuGemm.sgemm(transA, transB, m, n, k, (float) alpha, f32(a), off(a), lda, (int) strideA,
-                    f32(b), off(b), ldb, (int) strideB, (float) beta, f32(c), off(c), ldc, (int) strideC, batch);
+                    f32(b), off(b), ldb, (int) strideB, (float) beta, f32(c), off(c), ldc, (int) strideC, batch, gemmPrecision);
         } else {
             CpuGemm.dgemm(transA, transB, m, n, k, alpha, f64(a), off(a), lda, (int) strideA,
                     f64(b), off(b), ldb, (int) strideB, beta, f64(c), off(c), ldc, (int) strideC, batch);
         }
+    }
+
+    @Override
+    public GemmPrecision gemmPrecision() {
+        return gemmPrecision;
+    }
+
+    @Override
+    public GemmPrecision setGemmPrecision(GemmPrecision p) {
+        GemmPrecision old = gemmPrecision;
+        gemmPrecision = java.util.Objects.requireNonNull(p, "precision");
+        return old;
     }
 
     // ---- level 1 -------------------------------------------------------------------------------

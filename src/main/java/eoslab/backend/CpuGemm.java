@@ -73,6 +73,20 @@ final class CpuGemm {
     static void sgemm(boolean ta, boolean tb, int m, int n, int k, float alpha,
                       float[] a, int ao, int lda, int sa, float[] b, int bo, int ldb, int sb,
                       float beta, float[] c, int co, int ldc, int sc, int batch) {
+        sgemm(ta, tb, m, n, k, alpha, a, ao, lda, sa, b, bo, ldb, sb, beta, c, co, ldc, sc, batch, GemmPrecision.F32);
+    }
+
+    /**
+     * {@link #sgemm} with the operands rounded as {@code prec} says ({@link GemmPrecision}: bf16 or
+     * TF32 round to nearest even, float32 accumulation). The packed path rounds while it packs (the
+     * copy it makes anyway), A before alpha is folded in, so it costs a few integer ops per packed
+     * element; the dot path, which reads A and B in place, rounds a copy of the spans it reads
+     * (O(mk + kn) extra, next to its O(mnk) work). The order of every sum is that of the F32 path, so
+     * results are as deterministic as in F32. With F32 nothing is rounded: the F32 code runs as is.
+     */
+    static void sgemm(boolean ta, boolean tb, int m, int n, int k, float alpha,
+                      float[] a, int ao, int lda, int sa, float[] b, int bo, int ldb, int sb,
+                      float beta, float[] c, int co, int ldc, int sc, int batch, GemmPrecision prec) {
         checkArgs(m, n, k, batch);
         if (m == 0 || n == 0 || batch == 0) return;
         if (k == 0 || alpha == 0f) {
@@ -86,15 +100,35 @@ final class CpuGemm {
         Parallel.forEach(perElement ? batch : 1, e -> {
             for (int bt = perElement ? e : 0; bt < (perElement ? e + 1 : batch); bt++) {
                 int ab = ao + bt * sa, bb = bo + bt * sb, cb = co + bt * sc;
-                if (packed) sgemmPacked(ta, tb, m, n, k, alpha, a, ab, lda, b, bb, ldb, beta, c, cb, ldc);
-                else sgemmDot(ta, tb, m, n, k, alpha, a, ab, lda, b, bb, ldb, beta, c, cb, ldc);
+                if (packed) {
+                    sgemmPacked(ta, tb, m, n, k, alpha, a, ab, lda, b, bb, ldb, beta, c, cb, ldc, prec.droppedBits);
+                } else if (prec.droppedBits == 0) {
+                    sgemmDot(ta, tb, m, n, k, alpha, a, ab, lda, b, bb, ldb, beta, c, cb, ldc);
+                } else {
+                    float[] ar = roundedSpan(prec, a, ab, ta ? k : m, ta ? m : k, lda);   // A stored (m, k) or (k, m)
+                    float[] br = roundedSpan(prec, b, bb, tb ? n : k, tb ? k : n, ldb);   // B stored (k, n) or (n, k)
+                    sgemmDot(ta, tb, m, n, k, alpha, ar, 0, lda, br, 0, ldb, beta, c, cb, ldc);
+                }
             }
         });
     }
 
+    /** The rows × cols matrix stored from {@code off} with leading dimension ld, rounded, as a new array from 0 (same ld). */
+    private static float[] roundedSpan(GemmPrecision prec, float[] x, int off, int rows, int cols, int ld) {
+        float[] r = new float[(rows - 1) * ld + cols];
+        prec.round(x, off, r, 0, r.length);
+        return r;
+    }
+
+    /** x rounded to nearest even to 32 − drop bits ({@link GemmPrecision#roundBits}). */
+    private static float roundOperand(float x, int drop) {
+        return Float.intBitsToFloat(GemmPrecision.roundBits(Float.floatToRawIntBits(x), drop));
+    }
+
+    /** The packed path; {@code drop > 0} rounds both operands while packing them. */
     private static void sgemmPacked(boolean ta, boolean tb, int m, int n, int k, float alpha,
                                     float[] a, int ao, int lda, float[] b, int bo, int ldb,
-                                    float beta, float[] c, int co, int ldc) {
+                                    float beta, float[] c, int co, int ldc, int drop) {
         final int nr = SNR;
         final int kSuper = 16 * KC; // bounds the packed B to (4096, NC), 16 MiB
         float[] bp = new float[Math.min(k, kSuper) * roundUp(Math.min(n, NC), nr)]; // (K, NC) in NR panels
@@ -131,7 +165,7 @@ final class CpuGemm {
                     for (int p0 = k0; p0 < k0 + ks; p0 += KC) {
                         int kc = Math.min(KC, k0 + ks - p0);
                         boolean first = p0 == 0;
-                        packA(ta, a, ao, lda, i0, mc, p0, kc, alpha, ap);
+                        packA(ta, a, ao, lda, i0, mc, p0, kc, alpha, ap, drop);
                         // First K-block: C = beta C on this task's region, so the kernel only
                         // overwrites (beta = 0: C never read) or adds.
                         final boolean add = !first || beta != 0f;
@@ -148,7 +182,7 @@ final class CpuGemm {
                             if (p0 == k0 && packed.get(g) != 2) {
                                 if (packed.compareAndSet(g, 0, 1)) {
                                     int g1 = Math.min(nPanels, (g + 1) * PG);
-                                    packBGroup(tb, b, bo, ldb, k0, ks, j0, nc, g * PG, g1, bp);
+                                    packBGroup(tb, b, bo, ldb, k0, ks, j0, nc, g * PG, g1, bp, drop);
                                     packed.set(g, 2); // volatile write: readers of 2 see the group
                                 } else {
                                     while (packed.get(g) != 2) Thread.onSpinWait(); // one group's packing
@@ -180,14 +214,19 @@ final class CpuGemm {
     /**
      * Packs alpha * op(A)[i0 : i0+mc, p0 : p0+kc] as MR-high panels, each stored k-major
      * (MR values per k), rows past mc zero. Folding alpha in here costs nothing later.
+     * With {@code drop > 0} each element of A is rounded ({@link GemmPrecision}) before alpha
+     * multiplies it: alpha scales the product, as in cuBLAS, and is not itself an operand.
      */
     private static void packA(boolean ta, float[] a, int ao, int lda, int i0, int mc, int p0, int kc,
-                              float alpha, float[] ap) {
+                              float alpha, float[] ap, int drop) {
         for (int ir = 0; ir < mc; ir += MR) {
             int rows = Math.min(MR, mc - ir), base = ir * kc;
             for (int r = 0; r < rows; r++) {
                 int i = i0 + ir + r;
-                if (!ta) {
+                if (drop != 0) {
+                    int src = ta ? ao + p0 * lda + i : ao + i * lda + p0, step = ta ? lda : 1;
+                    for (int p = 0; p < kc; p++) ap[base + p * MR + r] = alpha * roundOperand(a[src + p * step], drop);
+                } else if (!ta) {
                     int src = ao + i * lda + p0;
                     for (int p = 0; p < kc; p++) ap[base + p * MR + r] = alpha * a[src + p];
                 } else {
@@ -221,7 +260,17 @@ final class CpuGemm {
      * Packs the NR panels [jpa, jpb) of op(B)[k0 : k0+ks, j0 : j0+nc], each at {@code jp * ks * NR}.
      * Row-major B is read row by row across the whole group: PG * 128 contiguous bytes per row
      * instead of 128 per page-sized stride, which is what made per-panel packing slow.
+     * With {@code drop > 0} the packed panels are then rounded in place ({@link GemmPrecision}),
+     * while they are still in cache.
      */
+    private static void packBGroup(boolean tb, float[] b, int bo, int ldb, int k0, int ks, int j0, int nc,
+                                   int jpa, int jpb, float[] bp, int drop) {
+        packBGroup(tb, b, bo, ldb, k0, ks, j0, nc, jpa, jpb, bp);
+        if (drop == 0) return;
+        int from = jpa * ks * SNR, to = jpb * ks * SNR;   // panels [jpa, jpb), contiguous; zero padding stays zero
+        for (int i = from; i < to; i++) bp[i] = roundOperand(bp[i], drop);
+    }
+
     private static void packBGroup(boolean tb, float[] b, int bo, int ldb, int k0, int ks, int j0, int nc,
                                    int jpa, int jpb, float[] bp) {
         final int nr = SNR;

@@ -33,6 +33,17 @@ public final class Cublas {
     public static final int CUBLAS_OP_N = 0, CUBLAS_OP_T = 1;
     /** libraryPropertyType (library_types.h). */
     public static final int MAJOR_VERSION = 0, MINOR_VERSION = 1, PATCH_LEVEL = 2;
+    /** cudaDataType (library_types.h): float32 storage, for A, B and C of the mixed-precision GEMMs. */
+    public static final int CUDA_R_32F = 0;
+    /**
+     * cublasComputeType_t (cublas_api.h): float32 accumulation that may down-convert the float32
+     * inputs to bfloat16 or TF32 (FAST_16BF), or to TF32 (FAST_TF32), on tensor cores. cuBLAS picks
+     * which operands it converts and how (it may even use TF32 under FAST_16BF), hence the parity
+     * tolerance of {@link eoslab.backend.GemmPrecision}'s error model, not bit equality.
+     */
+    public static final int CUBLAS_COMPUTE_32F = 68, CUBLAS_COMPUTE_32F_FAST_16BF = 75, CUBLAS_COMPUTE_32F_FAST_TF32 = 77;
+    /** cublasGemmAlgo_t: let cuBLAS choose (its heuristics; tensor cores allowed by the compute type). */
+    public static final int CUBLAS_GEMM_DEFAULT = -1;
 
     /** cublasStatus_t names (cublas_api.h). */
     static final Map<Integer, String> STATUS = Map.of(
@@ -47,6 +58,14 @@ public final class Cublas {
     private static final FunctionDescriptor GEMM_STRIDED = FunctionDescriptor.of(JAVA_INT,
             ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
             ADDRESS, ADDRESS, JAVA_INT, JAVA_LONG, ADDRESS, JAVA_INT, JAVA_LONG, ADDRESS, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_INT);
+    private static final FunctionDescriptor GEMM_EX = FunctionDescriptor.of(JAVA_INT,
+            ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
+            ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT,
+            JAVA_INT, JAVA_INT);
+    private static final FunctionDescriptor GEMM_STRIDED_EX = FunctionDescriptor.of(JAVA_INT,
+            ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
+            ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS, JAVA_INT, JAVA_INT, JAVA_LONG,
+            ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT);
 
     private static final NativeLibrary.Binding
             cublasCreate_v2 = LIB.bind("cublasCreate_v2", "cublasStatus_t cublasCreate_v2(cublasHandle_t *handle)",
@@ -79,7 +98,18 @@ public final class Cublas {
                     "cublasStatus_t cublasDgemmStridedBatched(cublasHandle_t handle, cublasOperation_t transa, "
                             + "cublasOperation_t transb, int m, int n, int k, const double *alpha, const double *A, int lda, "
                             + "long long int strideA, const double *B, int ldb, long long int strideB, const double *beta, "
-                            + "double *C, int ldc, long long int strideC, int batchCount)", GEMM_STRIDED);
+                            + "double *C, int ldc, long long int strideC, int batchCount)", GEMM_STRIDED),
+            cublasGemmEx = LIB.bind("cublasGemmEx",
+                    "cublasStatus_t cublasGemmEx(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, "
+                            + "int m, int n, int k, const void *alpha, const void *A, cudaDataType Atype, int lda, "
+                            + "const void *B, cudaDataType Btype, int ldb, const void *beta, void *C, cudaDataType Ctype, int ldc, "
+                            + "cublasComputeType_t computeType, cublasGemmAlgo_t algo)", GEMM_EX),
+            cublasGemmStridedBatchedEx = LIB.bind("cublasGemmStridedBatchedEx",
+                    "cublasStatus_t cublasGemmStridedBatchedEx(cublasHandle_t handle, cublasOperation_t transa, "
+                            + "cublasOperation_t transb, int m, int n, int k, const void *alpha, const void *A, cudaDataType Atype, "
+                            + "int lda, long long int strideA, const void *B, cudaDataType Btype, int ldb, long long int strideB, "
+                            + "const void *beta, void *C, cudaDataType Ctype, int ldc, long long int strideC, int batchCount, "
+                            + "cublasComputeType_t computeType, cublasGemmAlgo_t algo)", GEMM_STRIDED_EX);
 
     static List<NativeLibrary.Binding> bindings() {
         return LIB.bindings();
@@ -142,6 +172,27 @@ public final class Cublas {
         try {
             return (int) cublasDgemmStridedBatched.handle().invokeExact(handle, transa, transb, m, n, k, alpha, a, lda, strideA,
                     b, ldb, strideB, beta, c, ldc, strideC, batchCount);
+        } catch (Throwable t) { throw NativeLibrary.rethrow(t); }
+    }
+
+    /** C = alpha op(A) op(B) + beta C with the given storage types and compute type (column-major, as cublasSgemm_v2). */
+    public static int cublasGemmEx(MemorySegment handle, int transa, int transb, int m, int n, int k,
+                                   MemorySegment alpha, MemorySegment a, int aType, int lda, MemorySegment b, int bType, int ldb,
+                                   MemorySegment beta, MemorySegment c, int cType, int ldc, int computeType, int algo) {
+        try {
+            return (int) cublasGemmEx.handle().invokeExact(handle, transa, transb, m, n, k, alpha, a, aType, lda, b, bType, ldb,
+                    beta, c, cType, ldc, computeType, algo);
+        } catch (Throwable t) { throw NativeLibrary.rethrow(t); }
+    }
+
+    public static int cublasGemmStridedBatchedEx(MemorySegment handle, int transa, int transb, int m, int n, int k,
+                                                 MemorySegment alpha, MemorySegment a, int aType, int lda, long strideA,
+                                                 MemorySegment b, int bType, int ldb, long strideB, MemorySegment beta,
+                                                 MemorySegment c, int cType, int ldc, long strideC, int batchCount,
+                                                 int computeType, int algo) {
+        try {
+            return (int) cublasGemmStridedBatchedEx.handle().invokeExact(handle, transa, transb, m, n, k, alpha, a, aType, lda, strideA,
+                    b, bType, ldb, strideB, beta, c, cType, ldc, strideC, batchCount, computeType, algo);
         } catch (Throwable t) { throw NativeLibrary.rethrow(t); }
     }
 }

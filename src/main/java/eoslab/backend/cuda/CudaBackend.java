@@ -8,6 +8,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 import eoslab.backend.Act;
 import eoslab.backend.Backend;
+import eoslab.backend.GemmPrecision;
 import eoslab.tensor.DType;
 import eoslab.tensor.Tensor;
 import java.lang.foreign.Arena;
@@ -359,6 +360,30 @@ public final class CudaBackend implements Backend {
 
     // ---- level 3 -------------------------------------------------------------------------------------
 
+    /** F32 GEMM operand rounding ({@link GemmPrecision}); F32 keeps cublasSgemm. */
+    private volatile GemmPrecision gemmPrecision = GemmPrecision.F32;
+
+    @Override
+    public GemmPrecision gemmPrecision() {
+        return gemmPrecision;
+    }
+
+    @Override
+    public GemmPrecision setGemmPrecision(GemmPrecision p) {
+        GemmPrecision old = gemmPrecision;
+        gemmPrecision = java.util.Objects.requireNonNull(p, "precision");
+        return old;
+    }
+
+    /** The cuBLAS compute type of a reduced precision: bf16 or TF32 tensor-core inputs, float32 accumulation. */
+    private static int computeType(GemmPrecision p) {
+        return switch (p) {
+            case F32 -> Cublas.CUBLAS_COMPUTE_32F;
+            case TF32 -> Cublas.CUBLAS_COMPUTE_32F_FAST_TF32;
+            case BF16 -> Cublas.CUBLAS_COMPUTE_32F_FAST_16BF;
+        };
+    }
+
     /**
      * Row-major GEMM on column-major cuBLAS: C (m, n) row-major is C^T (n, m) column-major with the
      * same ldc, and C^T = op(B)^T op(A)^T. So cuBLAS gets (transB, transA, n, m, k, B, ldb, A, lda):
@@ -367,7 +392,10 @@ public final class CudaBackend implements Backend {
      * stride on A and B; NVIDIA/MatX#474). A stride-0 C with batch &gt; 1 runs as a loop of single
      * GEMMs so that, as on the CPU, the batches accumulate one after another instead of racing on
      * one C. F32 is true FP32: the handle keeps cuBLAS's default math mode (CUBLAS_DEFAULT_MATH,
-     * no TF32 tensor-core rounding).
+     * no TF32 tensor-core rounding). With {@link #gemmPrecision()} BF16 or TF32, F32 GEMMs go to
+     * cublasGemmEx / cublasGemmStridedBatchedEx instead: float32 storage for A, B and C
+     * (CUDA_R_32F), compute type CUBLAS_COMPUTE_32F_FAST_16BF or _FAST_TF32, so cuBLAS rounds the
+     * inputs for the tensor cores and accumulates in float32 (the same mapping of operands).
      */
     @Override
     public void gemm(boolean transA, boolean transB, int m, int n, int k, double alpha,
@@ -385,6 +413,9 @@ public final class CudaBackend implements Backend {
         int opFirst = transB ? Cublas.CUBLAS_OP_T : Cublas.CUBLAS_OP_N;   // cuBLAS "A" = our B
         int opSecond = transA ? Cublas.CUBLAS_OP_T : Cublas.CUBLAS_OP_N;  // cuBLAS "B" = our A
         long es = a.dtype.bytes;
+        GemmPrecision prec = f32 ? gemmPrecision : GemmPrecision.F32;     // F64 is never rounded
+        boolean ex = prec != GemmPrecision.F32;
+        int r32 = Cublas.CUDA_R_32F, ct = computeType(prec), algo = Cublas.CUBLAS_GEMM_DEFAULT;
         try (Arena ar = Arena.ofConfined()) {
             MemorySegment al = f32 ? ar.allocateFrom(JAVA_FLOAT, (float) alpha) : ar.allocateFrom(JAVA_DOUBLE, alpha);
             MemorySegment be = f32 ? ar.allocateFrom(JAVA_FLOAT, (float) beta) : ar.allocateFrom(JAVA_DOUBLE, beta);
@@ -394,7 +425,10 @@ public final class CudaBackend implements Backend {
                     MemorySegment A = MemorySegment.ofAddress(pa + bt * strideA * es);
                     MemorySegment B = MemorySegment.ofAddress(pb + bt * strideB * es);
                     MemorySegment C = MemorySegment.ofAddress(pc + bt * strideC * es);
-                    if (f32) {
+                    if (ex) {
+                        CudaStatus.check("cublasGemmEx", Cublas.cublasGemmEx(cublas, opFirst, opSecond, n, m, k, al,
+                                B, r32, ldb, A, r32, lda, be, C, r32, ldc, ct, algo));
+                    } else if (f32) {
                         CudaStatus.check("cublasSgemm_v2", Cublas.cublasSgemm_v2(cublas, opFirst, opSecond, n, m, k, al, B, ldb, A, lda, be, C, ldc));
                     } else {
                         CudaStatus.check("cublasDgemm_v2", Cublas.cublasDgemm_v2(cublas, opFirst, opSecond, n, m, k, al, B, ldb, A, lda, be, C, ldc));
@@ -402,7 +436,10 @@ public final class CudaBackend implements Backend {
                 }
             } else {
                 MemorySegment A = MemorySegment.ofAddress(pa), B = MemorySegment.ofAddress(pb), C = MemorySegment.ofAddress(pc);
-                if (f32) {
+                if (ex) {
+                    CudaStatus.check("cublasGemmStridedBatchedEx", Cublas.cublasGemmStridedBatchedEx(cublas, opFirst, opSecond,
+                            n, m, k, al, B, r32, ldb, strideB, A, r32, lda, strideA, be, C, r32, ldc, strideC, batch, ct, algo));
+                } else if (f32) {
                     CudaStatus.check("cublasSgemmStridedBatched", Cublas.cublasSgemmStridedBatched(cublas, opFirst, opSecond,
                             n, m, k, al, B, ldb, strideB, A, lda, strideA, be, C, ldc, strideC, batch));
                 } else {

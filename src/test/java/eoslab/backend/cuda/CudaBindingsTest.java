@@ -44,7 +44,8 @@ class CudaBindingsTest {
             case "CUcontext", "CUmodule", "CUfunction", "CUstream", "cudaStream_t", "cublasHandle_t", "cusolverDnHandle_t" -> ADDRESS;
             case "size_t", "CUdeviceptr", "long long int", "long long" -> JAVA_LONG;
             case "int", "unsigned int", "CUdevice", "CUresult", "CUdevice_attribute", "cublasStatus_t", "cusolverStatus_t",
-                 "cublasOperation_t", "cublasFillMode_t", "cusolverEigMode_t", "libraryPropertyType" -> JAVA_INT;
+                 "cublasOperation_t", "cublasFillMode_t", "cusolverEigMode_t", "libraryPropertyType",
+                 "cudaDataType", "cublasComputeType_t", "cublasGemmAlgo_t" -> JAVA_INT;
             case "unsigned char" -> JAVA_BYTE;
             default -> throw new AssertionError("no layout rule for C type '" + t + "'");
         };
