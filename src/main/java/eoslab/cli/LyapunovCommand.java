@@ -295,6 +295,7 @@ public final class LyapunovCommand implements Callable<Integer> {
         d.put("model", tr.model.describe());
         d.put("data_source", tr.split.source());
         d.put("backend", be.name());
+        d.put("gemm_precision", be.gemmPrecision().label);
         if (ckpt != null) {
             d.put("from", ckpt.toString());
             d.put("from_step", st.step());

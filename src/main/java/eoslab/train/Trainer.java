@@ -284,6 +284,7 @@ public final class Trainer {
         Map<String, Object> m = new LinkedHashMap<>(cfg.toMap());
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("backend", be.name());
+        r.put("gemm_precision", be.gemmPrecision().label);
         r.put("train_examples", train.n());
         r.put("test_examples", test.n());
         r.put("parameters", model.numParams());

@@ -62,6 +62,7 @@ public final class BranchExperiment {
         Map<String, Object> conf = new LinkedHashMap<>(cfg.toMap());
         Map<String, Object> res = new LinkedHashMap<>();
         res.put("backend", be.name());
+        res.put("gemm_precision", be.gemmPrecision().label);
         res.put("data_source", split.source());
         res.put("train_examples", built.train().n());
         res.put("test_examples", split.test().n());
