@@ -4,6 +4,9 @@ import eoslab.util.Parallel;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -80,8 +83,8 @@ final class CpuGemm {
      * {@link #sgemm} with the operands rounded as {@code prec} says ({@link GemmPrecision}: bf16 or
      * TF32 round to nearest even, float32 accumulation). The packed path rounds while it packs (the
      * copy it makes anyway), A before alpha is folded in, so it costs a few integer ops per packed
-     * element; the dot path, which reads A and B in place, rounds a copy of the spans it reads
-     * (O(mk + kn) extra, next to its O(mnk) work). The order of every sum is that of the F32 path, so
+     * element; the dot path rounds B (small there: n is) into a copy and A row by row (or, stored
+     * transposed, in blocks of K) into a buffer that stays in cache, so A is still read once. The order of every sum is that of the F32 path, so
      * results are as deterministic as in F32. With F32 nothing is rounded: the F32 code runs as is.
      */
     static void sgemm(boolean ta, boolean tb, int m, int n, int k, float alpha,
@@ -94,35 +97,43 @@ final class CpuGemm {
             return;
         }
         boolean packed = usePacked(m, n, k, SNR);
+        final int drop = prec.droppedBits;
         // Many small products: one task per batch element (its own blocks then run serially on
         // that worker). Not when C is broadcast (sc = 0): then the products must run in order.
         boolean perElement = batch > 1 && sc != 0 && (long) m * n * k < PER_ELEMENT_MAX_FLOPS;
         Parallel.forEach(perElement ? batch : 1, e -> {
             for (int bt = perElement ? e : 0; bt < (perElement ? e + 1 : batch); bt++) {
                 int ab = ao + bt * sa, bb = bo + bt * sb, cb = co + bt * sc;
-                if (packed) {
-                    sgemmPacked(ta, tb, m, n, k, alpha, a, ab, lda, b, bb, ldb, beta, c, cb, ldc, prec.droppedBits);
-                } else if (prec.droppedBits == 0) {
-                    sgemmDot(ta, tb, m, n, k, alpha, a, ab, lda, b, bb, ldb, beta, c, cb, ldc);
-                } else {
-                    float[] ar = roundedSpan(prec, a, ab, ta ? k : m, ta ? m : k, lda);   // A stored (m, k) or (k, m)
-                    float[] br = roundedSpan(prec, b, bb, tb ? n : k, tb ? k : n, ldb);   // B stored (k, n) or (n, k)
-                    sgemmDot(ta, tb, m, n, k, alpha, ar, 0, lda, br, 0, ldb, beta, c, cb, ldc);
-                }
+                if (packed) sgemmPacked(ta, tb, m, n, k, alpha, a, ab, lda, b, bb, ldb, beta, c, cb, ldc, drop);
+                else sgemmDot(ta, tb, m, n, k, alpha, a, ab, lda, b, bb, ldb, beta, c, cb, ldc, drop);
             }
         });
     }
 
     /** The rows × cols matrix stored from {@code off} with leading dimension ld, rounded, as a new array from 0 (same ld). */
-    private static float[] roundedSpan(GemmPrecision prec, float[] x, int off, int rows, int cols, int ld) {
+    private static float[] roundedSpan(float[] x, int off, int rows, int cols, int ld, int drop) {
         float[] r = new float[(rows - 1) * ld + cols];
-        prec.round(x, off, r, 0, r.length);
+        roundInto(x, off, r, 0, r.length, drop);
         return r;
     }
 
-    /** x rounded to nearest even to 32 − drop bits ({@link GemmPrecision#roundBits}). */
-    private static float roundOperand(float x, int drop) {
-        return Float.intBitsToFloat(GemmPrecision.roundBits(Float.floatToRawIntBits(x), drop));
+    /**
+     * {@code dst[dOff + i] = round(x[off + i])} for i &lt; len (in place when the same array and
+     * offset): {@link GemmPrecision#roundBits} lane by lane, NaN rule included, in integer vector ops.
+     */
+    static void roundInto(float[] x, int off, float[] dst, int dOff, int len, int drop) {
+        int i = 0;
+        for (; i <= len - FL; i += FL) round(FloatVector.fromArray(FS, x, off + i), drop).intoArray(dst, dOff + i);
+        for (; i < len; i++) dst[dOff + i] = Float.intBitsToFloat(GemmPrecision.roundBits(Float.floatToRawIntBits(x[off + i]), drop));
+    }
+
+    /** {@link GemmPrecision#roundBits} on every lane of v. */
+    private static FloatVector round(FloatVector v, int drop) {
+        final int mask = -1 << drop, bias = (1 << (drop - 1)) - 1;
+        IntVector bits = v.reinterpretAsInts();
+        IntVector r = bits.add(bits.lanewise(VectorOperators.LSHR, drop).and(1)).add(bias).and(mask);
+        VectorMask<Integer> nan = bits.and(0x7fffffff).compare(VectorOperators.GT, 0x7f800000);
+        return r.blend(bits.or(0x00400000).and(mask), nan).reinterpretAsFloats();
     }
 
     /** The packed path; {@code drop > 0} rounds both operands while packing them. */
@@ -214,19 +225,28 @@ final class CpuGemm {
     /**
      * Packs alpha * op(A)[i0 : i0+mc, p0 : p0+kc] as MR-high panels, each stored k-major
      * (MR values per k), rows past mc zero. Folding alpha in here costs nothing later.
-     * With {@code drop > 0} each element of A is rounded ({@link GemmPrecision}) before alpha
-     * multiplies it: alpha scales the product, as in cuBLAS, and is not itself an operand.
+     * With {@code drop > 0} A is packed unscaled, rounded in place ({@link GemmPrecision}) and only
+     * then multiplied by alpha: alpha scales the product, as in cuBLAS, and is not an operand.
      */
     private static void packA(boolean ta, float[] a, int ao, int lda, int i0, int mc, int p0, int kc,
                               float alpha, float[] ap, int drop) {
+        if (drop == 0) {
+            packA(ta, a, ao, lda, i0, mc, p0, kc, alpha, ap);
+            return;
+        }
+        packA(ta, a, ao, lda, i0, mc, p0, kc, 1f, ap);
+        int len = roundUp(mc, MR) * kc;      // padding rows are zero and stay zero
+        roundInto(ap, 0, ap, 0, len, drop);
+        if (alpha != 1f) for (int i = 0; i < len; i++) ap[i] *= alpha;
+    }
+
+    private static void packA(boolean ta, float[] a, int ao, int lda, int i0, int mc, int p0, int kc,
+                              float alpha, float[] ap) {
         for (int ir = 0; ir < mc; ir += MR) {
             int rows = Math.min(MR, mc - ir), base = ir * kc;
             for (int r = 0; r < rows; r++) {
                 int i = i0 + ir + r;
-                if (drop != 0) {
-                    int src = ta ? ao + p0 * lda + i : ao + i * lda + p0, step = ta ? lda : 1;
-                    for (int p = 0; p < kc; p++) ap[base + p * MR + r] = alpha * roundOperand(a[src + p * step], drop);
-                } else if (!ta) {
+                if (!ta) {
                     int src = ao + i * lda + p0;
                     for (int p = 0; p < kc; p++) ap[base + p * MR + r] = alpha * a[src + p];
                 } else {
@@ -265,10 +285,22 @@ final class CpuGemm {
      */
     private static void packBGroup(boolean tb, float[] b, int bo, int ldb, int k0, int ks, int j0, int nc,
                                    int jpa, int jpb, float[] bp, int drop) {
+        final int nr = SNR;
+        if (drop != 0 && !tb && jpb * nr <= nc) {            // the row-wise copy of the F32 path, rounding on the way
+            for (int p = 0; p < ks; p++) {
+                int src = bo + (k0 + p) * ldb + j0;
+                for (int jp = jpa; jp < jpb; jp++) {
+                    int d = (jp * ks + p) * nr, sj = src + jp * nr;
+                    round(FloatVector.fromArray(FS, b, sj), drop).intoArray(bp, d);
+                    round(FloatVector.fromArray(FS, b, sj + FL), drop).intoArray(bp, d + FL);
+                }
+            }
+            return;
+        }
         packBGroup(tb, b, bo, ldb, k0, ks, j0, nc, jpa, jpb, bp);
         if (drop == 0) return;
         int from = jpa * ks * SNR, to = jpb * ks * SNR;   // panels [jpa, jpb), contiguous; zero padding stays zero
-        for (int i = from; i < to; i++) bp[i] = roundOperand(bp[i], drop);
+        roundInto(bp, from, bp, from, to - from, drop);
     }
 
     private static void packBGroup(boolean tb, float[] b, int bo, int ldb, int k0, int ks, int j0, int nc,
@@ -362,20 +394,33 @@ final class CpuGemm {
      */
     private static void sgemmDot(boolean ta, boolean tb, int m, int n, int k, float alpha,
                                  float[] a, int ao, int lda, float[] b, int bo, int ldb,
-                                 float beta, float[] c, int co, int ldc) {
+                                 float beta, float[] c, int co, int ldc, int drop) {
         if (ta) {
-            sgemmColumns(tb, m, n, k, alpha, a, ao, lda, b, bo, ldb, beta, c, co, ldc);
+            if (drop == 0) sgemmColumns(tb, m, n, k, alpha, a, ao, lda, b, bo, ldb, beta, c, co, ldc);
+            else sgemmColumnsRounded(tb, m, n, k, alpha, a, ao, lda, b, bo, ldb, beta, c, co, ldc, drop);
             return;
         }
         // A as (m, k) rows in place; B^T as (n, k) rows, copied when B is stored (k, n) (n is small here).
+        // With drop > 0: B^T rounded once (a copy either way), each row of A rounded into a buffer
+        // of k floats just before its n dot products, so A is still read from memory once.
         final float[] ar = a, br;
         final int aro = ao, ald = lda, bro, bld;
-        if (tb) { br = b; bro = bo; bld = ldb; } else { br = transpose(b, bo, ldb, k, n); bro = 0; bld = k; }
+        if (tb) {
+            if (drop == 0) { br = b; bro = bo; } else { br = roundedSpan(b, bo, n, k, ldb, drop); bro = 0; }
+            bld = ldb;
+        } else {
+            br = transpose(b, bo, ldb, k, n); bro = 0; bld = k;
+            if (drop != 0) roundInto(br, 0, br, 0, br.length, drop);
+        }
         int tasks = Parallel.blocks(m, DOT_ROWS);
         java.util.function.IntConsumer body = t -> {
             int i1 = Math.min(m, (t + 1) * DOT_ROWS);
+            float[] rowBuf = drop == 0 ? null : new float[k];
             for (int i = t * DOT_ROWS; i < i1; i++) {
-                int ai = aro + i * ald, ci = co + i * ldc;
+                final float[] arow;
+                int ai, ci = co + i * ldc;
+                if (drop == 0) { arow = ar; ai = aro + i * ald; }
+                else { roundInto(ar, aro + i * ald, rowBuf, 0, k, drop); arow = rowBuf; ai = 0; }
                 int j = 0;
                 for (; j + 4 <= n; j += 4) {
                     int b0 = bro + j * bld, b1 = b0 + bld, b2 = b1 + bld, b3 = b2 + bld;
@@ -384,7 +429,7 @@ final class CpuGemm {
                     if (k >= FL) {
                         FloatVector v0 = FloatVector.zero(FS), v1 = v0, v2 = v0, v3 = v0;
                         for (; p <= k - FL; p += FL) {
-                            FloatVector x = FloatVector.fromArray(FS, ar, ai + p);
+                            FloatVector x = FloatVector.fromArray(FS, arow, ai + p);
                             v0 = x.fma(FloatVector.fromArray(FS, br, b0 + p), v0);
                             v1 = x.fma(FloatVector.fromArray(FS, br, b1 + p), v1);
                             v2 = x.fma(FloatVector.fromArray(FS, br, b2 + p), v2);
@@ -396,7 +441,7 @@ final class CpuGemm {
                         s3 = sumLanes(v3);
                     }
                     for (; p < k; p++) {
-                        float x = ar[ai + p];
+                        float x = arow[ai + p];
                         s0 += x * br[b0 + p];
                         s1 += x * br[b1 + p];
                         s2 += x * br[b2 + p];
@@ -414,10 +459,10 @@ final class CpuGemm {
                     if (k >= FL) {
                         FloatVector v = FloatVector.zero(FS);
                         for (; p <= k - FL; p += FL)
-                            v = FloatVector.fromArray(FS, ar, ai + p).fma(FloatVector.fromArray(FS, br, b0 + p), v);
+                            v = FloatVector.fromArray(FS, arow, ai + p).fma(FloatVector.fromArray(FS, br, b0 + p), v);
                         s = sumLanes(v);
                     }
-                    for (; p < k; p++) s += ar[ai + p] * br[b0 + p];
+                    for (; p < k; p++) s += arow[ai + p] * br[b0 + p];
                     sput(c, ci + j, alpha * s, beta);
                 }
             }
@@ -454,6 +499,47 @@ final class CpuGemm {
                 v3.intoArray(tmp, 3 * FL);
                 for (int r = 0; r < rows; r++) sput(c, co + (i0 + r) * ldc + j, alpha * tmp[r], beta);
             }
+        });
+    }
+
+    /**
+     * {@link #sgemmColumns} with rounded operands (drop &gt; 0): B (k, n or n, k; small here) is
+     * rounded into a copy; A's column block i0 : i0+4L is rounded KC rows of k at a time into a
+     * buffer that stays in cache, and every column j's four accumulators carry over from one
+     * k-block to the next, so each element is still the one FMA chain in p = 0, 1, ..., k − 1 and
+     * A is read from memory once (not n times rounded).
+     */
+    private static void sgemmColumnsRounded(boolean tb, int m, int n, int k, float alpha, float[] a, int ao, int lda,
+                                            float[] b, int bo, int ldb, float beta, float[] c, int co, int ldc, int drop) {
+        final int rowsPerTask = 4 * FL, w = 4 * FL;
+        final float[] br = roundedSpan(b, bo, tb ? n : k, tb ? k : n, ldb, drop);
+        Parallel.forEach(Parallel.blocks(m, rowsPerTask), t -> {
+            int i0 = t * rowsPerTask, i1 = Math.min(m, i0 + rowsPerTask), rows = i1 - i0;
+            float[] acc = new float[n * w];             // (n, 4L): column j's accumulators between k-blocks
+            float[] blk = new float[Math.min(k, KC) * w]; // (KC, 4L): rounded A[p0 : p0+KC, i0 : i0+4L], zero past i1
+            for (int p0 = 0; p0 < k; p0 += KC) {
+                int kc = Math.min(KC, k - p0);
+                for (int p = 0; p < kc; p++) roundInto(a, ao + (p0 + p) * lda + i0, blk, p * w, rows, drop);
+                for (int j = 0; j < n; j++) {
+                    int aj = j * w;
+                    FloatVector v0 = FloatVector.fromArray(FS, acc, aj), v1 = FloatVector.fromArray(FS, acc, aj + FL);
+                    FloatVector v2 = FloatVector.fromArray(FS, acc, aj + 2 * FL), v3 = FloatVector.fromArray(FS, acc, aj + 3 * FL);
+                    for (int p = 0; p < kc; p++) {
+                        int q = p0 + p, bi = p * w;
+                        FloatVector y = FloatVector.broadcast(FS, tb ? br[j * ldb + q] : br[q * ldb + j]);
+                        v0 = FloatVector.fromArray(FS, blk, bi).fma(y, v0);
+                        v1 = FloatVector.fromArray(FS, blk, bi + FL).fma(y, v1);
+                        v2 = FloatVector.fromArray(FS, blk, bi + 2 * FL).fma(y, v2);
+                        v3 = FloatVector.fromArray(FS, blk, bi + 3 * FL).fma(y, v3);
+                    }
+                    v0.intoArray(acc, aj);
+                    v1.intoArray(acc, aj + FL);
+                    v2.intoArray(acc, aj + 2 * FL);
+                    v3.intoArray(acc, aj + 3 * FL);
+                }
+            }
+            for (int j = 0; j < n; j++)
+                for (int r = 0; r < rows; r++) sput(c, co + (i0 + r) * ldc + j, alpha * acc[j * w + r], beta);
         });
     }
 

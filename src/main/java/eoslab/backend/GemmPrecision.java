@@ -67,11 +67,6 @@ public enum GemmPrecision {
         return (bits + (1 << (drop - 1)) - 1 + lsb) & (-1 << drop);
     }
 
-    /** Round {@code n} floats of {@code x} from {@code off} into {@code dst} from {@code dOff} (in place when the same). */
-    void round(float[] x, int off, float[] dst, int dOff, int n) {
-        for (int i = 0; i < n; i++) dst[dOff + i] = Float.intBitsToFloat(roundBits(Float.floatToRawIntBits(x[off + i]), droppedBits));
-    }
-
     /** "f32", "tf32" or "bf16" (any case). */
     public static GemmPrecision parse(String s) {
         String t = s == null ? "" : s.trim().toLowerCase(java.util.Locale.ROOT);

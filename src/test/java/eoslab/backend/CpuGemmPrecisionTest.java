@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * CpuGemm in BF16 and TF32 ({@link GemmPrecision}) on both of its paths (packed: m·n·k ≥ 32³ and
- * n ≥ one vector; dot: skinny n), all four transposes, padded leading dimensions, alpha ≠ 1,
+ * n ≥ one vector; dot: skinny n, with K below and above the 256-row blocks in which the transposed
+ * form rounds A), all four transposes, padded leading dimensions, alpha ≠ 1,
  * beta ≠ 0, strided batches with a broadcast (stride 0) operand.
  *
  * <p>Two references, both in float64:
@@ -122,6 +123,7 @@ class CpuGemmPrecisionTest {
                 l.add(new Problem(ta, tb, 50, 3, 77, 1.25, beta, 1, false));     // dot path (n = 3)
                 l.add(new Problem(ta, tb, 40, 32, 64, 1.0, beta, 3, false));     // packed, one product per task
                 l.add(new Problem(ta, tb, 20, 5, 33, 1.0, beta, 4, true));       // dot, A broadcast over the batch
+                l.add(new Problem(ta, tb, 30, 2, 600, 0.5, beta, 1, false));     // dot, K in three blocks of 256
             }
         return l.toArray(Problem[]::new);
     }
