@@ -81,11 +81,13 @@ final class CpuGemm {
 
     /**
      * {@link #sgemm} with the operands rounded as {@code prec} says ({@link GemmPrecision}: bf16 or
-     * TF32 round to nearest even, float32 accumulation). The packed path rounds while it packs (the
-     * copy it makes anyway), A before alpha is folded in, so it costs a few integer ops per packed
-     * element; the dot path rounds B (small there: n is) into a copy and A row by row (or, stored
-     * transposed, in blocks of K) into a buffer that stays in cache, so A is still read once. The order of every sum is that of the F32 path, so
-     * results are as deterministic as in F32. With F32 nothing is rounded: the F32 code runs as is.
+     * TF32, round to nearest even; float32 accumulation). The packed path rounds while it packs (the
+     * copy it makes anyway; A before alpha is folded in), a few vector integer ops per packed
+     * element. The dot path rounds B (small there, as n is) into a copy, and A row by row (or, when
+     * stored transposed, in blocks of KC rows) into a buffer that stays in cache, so A is still read
+     * from memory once; for n = 2 that rounding costs about as much as the two dot products.
+     * Every element of C is summed in the order the F32 path uses, so results are as deterministic
+     * (independent of the thread count). With F32 nothing is rounded and the F32 code runs as is.
      */
     static void sgemm(boolean ta, boolean tb, int m, int n, int k, float alpha,
                       float[] a, int ao, int lda, int sa, float[] b, int bo, int ldb, int sb,
@@ -280,8 +282,8 @@ final class CpuGemm {
      * Packs the NR panels [jpa, jpb) of op(B)[k0 : k0+ks, j0 : j0+nc], each at {@code jp * ks * NR}.
      * Row-major B is read row by row across the whole group: PG * 128 contiguous bytes per row
      * instead of 128 per page-sized stride, which is what made per-panel packing slow.
-     * With {@code drop > 0} the packed panels are then rounded in place ({@link GemmPrecision}),
-     * while they are still in cache.
+     * With {@code drop > 0} the elements are rounded ({@link GemmPrecision}) as they are copied on
+     * the row-wise path, and the packed panels rounded in place (still in cache) on the others.
      */
     private static void packBGroup(boolean tb, float[] b, int bo, int ldb, int k0, int ks, int j0, int nc,
                                    int jpa, int jpb, float[] bp, int drop) {
