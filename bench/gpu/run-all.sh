@@ -162,7 +162,8 @@ fi
 # the report says what eoslab printed last.
 gpt2() {  # log-file, eoslab bench gpt2 options...
   local log="$1"; shift
-  "${bench[@]}" gpt2 --device "$device" --model "$GM" --warmup "$GW" --repeats "$GR" "$@" >> "$log" 2>&1 \
+  # GPT-2 124M: eoslab's AdamW update runs on host copies of the 3d state and its tangents (several GB)
+  EOSLAB_JAVA_OPTS="${EOSLAB_JAVA_OPTS:--Xmx64g}" "${bench[@]}" gpt2 --device "$device" --model "$GM" --warmup "$GW" --repeats "$GR" "$@" >> "$log" 2>&1 \
     || echo "eoslab bench gpt2 $* failed (exit $?)" >> "$log"
 }
 torch_gpt2() {  # jsonl-file, gpt2_torch.py options...
