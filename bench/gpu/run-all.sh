@@ -64,9 +64,9 @@ esac
 # Device time of the parts asked for, on one H100, before any of it ran: rough estimates (FLOP counts and
 # eoslab's host-side AdamW update at 124M parameters), not measurements; the first GPU run should replace them.
 est=0
-for p in a:6 b:1 c:1 d:4 e:2 f:3; do [[ $only == *${p%%:*}* ]] && est=$((est + ${p##*:})); done
+for p in a:6 b:1 c:1 d:4 e:2 f:4; do [[ $only == *${p%%:*}* ]] && est=$((est + ${p##*:})); done
 [[ $quick == 0 ]] || est=$(( (est + 1) / 2 ))
-[[ $device == cuda ]] && echo "run-all.sh: parts '$only', estimated device time about $est min (a ~6, b ~1, c ~1, d ~4, e ~2, f ~3; --quick about half)"
+[[ $device == cuda ]] && echo "run-all.sh: parts '$only', estimated device time about $est min (a ~6, b ~1, c ~1, d ~4, e ~2, f ~4; --quick about half)"
 [[ $device == cuda ]] || echo "run-all.sh: parts '$only' on $device (smoke sizes: a few minutes at most)"
 methods=cusolver,cholqr2
 [[ $device == cuda ]] || methods=cholqr2
@@ -178,6 +178,8 @@ if [[ $only == *d* ]]; then
   gpt2 "$out/d-eoslab.log" --parts d --batch "$GB" --seq-len "$GT"
   torch_gpt2 "$out/d-torch.jsonl" --batch "$GB" --seq-len "$GT" --parts d
   if [[ $device == cuda ]]; then
+    # like for like with eoslab, which materializes the (T, T) attention maps
+    torch_gpt2 "$out/d-torch.jsonl" --batch "$GB" --seq-len "$GT" --attn manual --parts d
     torch_gpt2 "$out/d-torch.jsonl" --batch "$GB" --seq-len "$GT" --bf16 --parts d
     [[ $quick == 0 ]] && torch_gpt2 "$out/d-torch.jsonl" --batch "$GB" --seq-len "$GT" --bf16 --compile --parts d
   fi
