@@ -132,13 +132,16 @@ public final class Gpt2Bench {
     // ---- (e) gradient vs HVP --------------------------------------------------------------------
 
     /**
-     * (e) at k directions: hvp = loss + the k products H v_j in one forward-over-reverse pass (no
-     * gradient output, as torch.func's jvp of grad), against grad = loss + ∇L.
-     * perDirection = hvp / (k · grad): the HVP cost in gradients (issue #6 target ≤ 3).
+     * (e) at k directions: hvp = loss + the k products H v_j in one pass (primal, forward R-pass of the
+     * k directions, one reverse sweep with the R-ops beside the backward; Pearlmutter 1994), without
+     * gradient output, against grad = loss + ∇L. torch.func's jvp of grad does the same passes and
+     * returns the gradient as its primal output. perDirection = hvp / (k · grad): the HVP cost in
+     * gradients (issue #6 target ≤ 3).
      */
     public record HvpResult(int k, Stat hvp, double perDirection) {
     }
 
+    /** Loss and gradient at the initial weights, a fresh batch per call. */
     public static Stat gradient(Problem p, Setup s) {
         Backend be = p.be();
         long d = p.loss().dim();
@@ -146,6 +149,7 @@ public final class Gpt2Bench {
         return Stat.of(time(be, s.warmup(), s.repeats(), i -> p.loss().evaluate(i, w, grad, null, 0, null)));
     }
 
+    /** Loss and k HVPs (directions: a tiled random block) at the initial weights, against {@code grad}'s median. */
     public static HvpResult hvp(Problem p, Setup s, int k, Stat grad) {
         Backend be = p.be();
         long d = p.loss().dim();
