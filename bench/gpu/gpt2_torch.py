@@ -44,22 +44,18 @@ PRESETS = {"tiny": dict(vocab=256, max_t=16, layers=2, heads=2, channels=32),
            "gpt2": dict(vocab=50257, max_t=1024, layers=12, heads=12, channels=768)}
 
 
-class Block(nn.Module):
-    def __init__(self, c, h, attn):
+class CausalSelfAttention(nn.Module):
+    def __init__(self, c, h, impl):
         super().__init__()
-        self.h, self.attn_impl = h, attn
-        self.ln_1 = nn.LayerNorm(c, eps=1e-5)
-        self.c_attn = nn.Linear(c, 3 * c)        # attn.c_attn (3C, C)
-        self.c_proj = nn.Linear(c, c)            # attn.c_proj
-        self.ln_2 = nn.LayerNorm(c, eps=1e-5)
-        self.c_fc = nn.Linear(c, 4 * c)          # mlp.c_fc
-        self.mlp_proj = nn.Linear(4 * c, c)      # mlp.c_proj
+        self.n_head, self.impl = h, impl
+        self.c_attn = nn.Linear(c, 3 * c)        # (3C, C)
+        self.c_proj = nn.Linear(c, c)
 
-    def attn(self, x):
+    def forward(self, x):
         b, t, c = x.shape
         q, k, v = self.c_attn(x).split(c, dim=2)
-        q, k, v = (z.view(b, t, self.h, c // self.h).transpose(1, 2) for z in (q, k, v))  # (B, H, T, hs)
-        if self.attn_impl == "sdpa":
+        q, k, v = (z.view(b, t, self.n_head, c // self.n_head).transpose(1, 2) for z in (q, k, v))  # (B, H, T, hs)
+        if self.impl == "sdpa":
             y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
         else:  # materialized P, as eoslab does; twice differentiable on every version
             s = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.shape[-1]))
@@ -67,9 +63,28 @@ class Block(nn.Module):
             y = torch.softmax(s.masked_fill(~mask, float("-inf")), dim=-1) @ v
         return self.c_proj(y.transpose(1, 2).reshape(b, t, c))
 
+
+class MLP(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.c_fc = nn.Linear(c, 4 * c)
+        self.c_proj = nn.Linear(4 * c, c)
+
+    def forward(self, x):
+        return self.c_proj(F.gelu(self.c_fc(x), approximate="tanh"))
+
+
+class Block(nn.Module):
+    def __init__(self, c, h, attn):
+        super().__init__()
+        self.ln_1 = nn.LayerNorm(c, eps=1e-5)
+        self.attn = CausalSelfAttention(c, h, attn)
+        self.ln_2 = nn.LayerNorm(c, eps=1e-5)
+        self.mlp = MLP(c)
+
     def forward(self, x):
         x = x + self.attn(self.ln_1(x))
-        return x + self.mlp_proj(F.gelu(self.c_fc(self.ln_2(x)), approximate="tanh"))
+        return x + self.mlp(self.ln_2(x))
 
 
 class GPT(nn.Module):
@@ -84,7 +99,7 @@ class GPT(nn.Module):
                 nn.init.zeros_(p)
             elif ".ln_" in name or name.startswith("ln_"):
                 nn.init.ones_(p)
-            elif name.endswith("c_proj.weight") or name.endswith("mlp_proj.weight"):
+            elif name.endswith("c_proj.weight"):
                 nn.init.normal_(p, 0.0, 0.02 / math.sqrt(2 * layers))   # residual projections (GPT-2 paper 2.3)
             else:
                 nn.init.normal_(p, 0.0, 0.02)
@@ -99,6 +114,69 @@ class GPT(nn.Module):
 
 def loss_of(logits, y):
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+
+
+def read_safetensors(path):
+    """{name: tensor} and the metadata of a safetensors file (header: u64 length, JSON; then raw little-endian data)."""
+    import numpy as np
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    n = int.from_bytes(raw[:8], "little")
+    header = json.loads(raw[8:8 + n])
+    meta = header.pop("__metadata__", {})
+    kinds = {"F32": np.float32, "F64": np.float64, "I32": np.int32}
+    out = {}
+    for name, e in header.items():
+        lo, hi = e["data_offsets"]
+        arr = np.frombuffer(raw[8 + n + lo:8 + n + hi], dtype=kinds[e["dtype"]]).reshape(e["shape"])
+        out[name] = torch.from_numpy(arr.copy())
+    return out, meta
+
+
+def check(path):
+    """Same model as eoslab: load the weights and batch `eoslab bench gpt2 --write-check` wrote, compute the loss,
+    gradient g and H g (double backward) in float64, compare with eoslab's. Exit 0 iff all agree."""
+    t, meta = read_safetensors(path)
+    cfg = dict(vocab=int(meta["vocab"]), max_t=int(meta["maxT"]), layers=int(meta["layers"]),
+               heads=int(meta["heads"]), channels=int(meta["channels"]))
+    model = GPT(**cfg, attn="manual").double()
+    order = meta["order"].split(",")
+    own = dict(model.named_parameters())
+    assert sorted(own) == sorted(order), f"parameter names differ: {sorted(set(own) ^ set(order))}"
+    # same init scale: per tensor, the standard deviation of this script's init against eoslab's; tensors of
+    # >= 1000 entries (sampling error of a std below 5%): within 10%; constant ones (LayerNorm, biases) exactly
+    init_ok = True
+    for n in order:
+        a, b = own[n].detach().double(), t[n].double()
+        if b.numel() > 1 and b.std().item() == 0:      # constant: LayerNorm gains 1, biases 0
+            init_ok &= torch.equal(a, b)
+        elif a.numel() >= 1000:
+            init_ok &= abs(a.std().item() - b.std().item()) <= 0.1 * b.std().item()
+    with torch.no_grad():
+        for n in order:
+            own[n].copy_(t[n].double())
+    ps = [own[n] for n in order]
+    x, y = t["check.x"].long(), t["check.y"].long()
+    loss = loss_of(model(x), y)
+    g = torch.autograd.grad(loss, ps, create_graph=True)
+    gflat = torch.cat([z.reshape(-1) for z in g])
+    hg = torch.cat([z.reshape(-1) for z in torch.autograd.grad(gflat, ps, grad_outputs=gflat.detach())])
+    ok = init_ok
+    res = {"check": path, "params": gflat.numel(), "init_std_agrees": bool(init_ok)}
+    # float64 on both sides, different summation orders: atol 1e-12 + rtol 1e-9 (loss), 1e-11 + 1e-8 * max|ref| (vectors)
+    for name, mine, ref, atol, rtol in (("loss", loss.detach().reshape(1), t["check.loss"], 1e-12, 1e-9),
+                                        ("grad", gflat.detach(), t["check.grad"], 1e-11, 1e-8),
+                                        ("hg", hg.detach(), t["check.hg"], 1e-11, 1e-8)):
+        err = (mine - ref).abs().max().item()
+        scale = ref.abs().max().item()
+        good = err <= atol + rtol * scale
+        ok &= good
+        res[name + "_max_abs_err"] = err
+        res[name + "_max_abs_ref"] = scale
+    res["ok"] = bool(ok)
+    print(json.dumps(res))
+    print("CHECK OK: the PyTorch model is eoslab's (init scale; loss, gradient and Hg in float64)" if ok else "CHECK FAILED")
+    return 0 if ok else 1
 
 
 def main():
@@ -121,7 +199,10 @@ def main():
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--check", metavar="FILE", help="only compare with `eoslab bench gpt2 --write-check FILE` (float64, CPU) and exit")
     a = ap.parse_args()
+    if a.check:
+        raise SystemExit(check(a.check))
     bf16 = a.bf16 or a.precision == "bf16"
 
     dev = a.device

@@ -175,6 +175,10 @@ torch_gpt2() {  # jsonl-file, gpt2_torch.py options...
 if [[ $only == *d* ]]; then
   echo "== (d) GPT-2 training step: $GM, B=$GB, T=$GT"
   : > "$out/d-eoslab.log"; : > "$out/d-torch.jsonl"
+  # same model on both sides: weights + a batch from eoslab, loss / gradient / Hg compared in float64 (tiny, CPU)
+  { "${bench[@]}" gpt2 --model tiny --batch 2 --write-check "$out/gpt2-check.safetensors" \
+      && "$py" "$here/gpt2_torch.py" --check "$out/gpt2-check.safetensors"; } > "$out/d-check.log" 2>&1 || true
+  same="$(grep -E '^CHECK' "$out/d-check.log" || echo "check failed to run (see d-check.log)")"
   gpt2 "$out/d-eoslab.log" --parts d --batch "$GB" --seq-len "$GT"
   torch_gpt2 "$out/d-torch.jsonl" --batch "$GB" --seq-len "$GT" --parts d
   if [[ $device == cuda ]]; then
@@ -184,7 +188,8 @@ if [[ $only == *d* ]]; then
     [[ $quick == 0 ]] && torch_gpt2 "$out/d-torch.jsonl" --batch "$GB" --seq-len "$GT" --bf16 --compile --parts d
   fi
   { header "(d) GPT-2 training tokens/s: eoslab bench gpt2 vs PyTorch (same model, B, T, fp32)"
-    "$py" "$here/gpt2_report.py" d --eoslab "$out/d-eoslab.log" --torch "$out/d-torch.jsonl"; } > "$out/results-d.md"
+    "$py" "$here/gpt2_report.py" d --eoslab "$out/d-eoslab.log" --torch "$out/d-torch.jsonl"
+    printf '\nSame model (gpt2_torch.py --check on eoslab'"'"'s tiny-model weights and batch, float64, CPU): %s\n' "$same"; } > "$out/results-d.md"
   cat "$out/results-d.md"
 fi
 

@@ -306,4 +306,44 @@ public final class Gpt2Bench {
         }
         return v;
     }
+
+    // ---- same model on both sides ---------------------------------------------------------------
+
+    /**
+     * The fixture with which bench/gpu/gpt2_torch.py --check shows that its model is eoslab's: one
+     * safetensors file with the weights (eoslab's names and layout, F32, the init of {@code s}),
+     * step 0's batch ({@code check.x}, {@code check.y}: I32 (B, T)) and, computed in float64 on the
+     * CPU from those same F32 weights, the loss ({@code check.loss}), the gradient g
+     * ({@code check.grad}, flat in the order of metadata {@code order}) and H g ({@code check.hg}).
+     * Returns the loss.
+     */
+    public static double writeCheck(java.nio.file.Path file, Setup s) throws java.io.IOException {
+        Backend be = eoslab.backend.CpuBackend.INSTANCE;
+        Gpt2 m = new Gpt2(s.model());
+        double[] w = m.init(s.seed(), 1.0);
+        for (int i = 0; i < w.length; i++) w[i] = (float) w[i];     // the values the F32 file holds
+        TextBatches data = randomTokens(s);
+        int[][] xy = data.hostBatch(0);
+        GptObjective f = new GptObjective(be, DType.F64, m, data);
+        int d = m.numParams();
+        Tensor tw = be.fromDoubles(DType.F64, w), g = be.zeros(DType.F64, d), hg = be.zeros(DType.F64, d);
+        double loss = f.evaluate(0, tw, g, null, 0, null);
+        Tensor v = be.fromDoubles(DType.F64, g.toDoubles());
+        f.evaluate(0, tw, null, v, 1, hg);
+        eoslab.io.SafetensorsWriter out = new eoslab.io.SafetensorsWriter();
+        StringBuilder order = new StringBuilder();
+        for (eoslab.nn.ParamSpec p : m.params()) {
+            float[] a = new float[(int) p.size()];
+            for (int i = 0; i < a.length; i++) a[i] = (float) w[(int) p.offset() + i];
+            out.add(p.name(), a, Arrays.stream(p.shape()).asLongStream().toArray());
+            order.append(order.isEmpty() ? "" : ",").append(p.name());
+        }
+        out.add("check.x", xy[0], s.batch(), s.seqLen()).add("check.y", xy[1], s.batch(), s.seqLen());
+        out.add("check.loss", new double[]{loss}, 1).add("check.grad", g.toDoubles(), d).add("check.hg", hg.toDoubles(), d);
+        GptConfig c = s.model();
+        out.metadata("order", order.toString()).metadata("vocab", "" + c.vocab()).metadata("maxT", "" + c.maxT())
+                .metadata("layers", "" + c.layers()).metadata("heads", "" + c.heads()).metadata("channels", "" + c.channels());
+        out.write(file);
+        return loss;
+    }
 }

@@ -292,6 +292,9 @@ public final class BenchCommand implements Runnable {
         int repeats;
         @Option(names = "--seed", defaultValue = "0", description = "seed (default: ${DEFAULT-VALUE})")
         long seed;
+        @Option(names = "--write-check", paramLabel = "FILE",
+                description = "only write the same-model fixture for gpt2_torch.py --check (weights, a batch, float64 loss, gradient, Hg; CPU) and exit")
+        java.nio.file.Path writeCheck;
 
         GptConfig config() {
             GptConfig p;
@@ -321,6 +324,16 @@ public final class BenchCommand implements Runnable {
                 throw new UserError(e.getMessage());
             }
             int[] kList = ints(ks, "--k"), lyapList = ints(lyapKs, "--lyap-k");
+            if (writeCheck != null) {
+                if (cfg.numParams() > 5_000_000) throw new UserError("--write-check: meant for small models (float64 Hg on the CPU); got " + cfg.numParams() + " parameters");
+                try {
+                    double loss = Gpt2Bench.writeCheck(writeCheck, s);
+                    System.out.printf("bench gpt2: wrote %s (%d parameters, B=%d T=%d, loss %.12f)%n", writeCheck, cfg.numParams(), s.batch(), s.seqLen(), loss);
+                } catch (java.io.IOException e) {
+                    throw new UserError("--write-check " + writeCheck + ": " + e.getMessage());
+                }
+                return 0;
+            }
             try (Backend be = common.open()) {
                 String dev = be instanceof CudaBackend c ? c.deviceName() : be.name();
                 Gpt2Bench.Problem p = Gpt2Bench.Problem.of(be, s, Gpt2Bench.randomTokens(s));
