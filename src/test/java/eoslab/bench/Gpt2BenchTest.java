@@ -147,4 +147,27 @@ class Gpt2BenchTest {
         assertTrue(x[0] != x[10] && x[10] != x[20], "vectors differ");
         for (double e : x) assertTrue(e >= -1 && e < 1);
     }
+
+    /** The same-model fixture: its F32 weights and batch, loaded back into eoslab's model, give the stored float64 loss. */
+    @Test
+    void checkFixtureReloadsToItsOwnLoss(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        Gpt2Bench.Setup s = new Gpt2Bench.Setup(new GptConfig(16, 8, 1, 2, 8), 2, 8, DType.F32, 3, 0, 1);
+        java.nio.file.Path file = dir.resolve("check.safetensors");
+        double loss = Gpt2Bench.writeCheck(file, s);
+        try (var r = eoslab.io.SafetensorsReader.open(file)) {
+            Gpt2 m = new Gpt2(s.model());
+            double[] w = new double[m.numParams()];
+            for (var p : m.params()) {
+                float[] a = r.floats(p.name());
+                for (int i = 0; i < a.length; i++) w[(int) p.offset() + i] = a[i];
+            }
+            int[] x = r.ints("check.x", 2, 8), y = r.ints("check.y", 2, 8);
+            var b = new eoslab.nn.Batch(BE.fromInts(x), BE.fromInts(y), null, 2);
+            double again = m.lossGradHvp(BE, BE.fromDoubles(DType.F64, w), b, eoslab.nn.Loss.CE, 0.5, null, null, 0, null, null, null);
+            assertEquals(loss, r.doubles("check.loss")[0], 0);
+            assertEquals(loss, again, 1e-14 * Math.abs(loss), "reloaded weights and batch give the stored loss");
+            assertEquals(m.numParams(), r.doubles("check.grad").length);
+            assertEquals(String.join(",", m.params().stream().map(p -> p.name()).toList()), r.metadata().get("order"));
+        }
+    }
 }
