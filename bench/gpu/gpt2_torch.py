@@ -112,8 +112,16 @@ class GPT(nn.Module):
         return F.linear(self.ln_f(x), self.wte.weight)   # tied LM head: logits (B, T, V)
 
 
+CE = {"form": "F.cross_entropy"}
+
+
 def loss_of(logits, y):
-    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+    """Mean next-token cross-entropy. The 'logsumexp-gather' form is the same value for the HVP paths of
+    PyTorch versions without forward-mode AD of nll_loss_backward (which jvp of grad needs)."""
+    z, t = logits.reshape(-1, logits.shape[-1]), y.reshape(-1)
+    if CE["form"] == "F.cross_entropy":
+        return F.cross_entropy(z, t)
+    return (torch.logsumexp(z, dim=-1) - z.gather(1, t.unsqueeze(1)).squeeze(1)).mean()
 
 
 def read_safetensors(path):
@@ -340,12 +348,22 @@ def main():
         method = HVP_METHOD
         grad_fn, grad_hvp = (grad_fn_func, grad_hvp_func) if fgrad is not None else (grad_fn_ad, grad_hvp_ad)
         if fgrad is not None:
-            try:  # probe forward-over-reverse once on a tiny slice (PyTorch 1.13 lacks forward AD of layer_norm_backward, nll_loss_backward)
-                grad_hvp(params, *(z[:1, :2] for z in batch(0)), torch.zeros(2, dim, device=dev))
-            except Exception as e:  # any failure of the functional path: fall back, and say why
+            # probe forward-over-reverse once on a tiny slice, first with F.cross_entropy, then with the
+            # logsumexp-gather form; fall back to double backward if neither works (PyTorch 1.13 also
+            # lacks forward AD of native_layer_norm_backward), and say why
+            why = []
+            for form in ("F.cross_entropy", "logsumexp-gather"):
+                CE["form"] = form
+                try:
+                    grad_hvp(params, *(z[:1, :2] for z in batch(0)), torch.zeros(2, dim, device=dev))
+                    break
+                except Exception as e:
+                    why.append(form + ": " + str(e).splitlines()[0].split(" that ")[0][:120])
+            else:
+                CE["form"] = "F.cross_entropy"
                 grad_fn, grad_hvp = grad_fn_ad, grad_hvp_ad
-                method = ("double backward (autograd.grad of <grad, v>, a loop over k); forward-over-reverse failed: "
-                          + str(e).splitlines()[0].split(" that ")[0][:160])
+                method = "double backward (autograd.grad of <grad, v>, a loop over k); forward-over-reverse failed: " + "; ".join(why)
+        base["ce_form"] = CE["form"]
         base["hvp_method"] = method
 
         if "e" in parts:
