@@ -30,7 +30,8 @@ import picocli.CommandLine.Option;
 /**
  * {@code eoslab bench}: the device microbenchmarks of the CUDA issue, for bench/gpu/run-all.sh
  * (which runs the PyTorch references in the same script). Each prints human lines and one
- * machine line per measurement, {@code RESULT key=value ...}, that the script collects.
+ * machine line per measurement that the script collects: {@code RESULT key=value ...} (hvp, qr) or
+ * a JSON object (gpt2).
  * STYLE.md principle 10: warm up, repeat, report medians.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {BenchCommand.Hvp.class, BenchCommand.Qr.class, BenchCommand.Gpt2.class},
