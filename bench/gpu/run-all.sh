@@ -6,16 +6,24 @@
 #       `eoslab train --device cuda` vs train_torch.py (PyTorch eager, torch.func HVPs); wall times, ratio.
 #   (b) batched HVP throughput, k = 1, 8, 32: `eoslab bench hvp` vs hvp_torch.py (vmap of jvp of grad).
 #   (c) QR of d x k, k = 32, d = 1e6, 1e7, 1e8: `eoslab bench qr` (cuSOLVER, CholeskyQR2) vs HBM bandwidth.
-# Each writes results-<a|b|c>.md (device, commit, medians) and its raw logs into --out.
+# GPT-2 (issue #6, "Performance"), `eoslab bench gpt2` vs gpt2_torch.py (nanoGPT-style, same init, fp32):
+#   (d) training step (forward, backward, AdamW) on GPT-2 124M, B = 8, T = 1024 -> tokens/s; PyTorch fp32
+#       eager, plus bf16 eager and bf16 torch.compile for scale; llm.c's published ~470k tokens/s as reference.
+#   (e) gradient vs k HVPs (forward-over-reverse): B = 8 at k = 1 and B = 2 at k = 1, 8 (k = 8 at B = 8 does
+#       not fit 80 GB: the k tangents of the logits and attention maps) -> HVP cost in gradients.
+#   (f) Lyapunov tracker step, B = 2, T = 256: SGD map at k = 8, 32 (both sides), AdamW map at k = 8 (eoslab;
+#       its 3d-dimensional tangents at k = 32 do not fit) -> grad+HVPs, update, QR, rest.
+# Each writes results-<a|b|c|d|e|f>.md (device, commit, medians) and its raw logs into --out.
 # Options: --out DIR (default bench-gpu-results-DATE)  --cifar DIR (CIFAR-10 binary folder; without
 #          it both sides use synthetic data of CIFAR's shape)  --python PY (default python3)
-#          --quick (n = 1000, 200 steps, d = 1e6)  --only a|b|c  --repeats N (default 3, for (a))
-#          --smoke --device cpu (tiny sizes on the CPU: checks the scripts' plumbing, not a benchmark)
+#          --quick (n = 1000, 200 steps, d = 1e6; GPT-2 parts with fewer repeats)  --only any of abcdef
+#          --repeats N (default 3, for (a))
+#          --smoke --device cpu (tiny sizes on the CPU, GPT-2 'tiny' preset: checks the scripts' plumbing, not a benchmark)
 set -euo pipefail
 here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 eoslab="${EOSLAB:-$root/bin/eoslab}"
-py=python3 out="" cifar="" quick=0 only="abc" repeats=3 device=cuda
+py=python3 out="" cifar="" quick=0 only="abcdef" repeats=3 device=cuda
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --out) out="$2"; shift 2 ;;
@@ -47,10 +55,24 @@ case $quick in
   1) N=1000 NT=200 STEPS=200 DS=1000000 HREP=5 ;;
   *) N=64 NT=16 STEPS=40 DS=20000 HREP=2 ;;
 esac
+# GPT-2 parts: model, (d) B/T, (e) two (B, k-list) settings at T, (f) B/T, warm-up/repeats
+case $quick in
+  0) GM=gpt2-124M GB=8 GT=1024 GE="8:1 2:1,8" GFB=2 GFT=256 GW=2 GR=5 GFW=1 GFR=3 ;;
+  1) GM=gpt2-124M GB=8 GT=1024 GE="8:1 2:1,8" GFB=2 GFT=256 GW=1 GR=3 GFW=1 GFR=2 ;;
+  *) GM=tiny GB=4 GT=16 GE="4:1 2:1,8" GFB=2 GFT=16 GW=3 GR=5 GFW=2 GFR=3 ;;
+esac
+# Device time of the parts asked for, on one H100, before any of it ran: rough estimates (FLOP counts and
+# eoslab's host-side AdamW update at 124M parameters), not measurements; the first GPU run should replace them.
+est=0
+for p in a:6 b:1 c:1 d:4 e:2 f:4; do [[ $only == *${p%%:*}* ]] && est=$((est + ${p##*:})); done
+[[ $quick == 0 ]] || est=$(( (est + 1) / 2 ))
+[[ $device == cuda ]] && echo "run-all.sh: parts '$only', estimated device time about $est min (a ~6, b ~1, c ~1, d ~4, e ~2, f ~4; --quick about half)"
+[[ $device == cuda ]] || echo "run-all.sh: parts '$only' on $device (smoke sizes: a few minutes at most)"
 methods=cusolver,cholqr2
 [[ $device == cuda ]] || methods=cholqr2
 commit="$(cat "$root/COMMIT" 2>/dev/null || git -C "$root" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
 gpu="$(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null | head -1 || echo unknown)"
+[[ $device == cuda ]] || gpu="$device: $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)"
 torchv="$("$py" -c 'import torch; print(torch.__version__, "CUDA", torch.version.cuda)')"
 header() {  # title
   printf '# %s\n\n- date: %s\n- device: %s\n- eoslab: %s\n- torch: %s\n- host: %s, %s CPUs\n\n' "$1" "$(date -u +%FT%TZ)" "$gpu" "$commit" "$torchv" "$(hostname)" "$(nproc)"
@@ -135,5 +157,62 @@ if [[ $only == *c* ]]; then
     done
   } > "$out/results-c.md"
   cat "$out/results-c.md"
+fi
+# GPT-2 parts: the eoslab side may fail (e.g. no CUDA transformer kernels yet); the PyTorch side still runs and
+# the report says what eoslab printed last.
+gpt2() {  # log-file, eoslab bench gpt2 options...
+  local log="$1"; shift
+  # GPT-2 124M: eoslab's AdamW update runs on host copies of the 3d state and its tangents (several GB)
+  EOSLAB_JAVA_OPTS="${EOSLAB_JAVA_OPTS:--Xmx64g}" "${bench[@]}" gpt2 --device "$device" --model "$GM" --warmup "$GW" --repeats "$GR" "$@" >> "$log" 2>&1 \
+    || echo "eoslab bench gpt2 $* failed (exit $?)" >> "$log"
+}
+torch_gpt2() {  # jsonl-file, gpt2_torch.py options...
+  local f="$1"; shift
+  "$py" "$here/gpt2_torch.py" --device "$device" --model "$GM" --warmup "$GW" --repeats "$GR" "$@" >> "$f" 2>> "$f.stderr" \
+    || echo "{\"impl\": \"torch\", \"error\": \"gpt2_torch.py $* failed\", \"part\": \"${*: -1}\"}" >> "$f"
+}
+
+if [[ $only == *d* ]]; then
+  echo "== (d) GPT-2 training step: $GM, B=$GB, T=$GT"
+  : > "$out/d-eoslab.log"; : > "$out/d-torch.jsonl"
+  # same model on both sides: weights + a batch from eoslab, loss / gradient / Hg compared in float64 (tiny, CPU)
+  { "${bench[@]}" gpt2 --model tiny --batch 2 --write-check "$out/gpt2-check.safetensors" \
+      && "$py" "$here/gpt2_torch.py" --check "$out/gpt2-check.safetensors"; } > "$out/d-check.log" 2>&1 || true
+  same="$(grep -E '^CHECK' "$out/d-check.log" || echo "check failed to run (see d-check.log)")"
+  gpt2 "$out/d-eoslab.log" --parts d --batch "$GB" --seq-len "$GT"
+  torch_gpt2 "$out/d-torch.jsonl" --batch "$GB" --seq-len "$GT" --parts d
+  if [[ $device == cuda ]]; then
+    # like for like with eoslab, which materializes the (T, T) attention maps
+    torch_gpt2 "$out/d-torch.jsonl" --batch "$GB" --seq-len "$GT" --attn manual --parts d
+    torch_gpt2 "$out/d-torch.jsonl" --batch "$GB" --seq-len "$GT" --bf16 --parts d
+    [[ $quick == 0 ]] && torch_gpt2 "$out/d-torch.jsonl" --batch "$GB" --seq-len "$GT" --bf16 --compile --parts d
+  fi
+  { header "(d) GPT-2 training tokens/s: eoslab bench gpt2 vs PyTorch (same model, B, T, fp32)"
+    "$py" "$here/gpt2_report.py" d --eoslab "$out/d-eoslab.log" --torch "$out/d-torch.jsonl"
+    printf '\nSame model (gpt2_torch.py --check on eoslab'"'"'s tiny-model weights and batch, float64, CPU): %s\n' "$same"; } > "$out/results-d.md"
+  cat "$out/results-d.md"
+fi
+
+if [[ $only == *e* ]]; then
+  echo "== (e) GPT-2 gradient vs HVP: $GM, T=$GT, (B:k) $GE"
+  : > "$out/e-eoslab.log"; : > "$out/e-torch.jsonl"
+  for bk in $GE; do
+    gpt2 "$out/e-eoslab.log" --parts e --batch "${bk%%:*}" --seq-len "$GT" --k "${bk##*:}"
+    torch_gpt2 "$out/e-torch.jsonl" --batch "${bk%%:*}" --seq-len "$GT" --k "${bk##*:}" --parts e
+  done
+  { header "(e) GPT-2 HVP cost in gradients: eoslab vs PyTorch (fp32)"
+    "$py" "$here/gpt2_report.py" e --eoslab "$out/e-eoslab.log" --torch "$out/e-torch.jsonl"; } > "$out/results-e.md"
+  cat "$out/results-e.md"
+fi
+
+if [[ $only == *f* ]]; then
+  echo "== (f) Lyapunov tracker step: $GM, B=$GFB, T=$GFT"
+  : > "$out/f-eoslab.log"; : > "$out/f-torch.jsonl"
+  GW=$GFW GR=$GFR gpt2 "$out/f-eoslab.log" --parts f --batch "$GFB" --seq-len "$GFT" --lyap-map sgd --lyap-k 8,32
+  GW=$GFW GR=$GFR gpt2 "$out/f-eoslab.log" --parts f --batch "$GFB" --seq-len "$GFT" --lyap-map adamw --lyap-k 8
+  GW=$GFW GR=$GFR torch_gpt2 "$out/f-torch.jsonl" --batch "$GFB" --seq-len "$GFT" --lyap-k 8,32 --parts f
+  { header "(f) Lyapunov tracker per-step cost at k = 8, 32, broken down (fp32)"
+    "$py" "$here/gpt2_report.py" f --eoslab "$out/f-eoslab.log" --torch "$out/f-torch.jsonl"; } > "$out/results-f.md"
+  cat "$out/results-f.md"
 fi
 echo "results in $out"

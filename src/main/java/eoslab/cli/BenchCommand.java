@@ -4,10 +4,12 @@ import eoslab.backend.Act;
 import eoslab.backend.Backend;
 import eoslab.backend.cuda.CudaBackend;
 import eoslab.backend.cuda.CudaLinalg;
+import eoslab.bench.Gpt2Bench;
 import eoslab.data.Dataset;
 import eoslab.data.Synthetic;
 import eoslab.dynamics.qr.QrMethod;
 import eoslab.dynamics.qr.TallQr;
+import eoslab.gpt.GptConfig;
 import eoslab.nn.HessianOperator;
 import eoslab.nn.Loss;
 import eoslab.nn.Mlp;
@@ -28,11 +30,12 @@ import picocli.CommandLine.Option;
 /**
  * {@code eoslab bench}: the device microbenchmarks of the CUDA issue, for bench/gpu/run-all.sh
  * (which runs the PyTorch references in the same script). Each prints human lines and one
- * machine line per measurement, {@code RESULT key=value ...}, that the script collects.
+ * machine line per measurement that the script collects: {@code RESULT key=value ...} (hvp, qr) or
+ * a JSON object (gpt2).
  * STYLE.md principle 10: warm up, repeat, report medians.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {BenchCommand.Hvp.class, BenchCommand.Qr.class},
-        description = "Device microbenchmarks: batched Hessian-vector products (hvp) and tall QR (qr).")
+@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {BenchCommand.Hvp.class, BenchCommand.Qr.class, BenchCommand.Gpt2.class},
+        description = "Device microbenchmarks: batched Hessian-vector products (hvp), tall QR (qr), GPT-2 training, HVP and Lyapunov costs (gpt2).")
 public final class BenchCommand implements Runnable {
     /**
      * Stand-alone entry ({@code java -cp eoslab.jar eoslab.cli.BenchCommand hvp ...}), with the root
@@ -49,7 +52,7 @@ public final class BenchCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new UserError("bench: name a benchmark: eoslab bench hvp ... or eoslab bench qr ... (see --help)");
+        throw new UserError("bench: name a benchmark: eoslab bench hvp|qr|gpt2 ... (see --help)");
     }
 
     /** Median of the samples (seconds). */
@@ -247,6 +250,148 @@ public final class BenchCommand implements Runnable {
                 double bits = p.get(java.lang.foreign.ValueLayout.JAVA_INT, 0);
                 return khz > 0 && bits > 0 ? 2 * khz * 1e3 * bits / 8 : Double.NaN;
             }
+        }
+    }
+
+    /**
+     * Issue #6's GPT-2 figures (bench/gpu/run-all.sh parts d, e, f; {@link Gpt2Bench}): (d) AdamW
+     * training step → tokens/s, (e) gradient vs k HVPs → HVP cost in gradients, (f) the Lyapunov
+     * tracker's step at k tangents broken down into HVPs, update, QR and the rest. Prints a table per
+     * part and one JSON line per measurement ({@code {"bench":"gpt2","part":...}}).
+     */
+    @Command(name = "gpt2", mixinStandardHelpOptions = true,
+            description = "GPT-2 training step (d), gradient vs HVP (e) and Lyapunov tracker step (f) timings on random tokens.")
+    public static final class Gpt2 implements Callable<Integer> {
+        @Mixin
+        CommonOptions common;
+        @Option(names = "--model", defaultValue = "gpt2-124M", description = "preset: tiny or gpt2-124M (default: ${DEFAULT-VALUE})")
+        String preset;
+        @Option(names = "--layers", description = "override L") Integer layers;
+        @Option(names = "--heads", description = "override H") Integer heads;
+        @Option(names = "--channels", description = "override C") Integer channels;
+        @Option(names = "--vocab", description = "override V") Integer vocab;
+        @Option(names = "--max-t", description = "override the context length maxT") Integer maxT;
+        @Option(names = "--batch", defaultValue = "8", description = "sequences per batch B (default: ${DEFAULT-VALUE})")
+        int batch;
+        @Option(names = "--seq-len", description = "tokens per sequence T (default: the model's maxT)")
+        Integer seqLen;
+        @Option(names = "--parts", defaultValue = "d,e,f", description = "d (training step), e (gradient vs HVP), f (Lyapunov step) (default: ${DEFAULT-VALUE})")
+        String parts;
+        @Option(names = "--k", defaultValue = "1,8", description = "HVP directions per pass for (e) (default: ${DEFAULT-VALUE})")
+        String ks;
+        @Option(names = "--lyap-k", defaultValue = "8,32", description = "tangent vectors for (f) (default: ${DEFAULT-VALUE})")
+        String lyapKs;
+        @Option(names = "--lyap-map", defaultValue = "adamw", description = "map the tracker follows in (f): adamw or sgd (default: ${DEFAULT-VALUE})")
+        String lyapMap;
+        @Option(names = "--lyap-lr", defaultValue = "6e-4", description = "its learning rate (default: ${DEFAULT-VALUE})")
+        double lyapLr;
+        @Option(names = "--dtype", defaultValue = "f32", description = "f32 or f64 (default: ${DEFAULT-VALUE})")
+        String dtype;
+        @Option(names = "--warmup", defaultValue = "2", description = "untimed calls per measurement (default: ${DEFAULT-VALUE})")
+        int warmup;
+        @Option(names = "--repeats", defaultValue = "5", description = "timed calls per measurement; medians are reported (default: ${DEFAULT-VALUE})")
+        int repeats;
+        @Option(names = "--seed", defaultValue = "0", description = "seed (default: ${DEFAULT-VALUE})")
+        long seed;
+        @Option(names = "--write-check", paramLabel = "FILE",
+                description = "only write the same-model fixture for gpt2_torch.py --check (weights, a batch, float64 loss, gradient, Hg; CPU) and exit")
+        java.nio.file.Path writeCheck;
+
+        GptConfig config() {
+            GptConfig p;
+            try {
+                p = GptConfig.preset(preset);
+                return new GptConfig(vocab != null ? vocab : p.vocab(), maxT != null ? maxT : p.maxT(), layers != null ? layers : p.layers(),
+                        heads != null ? heads : p.heads(), channels != null ? channels : p.channels());
+            } catch (IllegalArgumentException e) {
+                throw new UserError("bench gpt2: " + e.getMessage());
+            }
+        }
+
+        @Override
+        public Integer call() {
+            GptConfig cfg = config();
+            List<String> ps = List.of(parts.toLowerCase().split(","));
+            for (String x : ps) if (!x.equals("d") && !x.equals("e") && !x.equals("f")) throw new UserError("--parts: unknown part '" + x + "' (d, e, f)");
+            Gpt2Bench.MapKind kind = switch (lyapMap.toLowerCase()) {
+                case "adamw" -> Gpt2Bench.MapKind.ADAMW;
+                case "sgd" -> Gpt2Bench.MapKind.SGD;
+                default -> throw new UserError("--lyap-map '" + lyapMap + "': use adamw or sgd");
+            };
+            Gpt2Bench.Setup s;
+            try {
+                s = new Gpt2Bench.Setup(cfg, batch, seqLen != null ? seqLen : cfg.maxT(), parseDtype(dtype), seed, warmup, repeats);
+            } catch (IllegalArgumentException e) {
+                throw new UserError(e.getMessage());
+            }
+            int[] kList = ints(ks, "--k"), lyapList = ints(lyapKs, "--lyap-k");
+            if (writeCheck != null) {
+                if (cfg.numParams() > 5_000_000) throw new UserError("--write-check: meant for small models (float64 Hg on the CPU); got " + cfg.numParams() + " parameters");
+                try {
+                    double loss = Gpt2Bench.writeCheck(writeCheck, s);
+                    System.out.printf("bench gpt2: wrote %s (%d parameters, B=%d T=%d, loss %.12f)%n", writeCheck, cfg.numParams(), s.batch(), s.seqLen(), loss);
+                } catch (java.io.IOException e) {
+                    throw new UserError("--write-check " + writeCheck + ": " + e.getMessage());
+                }
+                return 0;
+            }
+            try (Backend be = common.open()) {
+                String dev = be instanceof CudaBackend c ? c.deviceName() : be.name();
+                Gpt2Bench.Problem p = Gpt2Bench.Problem.of(be, s, Gpt2Bench.randomTokens(s));
+                System.out.printf("bench gpt2: device %s, %s, B=%d T=%d (%d tokens/step), %s, random tokens, %d warm-up + %d timed calls, medians%n",
+                        dev, p.model().describe(), s.batch(), s.seqLen(), s.tokens(), s.dtype(), s.warmup(), s.repeats());
+                java.util.Map<String, Object> base = new java.util.LinkedHashMap<>();
+                base.put("bench", "gpt2");
+                base.put("impl", "eoslab");
+                base.put("device", dev);
+                base.put("model", preset);
+                base.put("V", cfg.vocab()); base.put("L", cfg.layers()); base.put("H", cfg.heads()); base.put("C", cfg.channels());
+                base.put("params", cfg.numParams());
+                base.put("B", s.batch()); base.put("T", s.seqLen()); base.put("dtype", s.dtype().toString().toLowerCase());
+                base.put("warmup", s.warmup()); base.put("repeats", s.repeats());
+                if (ps.contains("d")) {
+                    Gpt2Bench.TrainResult r = Gpt2Bench.trainStep(p, s);
+                    System.out.printf("(d) training step, AdamW%n  %-28s %10s%n", "", "median ms");
+                    System.out.printf("  %-28s %10.3f%n  %-28s %10.3f%n  %-28s %10.3f%n  tokens/s %.1f%n",
+                            "step (fwd+bwd+AdamW)", r.step().median() * 1e3, "forward+backward", r.fwdBwd().median() * 1e3,
+                            "AdamW update (difference)", (r.step().median() - r.fwdBwd().median()) * 1e3, r.tokensPerSecond());
+                    var j = new java.util.LinkedHashMap<>(base);
+                    j.put("part", "d");
+                    j.put("step_s", r.step().median()); j.put("fwd_bwd_s", r.fwdBwd().median());
+                    j.put("update_s", r.step().median() - r.fwdBwd().median()); j.put("tokens_per_s", r.tokensPerSecond());
+                    System.out.println(eoslab.io.Json.line(j));
+                }
+                if (ps.contains("e")) {
+                    Gpt2Bench.Stat g = Gpt2Bench.gradient(p, s);
+                    System.out.printf("(e) gradient vs HVP (forward-over-reverse, no gradient output)%n  gradient: median %.3f ms%n", g.median() * 1e3);
+                    System.out.printf("  %4s %14s %16s %18s%n", "k", "HVP pass ms", "ms per direction", "HVP / gradient");
+                    for (int k : kList) {
+                        Gpt2Bench.HvpResult h = Gpt2Bench.hvp(p, s, k, g);
+                        System.out.printf("  %4d %14.3f %16.3f %18.2f%n", k, h.hvp().median() * 1e3, h.hvp().median() * 1e3 / k, h.perDirection());
+                        var j = new java.util.LinkedHashMap<>(base);
+                        j.put("part", "e"); j.put("k", k);
+                        j.put("grad_s", g.median()); j.put("hvp_s", h.hvp().median()); j.put("hvp_per_direction_s", h.hvp().median() / k);
+                        j.put("hvp_over_grad", h.perDirection());
+                        System.out.println(eoslab.io.Json.line(j));
+                    }
+                }
+                if (ps.contains("f")) {
+                    System.out.printf("(f) Lyapunov tracker step, map %s (lr %g), QR every step (CholeskyQR2), ms per step (median)%n", kind.name().toLowerCase(), lyapLr);
+                    System.out.printf("  %4s %10s %14s %10s %8s %8s %10s%n", "k", "step", "grad+k HVPs", "update", "QR", "rest", "gradient");
+                    for (int k : lyapList) {
+                        Gpt2Bench.LyapunovResult r = Gpt2Bench.lyapunov(p, s, kind, k, lyapLr);
+                        System.out.printf("  %4d %10.3f %14.3f %10.3f %8.3f %8.3f %10.3f%n", k, r.step().median() * 1e3, r.hvp().median() * 1e3,
+                                r.update().median() * 1e3, r.qr().median() * 1e3, r.rest().median() * 1e3, r.gradOnly().median() * 1e3);
+                        var j = new java.util.LinkedHashMap<>(base);
+                        j.put("part", "f"); j.put("map", kind.name().toLowerCase()); j.put("lr", lyapLr); j.put("k", k); j.put("state_dim", r.stateDim());
+                        j.put("step_s", r.step().median()); j.put("hvp_s", r.hvp().median()); j.put("update_s", r.update().median());
+                        j.put("qr_s", r.qr().median()); j.put("rest_s", r.rest().median()); j.put("grad_s", r.gradOnly().median());
+                        j.put("lambda1", r.lambda()[0]);
+                        System.out.println(eoslab.io.Json.line(j));
+                    }
+                }
+            }
+            return 0;
         }
     }
 

@@ -31,6 +31,18 @@ import java.util.function.Consumer;
 public final class LyapunovTracker {
     private final RandomMap map;
     private final LyapunovConfig cfg;
+    private boolean profiling;
+    private Profile profile;
+
+    /**
+     * Wall time of the phases of the last {@link #run} (issue #6: the tracker's per-step cost broken
+     * down): {@code stepSeconds[s]} is step s's {@link RandomMap#step} (the map's primal pass, its k
+     * JVPs and its update), {@code qrSeconds[q]} the q-th {@link TallQr#factor}, {@code totalSeconds}
+     * the whole loop; the rest (ln R_ii bookkeeping, snapshots) is total − Σ step − Σ qr. Each phase
+     * is bracketed by {@link Backend#sync}, so asynchronous device work is charged to its own phase.
+     */
+    public record Profile(double[] stepSeconds, double[] qrSeconds, double totalSeconds) {
+    }
 
     public LyapunovTracker(RandomMap map, LyapunovConfig cfg) {
         if (cfg.k() > map.dim()) {
@@ -45,16 +57,40 @@ public final class LyapunovTracker {
     }
 
     /**
+     * Times every step and QR of the following runs ({@link #lastProfile}). It only adds device
+     * synchronizations and clock reads around the phases; the numbers computed are the same.
+     */
+    public LyapunovTracker profiled() {
+        profiling = true;
+        return this;
+    }
+
+    /** The phase timings of the last run, or null when it was not {@link #profiled}. */
+    public Profile lastProfile() {
+        return profile;
+    }
+
+    /**
      * Runs burnIn + steps steps from state {@code x}, which is advanced in place (on return it is
      * the state at t0 + burnIn + steps). {@code listener}, if not null, gets the running estimate
      * after every QR of the measured phase.
      */
     public LyapunovSpectrum run(Tensor x, Consumer<LyapunovSpectrum.Snapshot> listener) {
         if (x.size != map.dim()) throw new IllegalArgumentException("lyapunov: state has " + x.size + " elements, the map has dimension " + map.dim());
+        return run(x, randomOrthonormal(map.backend(), map, map.dim(), cfg.k(), cfg.seed()), listener);
+    }
+
+    /**
+     * As {@link #run(Tensor, Consumer)}, from the given orthonormal tangents Q_0 (k, d) instead of the
+     * seeded random ones; they are advanced in place. For Q_0 built on the device when k·d exceeds a
+     * host array (the benchmarks of issue #6 on GPT-2 124M); the caller answers for orthonormality.
+     */
+    public LyapunovSpectrum run(Tensor x, Tensor tangents, Consumer<LyapunovSpectrum.Snapshot> listener) {
+        if (x.size != map.dim()) throw new IllegalArgumentException("lyapunov: state has " + x.size + " elements, the map has dimension " + map.dim());
         Backend be = map.backend();
         int k = cfg.k();
         long d = map.dim();
-        Tensor tangents = randomOrthonormal(be, map, d, k, cfg.seed()); // (k, d): k vectors of length d
+        if (tangents.size != d * k) throw new IllegalArgumentException("lyapunov: Q_0 has " + tangents.size + " elements, k·d = " + d * k);
         TallQr qr = TallQr.create(cfg.qr(), be, map.dtype(), d, k, cfg.orthoBound());
 
         long blocks = cfg.steps() / cfg.qrInterval();
@@ -67,10 +103,18 @@ public final class LyapunovTracker {
         double maxOrtho = Double.NaN;
 
         long all = cfg.burnIn() + cfg.steps();
+        boolean prof = profiling;
+        double[] stepS = prof ? new double[Math.toIntExact(all)] : null, qrS = prof ? new double[Math.toIntExact(all / cfg.qrInterval())] : null;
+        long start = prof ? tick(be) : 0;
+        profile = null;
         for (long s = 0; s < all; s++) {
+            long t0 = prof ? tick(be) : 0;
             map.step(cfg.t0() + s, x, tangents, k);
+            if (prof) stepS[(int) s] = (tick(be) - t0) * 1e-9;
             if ((s + 1) % cfg.qrInterval() != 0) continue;
+            long q0 = prof ? tick(be) : 0;
             QrResult res = qr.factor(tangents);
+            if (prof) qrS[(int) qrCount] = (tick(be) - q0) * 1e-9;
             qrCount++;
             if (res.path() == QrPath.HOUSEHOLDER_FALLBACK) fallbacks++;
             if (!Double.isNaN(res.orthoError())) maxOrtho = Double.isNaN(maxOrtho) ? res.orthoError() : Math.max(maxOrtho, res.orthoError());
@@ -101,6 +145,8 @@ public final class LyapunovTracker {
                 if (listener != null) listener.accept(snap);
             }
         }
+
+        if (prof) profile = new Profile(stepS, qrS, (tick(be) - start) * 1e-9);
 
         double time = cfg.steps() * cfg.dt();
         double[] lambda = new double[k];
@@ -135,6 +181,12 @@ public final class LyapunovTracker {
         double kySe = kyFlagStable ? stdError(segKy) : Double.NaN;
         return new LyapunovSpectrum(lambda, se, partial, pse, segLambda, ky, kySe, List.copyOf(history),
                 qrCount, fallbacks, maxOrtho, cfg);
+    }
+
+    /** The clock after the device has drained (profiling only). */
+    private static long tick(Backend be) {
+        be.sync();
+        return System.nanoTime();
     }
 
     private static double batchMeansError(double[][] seg, int i) {

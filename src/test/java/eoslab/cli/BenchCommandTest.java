@@ -53,4 +53,46 @@ class BenchCommandTest {
         assertTrue(out.contains("RESULT bench=hvp device=cpu k=1 n=16 d=53 "), out);
         assertTrue(out.contains("RESULT bench=hvp device=cpu k=2 n=16 d=53 "), out);
     }
+
+    /** bench gpt2 on a micro model: one JSON line per measurement, with consistent fields. */
+    @Test
+    void gpt2PrintsOneJsonLinePerMeasurement() throws Exception {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        PrintStream old = System.out;
+        int rc;
+        try {
+            System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
+            rc = new CommandLine(new BenchCommand()).execute("gpt2", "--device", "cpu", "--model", "tiny", "--layers", "1", "--max-t", "8",
+                    "--batch", "2", "--seq-len", "8", "--k", "1,2", "--lyap-k", "2", "--lyap-map", "sgd", "--warmup", "0", "--repeats", "2");
+        } finally {
+            System.setOut(old);
+        }
+        String out = buf.toString(StandardCharsets.UTF_8);
+        assertEquals(0, rc, out);
+        var lines = out.lines().filter(l -> l.startsWith("{")).map(l -> eoslab.io.Json.parse("bench output", l)).toList();
+        assertEquals(4, lines.size(), out);
+        assertEquals("d", lines.get(0).get("part").asText());
+        var d = lines.get(0);
+        assertEquals(16 / d.get("step_s").asDouble(), d.get("tokens_per_s").asDouble(), 1e-9 * d.get("tokens_per_s").asDouble(), "B·T / step");
+        for (int i = 1; i <= 2; i++) {
+            var e = lines.get(i);
+            assertEquals("e", e.get("part").asText());
+            assertEquals(i, e.get("k").asInt());
+            double want = e.get("hvp_s").asDouble() / (i * e.get("grad_s").asDouble());
+            assertEquals(want, e.get("hvp_over_grad").asDouble(), 1e-12 * want);
+        }
+        var f = lines.get(3);
+        assertEquals("f", f.get("part").asText());
+        assertEquals("sgd", f.get("map").asText());
+        assertEquals(f.get("params").asLong(), f.get("state_dim").asLong());
+        assertTrue(f.get("step_s").asDouble() >= f.get("hvp_s").asDouble(), out);
+    }
+
+    @Test
+    void gpt2RejectsBadSettingsInOneLine() {
+        CliErrorTest.oneLineError(CliErrorTest.run("bench", "gpt2", "--device", "cpu", "--model", "tiny", "--seq-len", "17"),
+                "--seq-len must be in [1, maxT = 16]");
+        CliErrorTest.oneLineError(CliErrorTest.run("bench", "gpt2", "--device", "cpu", "--model", "tiny", "--parts", "d,x"), "--parts", "'x'");
+        CliErrorTest.oneLineError(CliErrorTest.run("bench", "gpt2", "--device", "cpu", "--model", "nano"), "unknown GPT preset 'nano'");
+    }
 }
