@@ -55,7 +55,7 @@ class CudaTransformerKernelsTest {
         assertTrue(out.contains("TRANSFORMER OK"), out);
     }
 
-    /** The same cases run CPU against CPU: the harness itself compares, and finds a planted error. */
+    /** The same cases run CPU against CPU (exact agreement): the cases are deterministic given the seed. */
     @Test
     void parityCasesRunOnTheCpu() {
         for (String name : CudaParity.names()) {

@@ -9,6 +9,7 @@ public final class TransformerEmulatorMain {
     public static void main(String[] args) {
         if (CudaBackend.unavailableReason() != null) fail("CUDA unavailable: " + CudaBackend.unavailableReason());
         try (CudaBackend gpu = CudaBackend.open()) {
+            if (eoslab.gpt.TransformerKernels.of(gpu) != gpu.transformerKernels()) fail("TransformerKernels.of(cuda) is not the backend's kernels");
             TransformerChecks.run(gpu, System.out, 1);
         } catch (AssertionError | RuntimeException e) {
             e.printStackTrace(System.out);
