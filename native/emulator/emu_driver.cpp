@@ -152,6 +152,14 @@ const Kernel KERNELS[] = {
     K(scatter_indexed_f32) K(scatter_indexed_f64)
     K(activation_backward_f32) K(activation_backward_f64) K(activation_rbackward_f32) K(activation_rbackward_f64)
     KB(softmax_ce_f32) KB(softmax_ce_f64) KB(softmax_ce_r_f32) KB(softmax_ce_r_f64) KB(mse_f32) KB(mse_f64)
+    // kernels/transformer.cu (GPT-2)
+    K(embedding_forward_f32) K(embedding_forward_f64) KB(embedding_backward_wte_f32) KB(embedding_backward_wte_f64)
+    K(embedding_backward_wpe_f32) K(embedding_backward_wpe_f64) KB(layernorm_forward_f32) KB(layernorm_forward_f64)
+    KB(layernorm_backward_f32) KB(layernorm_backward_f64) KB(layernorm_param_partial_f32) KB(layernorm_param_partial_f64)
+    K(colsum2_finish_f32) K(colsum2_finish_f64) KB(layernorm_rforward_f32) KB(layernorm_rforward_f64)
+    KB(layernorm_rbackward_f32) KB(layernorm_rbackward_f64) KB(layernorm_rparam_partial_f32) KB(layernorm_rparam_partial_f64)
+    KB(softmax_causal_forward_f32) KB(softmax_causal_forward_f64) KB(softmax_jvp_f32) KB(softmax_jvp_f64)
+    KB(softmax_jvp_r_f32) KB(softmax_jvp_r_f64)
 };
 #undef K
 #undef KB

@@ -16,9 +16,10 @@ import eoslab.tensor.Tensor;
  */
 public interface TransformerKernels {
 
-    /** The kernels for {@code be}; only the CPU has them so far (fails loudly elsewhere). */
+    /** The kernels for {@code be}: the CPU reference, or kernels/transformer.cu on CUDA (fails loudly elsewhere). */
     static TransformerKernels of(Backend be) {
         if (be instanceof CpuBackend) return CpuTransformerKernels.INSTANCE;
+        if (be instanceof eoslab.backend.cuda.CudaBackend cuda) return cuda.transformerKernels();
         throw new UnsupportedOperationException("GPT-2 kernels (LayerNorm, causal softmax, embeddings) are not implemented on backend '" + be.name() + "'; use --device cpu");
     }
 

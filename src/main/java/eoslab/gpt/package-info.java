@@ -9,7 +9,8 @@
  *       R-op of every piece, so {@code lossGradHvp} gives exact Hessian-vector products for k
  *       directions sharing one primal pass. GPT-2 parameter names; linear weights (out, in).</li>
  *   <li>{@link eoslab.gpt.TransformerKernels}: the operations the narrow Backend lacks (embeddings,
- *       LayerNorm, causal softmax with their backward and tangents); CPU reference only so far.</li>
+ *       LayerNorm, causal softmax with their backward and tangents); the CPU reference, and
+ *       {@code kernels/transformer.cu} on CUDA ({@link eoslab.backend.cuda.CudaTransformerKernels}).</li>
  *   <li>{@link eoslab.gpt.Gpt2Checkpoint}: safetensors save/load; Hugging Face Conv1D weights are
  *       transposed on load.</li>
  *   <li>{@link eoslab.gpt.Tokenizer}: GPT-2 byte-level BPE ({@link eoslab.gpt.Gpt2Tokenizer}, files in

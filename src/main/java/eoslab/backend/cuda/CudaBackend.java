@@ -608,6 +608,27 @@ public final class CudaBackend implements Backend {
         return memory.allocate(bytes);
     }
 
+    // ---- GPT-2 kernels (kernels/transformer.cu) ------------------------------------------------------
+
+    private CudaTransformerKernels transformer;
+
+    /** The GPT-2 kernels on this backend (what {@code eoslab.gpt.TransformerKernels.of} returns for it). */
+    public synchronized CudaTransformerKernels transformerKernels() {
+        if (transformer == null) transformer = new CudaTransformerKernels(this);
+        return transformer;
+    }
+
+    /** Launch a kernel of this backend's module on its stream (for {@link CudaTransformerKernels}). */
+    void launch(String kernel, int gridX, int gridY, int blockX, int blockY, Object... args) {
+        enter();
+        module.launch(kernel, gridX, gridY, blockX, blockY, args);
+    }
+
+    /** The device error record ({kind, value, bound}) kernels write bad indices to; thrown at the next sync. */
+    Kernels.Ptr errorRecord() {
+        return ptr(head, 8);
+    }
+
     /** A float64 scratch vector of at least {@code rows} elements (grown, never shrunk). */
     private DevicePointer rowScratch(int rows) {
         if (rowScratch.bytes() < 8L * rows) rowScratch = memory.allocate(8L * rows);
@@ -646,6 +667,7 @@ public final class CudaBackend implements Backend {
             case 2 -> new IndexOutOfBoundsException("softmaxCrossEntropy: label " + value + " not in [0, " + bound + ") (found on the GPU)");
             case 3 -> new IndexOutOfBoundsException("gatherIndexed: index " + value + " of " + bound + " (found on the GPU)");
             case 4 -> new IndexOutOfBoundsException("scatterIndexed: index " + value + " of " + bound + " (found on the GPU)");
+            case 5 -> new IndexOutOfBoundsException("embeddingForward: token id " + value + " not in [0, " + bound + ") (found on the GPU)");
             default -> new IllegalStateException("unknown device error record " + kind);
         };
     }

@@ -2,6 +2,7 @@ package eoslab.backend.cuda;
 
 import eoslab.backend.Act;
 import eoslab.backend.Backend;
+import eoslab.gpt.TransformerKernels;
 import eoslab.tensor.DType;
 import eoslab.tensor.Tensor;
 import java.util.ArrayList;
@@ -30,6 +31,8 @@ import java.util.SplittableRandom;
  * <li>GEMM (k ≤ 64, entries ~N(0,1); cuBLAS and the CPU sum in different orders, F32 without TF32):
  *     F32 atol 1e-4, rtol 1e-4; F64 atol 1e-12, rtol 1e-11.
  * </ul>
+ * The GPT-2 kernels ({@link TransformerKernels}) are cases too: gptEmbedding (EXACT), gptLayerNorm and
+ * gptLayerNormR (REDUCTION), gptSoftmaxCausal (TRANSCENDENTAL).
  */
 public final class CudaParity {
     private CudaParity() {
@@ -337,7 +340,113 @@ public final class CudaParity {
             return out("loss", loss, "dout", d, "rowLoss", rl, "loss2", loss2, "dout2", d2);
         }));
         convCases(l);
+        transformerCases(l);
         return List.copyOf(l);
+    }
+
+    /**
+     * The GPT-2 kernels ({@link TransformerKernels}: kernels/transformer.cu on CUDA, CpuTransformerKernels
+     * as the reference) at odd sizes: C = 1, C not a multiple of the block, C = 768 (GPT-2 small),
+     * T = 1, one row, enough rows for several column-sum chunks, vocabularies wider than one block.
+     * Overwritten outputs start as NaN (every element must be written); accumulated ones (+=) start
+     * random. Embeddings are EXACT (same adds in the same order; in fact bit-identical); LayerNorm
+     * sums in a different order (REDUCTION); the softmax calls exp (TRANSCENDENTAL).
+     */
+    private static void transformerCases(List<Named> l) {
+        l.add(new Named("gptEmbedding", Kind.EXACT, (b, dt, r) -> {
+            TransformerKernels tk = TransformerKernels.of(b);
+            Map<String, double[]> m = new LinkedHashMap<>();
+            // {B, T, C, V}: V over one block of vocabulary rows and C over one block of columns; T = 1; one token
+            for (int[] g : new int[][] {{3, 5, 300, 300}, {4, 1, 7, 3}, {1, 1, 1, 2}}) {
+                int bs = g[0], t = g[1], c = g[2], v = g[3], n = bs * t;
+                Tensor tokens = b.fromInts(indices(r, n, v));
+                Tensor wte = b.fromDoubles(dt, normal(r, v * c)), wpe = b.fromDoubles(dt, normal(r, (t + 2) * c));
+                Tensor out = b.fromDoubles(dt, nan(n * c));
+                tk.embeddingForward(tokens, wte, wpe, out, bs, t, c, v);
+                Tensor dout = b.fromDoubles(dt, normal(r, n * c));
+                Tensor dwte = b.fromDoubles(dt, normal(r, v * c)), dwpe = b.fromDoubles(dt, normal(r, (t + 2) * c));
+                tk.embeddingBackward(tokens, dout, dwte, dwpe, bs, t, c);
+                String k = java.util.Arrays.toString(g);
+                m.put("out" + k, out.toDoubles());
+                m.put("dwte" + k, dwte.toDoubles());
+                m.put("dwpe" + k, dwpe.toDoubles());
+            }
+            return m;
+        }));
+        // {rows, C}: one row of one channel (σ² = 0), C < block, C > block and odd, GPT-2's C, several chunks
+        int[][] lnShapes = {{1, 1}, {1, 7}, {5, 300}, {3, 768}, {130, 40}};
+        l.add(new Named("gptLayerNorm", Kind.REDUCTION, (b, dt, r) -> {
+            TransformerKernels tk = TransformerKernels.of(b);
+            Map<String, double[]> m = new LinkedHashMap<>();
+            for (int[] g : lnShapes) {
+                int rows = g[0], c = g[1];
+                double[] xs = normal(r, rows * c);
+                for (int i = 0; i < xs.length; i++) xs[i] = 2 * xs[i] + 0.5;
+                Tensor x = b.fromDoubles(dt, xs), gam = b.fromDoubles(dt, normal(r, c)), bet = b.fromDoubles(dt, normal(r, c));
+                Tensor y = b.fromDoubles(dt, nan(rows * c)), mean = b.fromDoubles(dt, nan(rows)), rstd = b.fromDoubles(dt, nan(rows));
+                tk.layerNormForward(x, gam, bet, y, mean, rstd, rows, c);
+                Tensor dy = b.fromDoubles(dt, normal(r, rows * c)), dx = b.fromDoubles(dt, normal(r, rows * c));
+                Tensor dg = b.fromDoubles(dt, normal(r, c)), db = b.fromDoubles(dt, normal(r, c));
+                tk.layerNormBackward(x, mean, rstd, gam, dy, dx, dg, db, rows, c);
+                Tensor dx0 = b.fromDoubles(dt, normal(r, rows * c));
+                tk.layerNormBackward(x, mean, rstd, gam, dy, dx0, null, null, rows, c);   // no parameter gradients
+                String k = java.util.Arrays.toString(g);
+                m.put("y" + k, y.toDoubles());
+                m.put("mean" + k, mean.toDoubles());
+                m.put("rstd" + k, rstd.toDoubles());
+                m.put("dx" + k, dx.toDoubles());
+                m.put("dg" + k, dg.toDoubles());
+                m.put("dbeta" + k, db.toDoubles());
+                m.put("dxOnly" + k, dx0.toDoubles());
+            }
+            return m;
+        }));
+        l.add(new Named("gptLayerNormR", Kind.REDUCTION, (b, dt, r) -> {
+            TransformerKernels tk = TransformerKernels.of(b);
+            Map<String, double[]> m = new LinkedHashMap<>();
+            for (int[] g : lnShapes) {
+                int rows = g[0], c = g[1];
+                Tensor x = b.fromDoubles(dt, normal(r, rows * c)), gam = b.fromDoubles(dt, normal(r, c)), bet = b.fromDoubles(dt, normal(r, c));
+                Tensor y = b.zeros(dt, rows * c), mean = b.zeros(dt, rows), rstd = b.zeros(dt, rows);
+                tk.layerNormForward(x, gam, bet, y, mean, rstd, rows, c);
+                Tensor vg = b.fromDoubles(dt, normal(r, c)), vb = b.fromDoubles(dt, normal(r, c)), rx = b.fromDoubles(dt, normal(r, rows * c));
+                Tensor ry = b.fromDoubles(dt, nan(rows * c));
+                tk.layerNormRForward(x, mean, rstd, gam, vg, vb, rx, ry, rows, c);
+                Tensor dy = b.fromDoubles(dt, normal(r, rows * c)), rdy = b.fromDoubles(dt, normal(r, rows * c));
+                Tensor rdx = b.fromDoubles(dt, normal(r, rows * c)), rdg = b.fromDoubles(dt, normal(r, c)), rdb = b.fromDoubles(dt, normal(r, c));
+                tk.layerNormRBackward(x, mean, rstd, gam, vg, dy, rx, rdy, rdx, rdg, rdb, rows, c);
+                String k = java.util.Arrays.toString(g);
+                m.put("ry" + k, ry.toDoubles());
+                m.put("rdx" + k, rdx.toDoubles());
+                m.put("rdg" + k, rdg.toDoubles());
+                m.put("rdbeta" + k, rdb.toDoubles());
+            }
+            return m;
+        }));
+        l.add(new Named("gptSoftmaxCausal", Kind.TRANSCENDENTAL, (b, dt, r) -> {
+            TransformerKernels tk = TransformerKernels.of(b);
+            Map<String, double[]> m = new LinkedHashMap<>();
+            // {rows, T}: T = 1; (B·H·T, T) blocks of a small model; T over one block, rows covering every query position once and a few twice
+            for (int[] g : new int[][] {{3, 1}, {51, 17}, {262, 260}}) {
+                int rows = g[0], t = g[1], n = rows * t;
+                double[] ss = normal(r, n);
+                for (int i = 0; i < n; i++) ss[i] *= 3;
+                Tensor s = b.fromDoubles(dt, ss), p = b.fromDoubles(dt, nan(n));
+                tk.softmaxCausalForward(s, p, rows, t);
+                Tensor inPlace = b.fromDoubles(dt, ss);
+                tk.softmaxCausalForward(inPlace, inPlace, rows, t);                   // s == p, as Gpt2 calls it
+                Tensor gg = b.fromDoubles(dt, normal(r, n)), jvp = b.fromDoubles(dt, nan(n));
+                tk.softmaxJvp(p, gg, jvp, rows, t);
+                Tensor dp = b.fromDoubles(dt, normal(r, n)), rdp = b.fromDoubles(dt, normal(r, n)), jr = b.fromDoubles(dt, nan(n));
+                tk.softmaxJvpR(p, dp, jvp, rdp, jr, rows, t);                           // RP = J_softmax G, as in attention
+                String k = java.util.Arrays.toString(g);
+                m.put("p" + k, p.toDoubles());
+                m.put("inPlace" + k, inPlace.toDoubles());
+                m.put("jvp" + k, jvp.toDoubles());
+                m.put("jvpR" + k, jr.toDoubles());
+            }
+            return m;
+        }));
     }
 
     /** Random indices in [0, bound) with a few forced repeats (so adjoint sums see duplicates). */

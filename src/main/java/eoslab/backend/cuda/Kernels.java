@@ -38,7 +38,10 @@ final class Kernels {
         PTR, I32, I64, F32, F64
     }
 
-    /** Parameter lists by kernel name; mirrors the extern "C" __global__ declarations in kernels/eoslab.cu. */
+    /**
+     * Parameter lists by kernel name; mirrors the extern "C" __global__ declarations in kernels/eoslab.cu
+     * and the files it includes (kernels/transformer.cu).
+     */
     static final Map<String, List<Arg>> SIGNATURES = signatures();
 
     private static Map<String, List<Arg>> signatures() {
@@ -88,6 +91,22 @@ final class Kernels {
         m.put("softmax_ce_r_f64", List.of(P, P, I, I, I, D, P));
         m.put("mse_f32", List.of(P, P, I, I, D, P, P, P));
         m.put("mse_f64", List.of(P, P, I, I, D, P, P, P));
+        // kernels/transformer.cu (GPT-2), launched by CudaTransformerKernels
+        for (String t : new String[] {"_f32", "_f64"}) {
+            m.put("embedding_forward" + t, List.of(P, P, P, P, I, I, I, I, P));
+            m.put("embedding_backward_wte" + t, List.of(P, P, P, I, I, I));
+            m.put("embedding_backward_wpe" + t, List.of(P, P, I, I, I));
+            m.put("layernorm_forward" + t, List.of(P, P, P, P, P, P, I, I));
+            m.put("layernorm_backward" + t, List.of(P, P, P, P, P, P, I, I));
+            m.put("layernorm_param_partial" + t, List.of(P, P, P, P, I, I, I, P));
+            m.put("colsum2_finish" + t, List.of(P, I, I, P, P));
+            m.put("layernorm_rforward" + t, List.of(P, P, P, P, P, P, P, P, I, I));
+            m.put("layernorm_rbackward" + t, List.of(P, P, P, P, P, P, P, P, P, P, I, I));
+            m.put("layernorm_rparam_partial" + t, List.of(P, P, P, P, P, P, P, I, I, I, P));
+            m.put("softmax_causal_forward" + t, List.of(P, P, I, I));
+            m.put("softmax_jvp" + t, List.of(P, P, P, I, I));
+            m.put("softmax_jvp_r" + t, List.of(P, P, P, P, P, I, I));
+        }
         return java.util.Collections.unmodifiableMap(m);
     }
 

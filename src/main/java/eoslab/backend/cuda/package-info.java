@@ -4,7 +4,8 @@
  * (libcuda.so.1), {@link eoslab.backend.cuda.Cublas} (libcublas.so.13),
  * {@link eoslab.backend.cuda.Cusolver} (libcusolver). Every status goes through
  * {@link eoslab.backend.cuda.CudaStatus#check}. Kernels for everything cuBLAS does not do are in
- * {@code kernels/eoslab.cu}, compiled at build time by {@code native/build-kernels.sh} into the jar
+ * {@code kernels/eoslab.cu} (and the GPT-2 kernels of {@code kernels/transformer.cu} it includes,
+ * {@link eoslab.backend.cuda.CudaTransformerKernels}), compiled at build time by {@code native/build-kernels.sh} into the jar
  * resource {@code /eoslab/kernels.fatbin} (sm_80 and sm_90 SASS plus compute_90 PTX); a build
  * without nvcc is CPU only and {@code --device cuda} says so.
  *

@@ -23,6 +23,15 @@ import org.junit.jupiter.api.Test;
 class CudaKernelSourceTest {
     static final Path SRC = Path.of("kernels/eoslab.cu");
 
+    /** kernels/eoslab.cu with every kernels/*.cu it #includes appended (one translation unit for nvcc). */
+    static String source() throws IOException {
+        String src = Files.readString(SRC);
+        StringBuilder all = new StringBuilder(src);
+        Matcher inc = Pattern.compile("(?m)^#include \"(\\w+\\.cu)\"").matcher(src);
+        while (inc.find()) all.append('\n').append(Files.readString(SRC.resolveSibling(inc.group(1))));
+        return all.toString();
+    }
+
     /** extern "C" __global__ void name(params) → parameter kinds parsed from the C types. */
     static Map<String, List<Kernels.Arg>> parseKernels(String src) {
         Map<String, List<Kernels.Arg>> m = new LinkedHashMap<>();
@@ -48,9 +57,9 @@ class CudaKernelSourceTest {
 
     @Test
     void everyKernelSignatureMatchesTheSource() throws IOException {
-        Map<String, List<Kernels.Arg>> parsed = parseKernels(Files.readString(SRC));
+        Map<String, List<Kernels.Arg>> parsed = parseKernels(source());
         assertTrue(parsed.size() >= 30, "parsed only " + parsed.size() + " kernels");
-        assertEquals(parsed.keySet(), Kernels.SIGNATURES.keySet(), "kernel names in Kernels.SIGNATURES vs kernels/eoslab.cu");
+        assertEquals(parsed.keySet(), Kernels.SIGNATURES.keySet(), "kernel names in Kernels.SIGNATURES vs kernels/eoslab.cu and its includes");
         for (var e : parsed.entrySet()) {
             assertEquals(e.getValue(), Kernels.SIGNATURES.get(e.getKey()), "parameters of " + e.getKey());
         }

@@ -1,0 +1,93 @@
+package eoslab.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import eoslab.backend.CpuBackend;
+import eoslab.gpt.TransformerKernels;
+import eoslab.tensor.DType;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The GPT-2 kernels (kernels/transformer.cu via {@link CudaTransformerKernels}) against the CPU
+ * reference: {@link TransformerChecks} (every kernel in F32 and F64 at odd sizes with the
+ * atol + rtol·|ref| tolerances of {@link CudaParity#tolerance}, bit-identical embedding backward,
+ * reproducible column sums, bad token ids, and GPT-2 tiny's loss, gradient and k = 3 HVPs end to end).
+ * On a GPU it runs in process; without one, on the host emulator in a child JVM (as CudaEmulatorTest).
+ */
+class CudaTransformerKernelsTest {
+    @Test
+    void onTheGpu() {
+        assumeTrue(CudaBackend.available(), "no CUDA GPU: " + CudaBackend.unavailableReason());
+        try (CudaBackend gpu = CudaBackend.open()) {
+            TransformerChecks.run(gpu, System.out, 1, 2);
+            assertSame(gpu.transformerKernels(), TransformerKernels.of(gpu));
+        }
+    }
+
+    @Test
+    void onTheHostEmulator() throws IOException, InterruptedException {
+        assumeTrue(CudaKernelBuildTest.nvccPresent(), "no nvcc: no kernels.fatbin to load");
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/g++")) || Files.isExecutable(Path.of("/usr/local/bin/g++")), "no g++");
+        Path dir = Path.of("target/cuda-emulator").toAbsolutePath();
+        Process build = new ProcessBuilder("bash", "native/emulator/build.sh", dir.toString()).redirectErrorStream(true).start();
+        String buildLog = new String(build.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(build.waitFor(120, TimeUnit.SECONDS), "emulator build timed out");
+        assertEquals(0, build.exitValue(), buildLog);
+
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String cp = Path.of("target/classes").toAbsolutePath() + ":" + Path.of("target/test-classes").toAbsolutePath();
+        Process p = new ProcessBuilder(List.of(java, "--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector", "-Xmx1g",
+                "-D" + NativeLibrary.LIBPATH_PROPERTY + "=" + dir, "-cp", cp, TransformerEmulatorMain.class.getName()))
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(180, TimeUnit.SECONDS), "emulator run timed out");
+        System.out.println(out);
+        assertEquals(0, p.exitValue(), out);
+        assertTrue(out.contains("TRANSFORMER OK"), out);
+    }
+
+    /** The same cases run CPU against CPU (exact agreement): the cases are deterministic given the seed. */
+    @Test
+    void parityCasesRunOnTheCpu() {
+        for (String name : CudaParity.names()) {
+            if (!name.startsWith("gpt")) continue;
+            for (DType dt : new DType[] {DType.F32, DType.F64}) {
+                CudaParity.Result r = CudaParity.run(name, dt, CpuBackend.INSTANCE, CpuBackend.INSTANCE, 3);
+                assertTrue(r.ok() && r.maxAbsError() == 0, r.toString());
+            }
+        }
+        assertTrue(CudaParity.names().containsAll(List.of("gptEmbedding", "gptLayerNorm", "gptLayerNormR", "gptSoftmaxCausal")));
+    }
+
+    @Test
+    void columnSumChunksDependOnlyOnRowsAndCoverThem() {
+        for (int rows : new int[] {1, 2, 63, 64, 65, 130, 200, 8191, 8192, 98_305, 1 << 24}) {
+            int ch = CudaTransformerKernels.chunkRows(rows), nb = CudaTransformerKernels.chunks(rows);
+            assertTrue(nb >= 1 && nb <= CudaTransformerKernels.MAX_CHUNKS, rows + " rows: " + nb + " chunks");
+            assertTrue((long) ch * nb >= rows && (long) ch * (nb - 1) < rows, rows + " rows: chunks of " + ch + " x " + nb);
+        }
+        assertEquals(1, CudaTransformerKernels.chunks(64));
+        assertEquals(2, CudaTransformerKernels.chunks(65));
+        assertEquals(CudaTransformerKernels.MAX_CHUNKS, CudaTransformerKernels.chunks(8192 * 12));
+    }
+
+    @Test
+    void launchConstantsMatchTheSource() throws IOException {
+        String src = Files.readString(Path.of("kernels/transformer.cu"));
+        assertTrue(src.contains("#define EMB_VROWS " + CudaTransformerKernels.EMB_VROWS + "\n"));
+        assertTrue(src.contains("#define CS_COLS " + CudaTransformerKernels.CS_COLS + "\n"));
+        assertTrue(src.contains("#define CS_LANES " + CudaTransformerKernels.CS_LANES + "\n"));
+        assertTrue(src.contains("#define ERR_TOKEN 5\n"));
+        assertTrue(CudaBackend.recordedError(5, 300, 256).getMessage().contains("embeddingForward: token id 300 not in [0, 256)"));
+        assertTrue(Files.readString(Path.of("kernels/eoslab.cu")).contains("\n#include \"transformer.cu\"\n"));
+    }
+}
