@@ -114,4 +114,58 @@ class AdamWBackendStepTest {
             }
         }
     }
+
+    /**
+     * The two CpuBackend ops alone against the reference on random data: d odd and spanning several
+     * parallel blocks, a tenth of the entries with g = 0 and v = 0 (so v̂ = 0 and the δv → δw term
+     * must be dropped, not divided by zero), k = 0, 1, 3, F32 and F64, freeze on and off. Exact bits.
+     */
+    @Test
+    void cpuOpsGiveTheReferenceBits() {
+        int d = 2 * (1 << 14) + 37;
+        long t = 4;
+        double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, wd = 0.01;
+        for (DType dtype : new DType[] {DType.F32, DType.F64}) {
+            boolean f32 = dtype == DType.F32;
+            for (int k : new int[] {0, 1, 3}) {
+                for (boolean freeze : new boolean[] {false, true}) {
+                    Random r = new Random(11 + k);
+                    double[] s = new double[3 * d], g = new double[d], h = new double[k * d], x = new double[3 * d * k];
+                    for (int i = 0; i < d; i++) {
+                        boolean flat = i % 10 == 3;
+                        s[i] = round(r.nextGaussian(), f32);
+                        s[d + i] = round(0.01 * r.nextGaussian(), f32);
+                        s[2 * d + i] = flat ? 0 : round(1e-4 * r.nextDouble(), f32);
+                        g[i] = flat ? 0 : round(0.01 * r.nextGaussian(), f32);
+                    }
+                    for (int i = 0; i < h.length; i++) h[i] = round(r.nextGaussian(), f32);
+                    for (int i = 0; i < x.length; i++) x[i] = round(r.nextGaussian() * (i % (3 * d) < d ? 1 : 1e-3), f32);
+                    Tensor st = BE.fromDoubles(dtype, s), tg = BE.fromDoubles(dtype, x);
+                    var c = eoslab.backend.AdamWCoefficients.atStep(t, lr, beta1, beta2, eps, wd);
+                    BE.adamwTangents(tg, k, BE.fromDoubles(dtype, g), BE.fromDoubles(dtype, h), st.view(d, d), st.view(2L * d, d), c, freeze);
+                    BE.adamwUpdate(st.view(0, d), st.view(d, d), st.view(2L * d, d), BE.fromDoubles(dtype, g), c);
+                    reference(s, x, k, g, h, t, lr, beta1, beta2, eps, wd, freeze, f32);
+                    String what = dtype + " k=" + k + (freeze ? " frozen" : " exact");
+                    assertSameBits(s, st.toDoubles(), what + " state");
+                    assertSameBits(x, tg.toDoubles(), what + " tangents");
+                }
+            }
+        }
+    }
+
+    @Test
+    void shapesAreChecked() {
+        Tensor a = BE.zeros(DType.F64, 5), b = BE.zeros(DType.F64, 4), f = BE.zeros(DType.F32, 5);
+        var c = eoslab.backend.AdamWCoefficients.atStep(0, 1e-3, 0.9, 0.999, 1e-8, 0);
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> BE.adamwUpdate(a, a, b, a, c));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> BE.adamwUpdate(a, a, a, f, c));
+        // two tangents need 2·3·5 elements and 2·5 HVP entries
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> BE.adamwTangents(BE.zeros(DType.F64, 29), 2, a, BE.zeros(DType.F64, 10), a, a, c, false));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> BE.adamwTangents(BE.zeros(DType.F64, 30), 2, a, BE.zeros(DType.F64, 9), a, a, c, false));
+        var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> eoslab.backend.AdamWCoefficients.atStep(0, 1e-3, 1.0, 0.999, 1e-8, 0));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("beta1"), e.getMessage());
+    }
 }
