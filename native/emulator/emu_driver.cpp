@@ -152,6 +152,7 @@ const Kernel KERNELS[] = {
     K(scatter_indexed_f32) K(scatter_indexed_f64)
     K(activation_backward_f32) K(activation_backward_f64) K(activation_rbackward_f32) K(activation_rbackward_f64)
     KB(softmax_ce_f32) KB(softmax_ce_f64) KB(softmax_ce_r_f32) KB(softmax_ce_r_f64) KB(mse_f32) KB(mse_f64)
+    K(adamw_update_f32) K(adamw_update_f64) K(adamw_tangents_f32) K(adamw_tangents_f64)
 };
 #undef K
 #undef KB

@@ -168,4 +168,52 @@ class AdamWBackendStepTest {
                 () -> eoslab.backend.AdamWCoefficients.atStep(0, 1e-3, 1.0, 0.999, 1e-8, 0));
         org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("beta1"), e.getMessage());
     }
+
+    /**
+     * Issue #6: a step moves no data between host and device. AdamW sees a Backend that delegates
+     * to the CPU and records every call; outside the loss's own pass it may not call toDoubles or
+     * fromDoubles/fromFloats/fromInts, and it must use the two fused ops.
+     */
+    @Test
+    void aStepMakesNoHostCopies() {
+        GptObjective f = micro(DType.F32);
+        java.util.List<String> calls = new java.util.ArrayList<>();
+        boolean[] inLoss = {false};
+        Backend spy = (Backend) java.lang.reflect.Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class},
+                (proxy, method, args) -> {
+                    if (!inLoss[0]) calls.add(method.getName());
+                    try {
+                        return method.invoke(BE, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        StepLoss loss = new StepLoss() {
+            @Override public long dim() { return f.dim(); }
+
+            @Override public Backend backend() { return spy; }
+
+            @Override public DType dtype() { return f.dtype(); }
+
+            @Override
+            public double evaluate(long t, Tensor w, Tensor grad, Tensor v, int k, Tensor hv) {
+                inLoss[0] = true;
+                try {
+                    return f.evaluate(t, w, grad, v, k, hv);
+                } finally {
+                    inLoss[0] = false;
+                }
+            }
+        };
+        AdamW opt = new AdamW(loss, 1e-3, 0.9, 0.999, 1e-8, 0.1, false, null);
+        int d = (int) f.dim(), k = 3;
+        Tensor state = opt.initialState(f.model().init(4, 1.0)), tangents = BE.fromDoubles(DType.F32, new double[3 * d * k]);
+        opt.step(0, state, tangents, k);   // first step allocates its buffers
+        calls.clear();
+        opt.step(1, state, tangents, k);
+        for (String host : new String[] {"toDoubles", "fromDoubles", "fromFloats", "fromInts"}) {
+            org.junit.jupiter.api.Assertions.assertFalse(calls.contains(host), "AdamW.step called " + host + ": " + calls);
+        }
+        org.junit.jupiter.api.Assertions.assertTrue(calls.contains("adamwUpdate") && calls.contains("adamwTangents"), calls.toString());
+    }
 }

@@ -88,6 +88,11 @@ final class Kernels {
         m.put("softmax_ce_r_f64", List.of(P, P, I, I, I, D, P));
         m.put("mse_f32", List.of(P, P, I, I, D, P, P, P));
         m.put("mse_f64", List.of(P, P, I, I, D, P, P, P));
+        // kernels/optim.cu
+        m.put("adamw_update_f32", List.of(L, P, P, P, P, D, D, D, D, D, D, D));
+        m.put("adamw_update_f64", List.of(L, P, P, P, P, D, D, D, D, D, D, D));
+        m.put("adamw_tangents_f32", List.of(L, I, P, P, P, P, P, D, D, D, D, D, D, D, I));
+        m.put("adamw_tangents_f64", List.of(L, I, P, P, P, P, P, D, D, D, D, D, D, D, I));
         return java.util.Collections.unmodifiableMap(m);
     }
 
