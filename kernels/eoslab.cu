@@ -633,3 +633,5 @@ extern "C" __global__ void mse_f64(const double* out, const double* target, int 
 
 // GPT-2 kernels (issue #6): embeddings, LayerNorm, causal softmax and their backward/tangent passes.
 #include "transformer.cu"
+// AdamW update and tangent map (optim/AdamW.java).
+#include "optim.cu"

@@ -160,6 +160,7 @@ const Kernel KERNELS[] = {
     KB(layernorm_rbackward_f32) KB(layernorm_rbackward_f64) KB(layernorm_rparam_partial_f32) KB(layernorm_rparam_partial_f64)
     KB(softmax_causal_forward_f32) KB(softmax_causal_forward_f64) KB(softmax_jvp_f32) KB(softmax_jvp_f64)
     KB(softmax_jvp_r_f32) KB(softmax_jvp_r_f64)
+    K(adamw_update_f32) K(adamw_update_f64) K(adamw_tangents_f32) K(adamw_tangents_f64)
 };
 #undef K
 #undef KB

@@ -109,6 +109,43 @@ public interface Backend extends AutoCloseable {
         return g;
     }
 
+    // ---- optimizer steps (issue #6: the state never leaves the device) ----------------------------
+
+    /**
+     * One AdamW step on the state, in place (Loshchilov &amp; Hutter 2019; {@link eoslab.optim.AdamW}).
+     * For every i &lt; d, with c = the step's coefficients:
+     * <pre>
+     *   m' = β₁ m + (1 − β₁) g              v' = β₂ v + (1 − β₂) g ⊙ g
+     *   p  = √(v'/c₂) + ε
+     *   w' = (1 − ηλ) w − η (m'/c₁) / p
+     * </pre>
+     * w, m, v and g are d elements each, of one dtype. The arithmetic is float64 whatever the
+     * dtype, rounded once when stored (the expressions of {@link AdamWCoefficients#mNew},
+     * {@link AdamWCoefficients#vNew}, {@link AdamWCoefficients#wNew}), so every backend gives the same bits.
+     */
+    default void adamwUpdate(Tensor w, Tensor m, Tensor v, Tensor g, AdamWCoefficients c) {
+        throw new UnsupportedOperationException(name() + " backend has no AdamW update");
+    }
+
+    /**
+     * AdamW's exact tangent map at the state (w, m, v) <em>before</em> {@link #adamwUpdate}, applied
+     * in place to k tangents. {@code tangents} holds k blocks of 3d, each (δw, δm, δv);
+     * {@code hv} (k, d) holds H δw_j; g, m, v (d) are the gradient and the pre-step moments, from
+     * which m', v' are recomputed elementwise. For every i &lt; d and j &lt; k:
+     * <pre>
+     *   δm' = β₁ δm + (1 − β₁) H δw
+     *   δv' = β₂ δv + 2(1 − β₂) g ⊙ H δw
+     *   δw' = (1 − ηλ) δw − η [ δm'/(c₁ p) − (m'/c₁) ⊙ δv'/(2 c₂ √v̂ p²) ]      v̂ = v'/c₂, p = √v̂ + ε
+     * </pre>
+     * The last term is 0 where v̂ = 0, and always with {@code freezePreconditioner} (P held fixed
+     * inside the step; Cohen et al. 2022). Float64 arithmetic whatever the dtype, rounded once when
+     * stored ({@link AdamWCoefficients#dmNew}, {@link AdamWCoefficients#dvNew}, {@link AdamWCoefficients#dwNew}).
+     */
+    default void adamwTangents(Tensor tangents, int k, Tensor g, Tensor hv, Tensor m, Tensor v, AdamWCoefficients c,
+                               boolean freezePreconditioner) {
+        throw new UnsupportedOperationException(name() + " backend has no AdamW tangent map");
+    }
+
     // ---- rows ----------------------------------------------------------------------------------
 
     /**

@@ -269,6 +269,84 @@ public final class CpuBackend implements Backend {
         }
     }
 
+    // ---- optimizer steps -----------------------------------------------------------------------
+
+    /** Elementwise over fixed blocks; float64 arithmetic of {@link AdamWCoefficients}, rounded once on store. */
+    @Override
+    public void adamwUpdate(Tensor w, Tensor m, Tensor v, Tensor g, AdamWCoefficients c) {
+        for (Tensor t : new Tensor[] {m, v, g}) { sameSize(w, t); sameType(w, t); }
+        int n = w.intSize(), wo = off(w), mo = off(m), vo = off(v), go = off(g);
+        if (w.dtype == DType.F32) {
+            float[] ws = f32(w), ms = f32(m), vs = f32(v), gs = f32(g);
+            blocks(n, (lo, hi) -> {
+                for (int i = lo; i < hi; i++) {
+                    double gi = gs[go + i], mi = c.mNew(ms[mo + i], gi), vi = c.vNew(vs[vo + i], gi);
+                    ws[wo + i] = (float) c.wNew(ws[wo + i], mi, vi);
+                    ms[mo + i] = (float) mi;
+                    vs[vo + i] = (float) vi;
+                }
+            });
+        } else {
+            double[] ws = f64(w), ms = f64(m), vs = f64(v), gs = f64(g);
+            blocks(n, (lo, hi) -> {
+                for (int i = lo; i < hi; i++) {
+                    double gi = gs[go + i], mi = c.mNew(ms[mo + i], gi), vi = c.vNew(vs[vo + i], gi);
+                    ws[wo + i] = c.wNew(ws[wo + i], mi, vi);
+                    ms[mo + i] = mi;
+                    vs[vo + i] = vi;
+                }
+            });
+        }
+    }
+
+    /**
+     * Fixed blocks of parameters; within a block the k tangents one after another (each a
+     * sequential sweep), m' and v' recomputed per tangent from the pre-step m, v (cheaper than a
+     * scratch array, and the same bits).
+     */
+    @Override
+    public void adamwTangents(Tensor tangents, int k, Tensor g, Tensor hv, Tensor m, Tensor v, AdamWCoefficients c,
+                              boolean freezePreconditioner) {
+        sameSize(g, m);
+        sameSize(g, v);
+        for (Tensor t : new Tensor[] {tangents, hv, m, v}) sameType(g, t);
+        int n = g.intSize(), xo = off(tangents), ho = off(hv), go = off(g), mo = off(m), vo = off(v);
+        if (k < 0 || tangents.size < 3L * n * k || hv.size < (long) n * k) {
+            throw new IllegalArgumentException("adamwTangents: " + k + " tangents of 3 x " + n + " need " + tangents + " >= 3dk and " + hv + " >= dk");
+        }
+        if (k == 0 || n == 0) return;
+        boolean fr = freezePreconditioner;
+        if (g.dtype == DType.F32) {
+            float[] xs = f32(tangents), hs = f32(hv), gs = f32(g), ms = f32(m), vs = f32(v);
+            blocks(n, (lo, hi) -> {
+                for (int j = 0; j < k; j++) {
+                    int xw = xo + 3 * n * j, xm = xw + n, xv = xm + n, hb = ho + n * j;
+                    for (int i = lo; i < hi; i++) {
+                        double gi = gs[go + i], hdw = hs[hb + i];
+                        double dm = c.dmNew(xs[xm + i], hdw), dv = c.dvNew(xs[xv + i], gi, hdw);
+                        xs[xw + i] = (float) c.dwNew(xs[xw + i], dm, dv, c.mNew(ms[mo + i], gi), c.vNew(vs[vo + i], gi), fr);
+                        xs[xm + i] = (float) dm;
+                        xs[xv + i] = (float) dv;
+                    }
+                }
+            });
+        } else {
+            double[] xs = f64(tangents), hs = f64(hv), gs = f64(g), ms = f64(m), vs = f64(v);
+            blocks(n, (lo, hi) -> {
+                for (int j = 0; j < k; j++) {
+                    int xw = xo + 3 * n * j, xm = xw + n, xv = xm + n, hb = ho + n * j;
+                    for (int i = lo; i < hi; i++) {
+                        double gi = gs[go + i], hdw = hs[hb + i];
+                        double dm = c.dmNew(xs[xm + i], hdw), dv = c.dvNew(xs[xv + i], gi, hdw);
+                        xs[xw + i] = c.dwNew(xs[xw + i], dm, dv, c.mNew(ms[mo + i], gi), c.vNew(vs[vo + i], gi), fr);
+                        xs[xm + i] = dm;
+                        xs[xv + i] = dv;
+                    }
+                }
+            });
+        }
+    }
+
     // ---- rows ----------------------------------------------------------------------------------
 
     @Override

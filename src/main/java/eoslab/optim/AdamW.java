@@ -1,5 +1,6 @@
 package eoslab.optim;
 
+import eoslab.backend.AdamWCoefficients;
 import eoslab.backend.Backend;
 import eoslab.nn.Objective;
 import eoslab.tensor.DType;
@@ -25,8 +26,10 @@ import eoslab.tensor.Tensor;
  * (the approximation of Cohen et al. 2022, whose stability threshold is on λ_max(P⁻¹H); SPEC §1 allows
  * it); the state and its tangent stay 3d so the two are interchangeable in the Lyapunov tracker.
  *
- * <p>The elementwise part runs on host copies of the state (the narrow Backend has no division or
- * square root); the gradient and the k HVPs share one primal pass on the backend.
+ * <p>The gradient and the k HVPs share one primal pass on the backend; the elementwise update and
+ * its tangent map are two fused Backend ops ({@link Backend#adamwUpdate}, {@link Backend#adamwTangents};
+ * float64 arithmetic, rounded once on store), so state, gradient and HVPs never leave the device
+ * (issue #6: copying the 3d state and every tangent to the host dominated a GPT-2 step on a GPU).
  */
 public final class AdamW implements Optimizer {
     private final StepLoss f;
@@ -104,9 +107,7 @@ public final class AdamW implements Optimizer {
     public void step(long t, Tensor state, Tensor tangents, int k) {
         Backend be = f.backend();
         long d = f.dim();
-        if (d > Integer.MAX_VALUE / 3) throw new IllegalArgumentException("AdamW host update holds at most 2^31/3 parameters, got " + d);
-        int n = (int) d;
-        Tensor w = state.view(0, d);
+        Tensor w = state.view(0, d), m = state.view(d, d), v = state.view(2 * d, d);   // (d) each
         if (grad == null) grad = be.zeros(f.dtype(), d);
         if (k > 0 && (hv == null || hv.size < k * d)) {
             hv = be.zeros(f.dtype(), k * d);
@@ -116,40 +117,9 @@ public final class AdamW implements Optimizer {
         double loss = f.evaluate(t, w, grad, k > 0 ? dirs : null, k, hv);
         if (!Double.isFinite(loss)) throw new DivergedException(t, loss);
 
-        double[] s = be.toDoubles(state.view(0, 3 * d)), g = be.toDoubles(grad);
-        double s1 = t + 1;
-        double c1 = 1 - Math.pow(beta1, s1), c2 = 1 - Math.pow(beta2, s1);
-        double[] mNew = new double[n], vNew = new double[n];
-        for (int i = 0; i < n; i++) {
-            mNew[i] = beta1 * s[n + i] + (1 - beta1) * g[i];
-            vNew[i] = beta2 * s[2 * n + i] + (1 - beta2) * g[i] * g[i];
-        }
+        AdamWCoefficients c = AdamWCoefficients.atStep(t, lr, beta1, beta2, eps, weightDecay);
         // tangents first: the Jacobian is taken at the state before the step
-        if (k > 0) {
-            double[] h = be.toDoubles(hv.view(0, k * d));
-            for (int j = 0; j < k; j++) {
-                Tensor tj = tangents.view(3 * d * j, 3 * d);
-                double[] x = be.toDoubles(tj);
-                for (int i = 0; i < n; i++) {
-                    double hdw = h[j * n + i];
-                    double dm = beta1 * x[n + i] + (1 - beta1) * hdw;
-                    double dv = beta2 * x[2 * n + i] + 2 * (1 - beta2) * g[i] * hdw;
-                    double vh = vNew[i] / c2, sq = Math.sqrt(vh), p = sq + eps;
-                    double dw = (1 - lr * weightDecay) * x[i] - lr * dm / (c1 * p);
-                    if (!freeze && sq > 0) dw += lr * (mNew[i] / c1) * dv / (2 * c2 * sq * p * p);
-                    x[i] = dw;
-                    x[n + i] = dm;
-                    x[2 * n + i] = dv;
-                }
-                be.copy(be.fromDoubles(f.dtype(), x), tj);
-            }
-        }
-        for (int i = 0; i < n; i++) {
-            double p = Math.sqrt(vNew[i] / c2) + eps;
-            s[i] = (1 - lr * weightDecay) * s[i] - lr * (mNew[i] / c1) / p;
-            s[n + i] = mNew[i];
-            s[2 * n + i] = vNew[i];
-        }
-        be.copy(be.fromDoubles(f.dtype(), s), state.view(0, 3 * d));
+        if (k > 0) be.adamwTangents(tangents.view(0, 3 * d * k), k, grad, hv.view(0, k * d), m, v, c, freeze);
+        be.adamwUpdate(w, m, v, grad, c);
     }
 }

@@ -7,6 +7,7 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 import eoslab.backend.Act;
+import eoslab.backend.AdamWCoefficients;
 import eoslab.backend.Backend;
 import eoslab.backend.GemmPrecision;
 import eoslab.tensor.DType;
@@ -488,6 +489,36 @@ public final class CudaBackend implements Backend {
         long n = x.size;
         if (n == 0) return;
         module.launch("mul" + sfx(x), blocks(n), 1, THREADS, 1, n, ptr(x), ptr(y), ptr(out));
+    }
+
+    // ---- optimizer steps (kernels/optim.cu) ---------------------------------------------------------
+
+    /** Fused AdamW state update: one grid-stride pass, float64 arithmetic, the CPU's bits (see kernels/optim.cu). */
+    @Override
+    public void adamwUpdate(Tensor w, Tensor m, Tensor v, Tensor g, AdamWCoefficients c) {
+        enter();
+        for (Tensor t : new Tensor[] {m, v, g}) { sameSize(w, t); sameType(w, t); }
+        long n = w.size;
+        if (n == 0) return;
+        module.launch("adamw_update" + sfx(w), blocks(n), 1, THREADS, 1, n, ptr(w), ptr(m), ptr(v), ptr(g),
+                c.lr(), c.beta1(), c.beta2(), c.eps(), c.weightDecay(), c.c1(), c.c2());
+    }
+
+    /** AdamW's tangent map on k tangents: one thread per parameter looping over the k tangents (kernels/optim.cu). */
+    @Override
+    public void adamwTangents(Tensor tangents, int k, Tensor g, Tensor hv, Tensor m, Tensor v, AdamWCoefficients c,
+                              boolean freezePreconditioner) {
+        enter();
+        sameSize(g, m);
+        sameSize(g, v);
+        for (Tensor t : new Tensor[] {tangents, hv, m, v}) sameType(g, t);
+        long n = g.size;
+        if (k < 0 || tangents.size < 3 * n * k || hv.size < n * k) {
+            throw new IllegalArgumentException("adamwTangents: " + k + " tangents of 3 x " + n + " need " + tangents + " >= 3dk and " + hv + " >= dk");
+        }
+        if (k == 0 || n == 0) return;
+        module.launch("adamw_tangents" + sfx(g), blocks(n), 1, THREADS, 1, n, k, ptr(tangents), ptr(g), ptr(hv), ptr(m), ptr(v),
+                c.lr(), c.beta1(), c.beta2(), c.eps(), c.weightDecay(), c.c1(), c.c2(), freezePreconditioner ? 1 : 0);
     }
 
     // ---- rows ----------------------------------------------------------------------------------------

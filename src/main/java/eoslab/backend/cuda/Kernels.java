@@ -107,6 +107,11 @@ final class Kernels {
             m.put("softmax_jvp" + t, List.of(P, P, P, I, I));
             m.put("softmax_jvp_r" + t, List.of(P, P, P, P, P, I, I));
         }
+        // kernels/optim.cu
+        m.put("adamw_update_f32", List.of(L, P, P, P, P, D, D, D, D, D, D, D));
+        m.put("adamw_update_f64", List.of(L, P, P, P, P, D, D, D, D, D, D, D));
+        m.put("adamw_tangents_f32", List.of(L, I, P, P, P, P, P, D, D, D, D, D, D, D, I));
+        m.put("adamw_tangents_f64", List.of(L, I, P, P, P, P, P, D, D, D, D, D, D, D, I));
         return java.util.Collections.unmodifiableMap(m);
     }
 
