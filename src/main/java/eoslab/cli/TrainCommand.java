@@ -40,6 +40,10 @@ public final class TrainCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Backend be = common.open();
         if (resume != null) return resume(be);
+        if (!opts.isGpt() && !TrainConfig.MODELS.contains(opts.model)) {
+            throw new UserError("--model must be one of " + String.join(", ", TrainConfig.MODELS) + " (images) or "
+                    + String.join(", ", GptTrainConfig.MODELS) + " (text), got '" + opts.model + "'");
+        }
         if (opts.isGpt()) {
             GptTrainConfig cfg = opts.gptConfig(common.device);
             GptTrainer tr = new GptTrainer(cfg, be, System.err);    // tokenizes and validates before any file is written
