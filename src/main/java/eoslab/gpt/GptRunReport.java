@@ -91,7 +91,8 @@ public final class GptRunReport {
         series.add(new Plots.Series("λ_max(H)", xs, sl.stream().mapToDouble(Double::doubleValue).toArray()));
         if (adam) series.add(new Plots.Series("λ_max(P⁻¹H)", xs, sp.stream().mapToDouble(Double::doubleValue).toArray()));
         Plots.linePlot(dir.resolve(SHARPNESS_PNG), "Sharpness on a fixed training batch", "step", "top Hessian eigenvalue", series,
-                Plots.Options.DEFAULT.withHLine(threshold, (adam ? "AdamW threshold on λ_max(P⁻¹H) " : "threshold ") + num(threshold)));
+                // AdamW: λ_max(P⁻¹H) and its threshold sit orders of magnitude above λ_max(H), hence a log axis
+                Plots.Options.DEFAULT.withLogY(adam).withHLine(threshold, (adam ? "AdamW threshold on λ_max(P⁻¹H) " : "threshold ") + num(threshold)));
     }
 
     /** 4 significant digits without trailing zeros: 0.0006, 6.333e+04. */
