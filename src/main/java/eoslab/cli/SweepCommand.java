@@ -9,7 +9,9 @@ import eoslab.train.TrainConfig;
 import eoslab.util.UserError;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,6 +33,8 @@ import java.util.concurrent.Callable;
 public final class SweepCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
+    @Spec
+    CommandSpec spec;
     @Mixin
     TrainOptions train;
     @Mixin
@@ -53,6 +57,7 @@ public final class SweepCommand implements Callable<Integer> {
         double[] lr = doubles(lrs, "--lrs");
         int[] bs = TrainOptions.ints(batchSizes, "--batch-sizes");
         if (bs.length == 0) throw new UserError("--batch-sizes: give at least one batch size");
+        train.checkFamily(spec.commandLine().getParseResult());
         if (train.isGpt()) return gpt(lr, bs);
         if (weightDecays != null) throw new UserError("--weight-decays: a GPT sweep option (--model gpt2|gpt-tiny); MLP sweeps use --weight-decay");
         var ms = SdCliOptions.methods(methods != null ? methods : "exact", "--methods");

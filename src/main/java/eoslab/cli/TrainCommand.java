@@ -11,7 +11,9 @@ import eoslab.train.Trainer;
 import eoslab.util.UserError;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,6 +27,8 @@ import java.util.concurrent.Callable;
 public final class TrainCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
+    @Spec
+    CommandSpec spec;
     @Mixin
     TrainOptions opts;
     @Option(names = "--out", defaultValue = "runs/train", description = "output directory (default: ${DEFAULT-VALUE})")
@@ -44,6 +48,7 @@ public final class TrainCommand implements Callable<Integer> {
             throw new UserError("--model must be one of " + String.join(", ", TrainConfig.MODELS) + " (images) or "
                     + String.join(", ", GptTrainConfig.MODELS) + " (text), got '" + opts.model + "'");
         }
+        opts.checkFamily(spec.commandLine().getParseResult());
         if (opts.isGpt()) {
             GptTrainConfig cfg = opts.gptConfig(common.device);
             GptTrainer tr = new GptTrainer(cfg, be, System.err);    // tokenizes and validates before any file is written

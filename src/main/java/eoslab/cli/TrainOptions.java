@@ -98,6 +98,23 @@ public final class TrainOptions {
         }
     }
 
+    /** Options only the image models read, and options only GPT models read. */
+    static final java.util.List<String> IMAGE_ONLY = java.util.List.of("--classes", "--n-train", "--n-test", "--normalization", "--hidden",
+            "--activation", "--no-bias", "--loss", "--chunk"),
+            GPT_ONLY = java.util.List.of("--tokenizer", "--seq-len", "--accum", "--layers", "--heads", "--channels", "--context",
+                    "--beta1", "--beta2", "--adam-eps", "--val-batches", "--sharpness-every");
+
+    /** An option of the other model family is an error, not silently ignored. */
+    void checkFamily(picocli.CommandLine.ParseResult pr) {
+        if (pr == null) return;
+        for (String o : isGpt() ? IMAGE_ONLY : GPT_ONLY) {
+            if (pr.hasMatchedOption(o)) {
+                throw new UserError(o + ": " + (isGpt() ? "an option of the image models (mlp, cnn, resnet14), not used with --model " + model
+                        : "an option of GPT models (--model gpt2 or gpt-tiny), not used with --model " + model));
+            }
+        }
+    }
+
     /** Whether {@code --model} names a GPT-2 model (trained by {@link GptTrainer} on text). */
     boolean isGpt() {
         return GptTrainConfig.MODELS.contains(model);
