@@ -45,6 +45,8 @@ public final class SweepCommand implements Callable<Integer> {
     String batchSizes;
     @Option(names = "--weight-decays", description = "GPT models: weight decays λ, comma separated, e.g. 0,0.01,0.1 (default: --weight-decay)")
     String weightDecays;
+    @Option(names = "--preconditioned-sd", description = "GPT AdamW sweeps: SD from the preconditioned minibatch Hessian P^-1/2 H_B P^-1/2 (P = diag(√v̂ + ε) frozen at the final state) instead of H_B")
+    boolean preconditionedSd;
     @Option(names = "--methods", description = "SD estimators, comma separated: exact, slq, kde, ps (default: exact; kde,ps for GPT models)")
     String methods;
     @Option(names = "--out", defaultValue = "runs/sweep", description = "output directory (default: ${DEFAULT-VALUE})")
@@ -60,6 +62,7 @@ public final class SweepCommand implements Callable<Integer> {
         train.checkFamily(spec.commandLine().getParseResult());
         if (train.isGpt()) return gpt(lr, bs);
         if (weightDecays != null) throw new UserError("--weight-decays: a GPT sweep option (--model gpt2|gpt-tiny); MLP sweeps use --weight-decay");
+        if (preconditionedSd) throw new UserError("--preconditioned-sd: a GPT AdamW sweep option (--model gpt2|gpt-tiny --optimizer adamw)");
         var ms = SdCliOptions.methods(methods != null ? methods : "exact", "--methods");
         // the base configuration is validated as sgd at the first grid point; the sweep sets η, b and the optimizer
         train.optimizer = "sgd";
@@ -91,7 +94,7 @@ public final class SweepCommand implements Callable<Integer> {
             throw new UserError("--out " + out + ": already holds a sweep (report.csv); use --force to overwrite or another --out");
         }
         Backend be = common.open();
-        Sweep.Result r = GptSweep.run(base, lr, bs, wds, a, out, be, System.err);
+        Sweep.Result r = GptSweep.run(base, lr, bs, wds, a, preconditionedSd, out, be, System.err);
         System.out.println(Files.readString(out.resolve(Sweep.MD)));
         long diverged = r.runs().stream().filter(x -> !x.ok()).count();
         System.err.println("eoslab: GPT sweep of " + r.runs().size() + " runs (" + diverged + " diverged) in " + out);

@@ -52,7 +52,10 @@ public final class GptSweep {
      * validated, and the corpus tokenized once, before any training.
      */
     public static Sweep.Result run(GptTrainConfig base, double[] lrs, int[] batchSizes, double[] weightDecays, CheckpointAnalysis.Options a,
-                                   Path out, Backend be, PrintStream log) throws IOException {
+                                   boolean preconditionedSd, Path out, Backend be, PrintStream log) throws IOException {
+        if (preconditionedSd && !base.optimizer().equals("adamw")) {
+            throw new UserError("--preconditioned-sd: for --optimizer adamw runs; this sweep uses --optimizer " + base.optimizer());
+        }
         if (lrs.length == 0 || batchSizes.length == 0 || weightDecays.length == 0) {
             throw new UserError("sweep: --lrs, --batch-sizes and --weight-decays must each list at least one value");
         }
@@ -79,7 +82,7 @@ public final class GptSweep {
             for (String f : new String[]{GptTrainer.METRICS, GptTrainer.TIMING}) Files.deleteIfExists(dir.resolve(f)); // a sweep starts fresh
             GptTrainer tr = new GptTrainer(cfgs.get(p), be, data, log);
             GptRunReport.run(tr, tr.initial(), dir, log);
-            return analyze(tr, tr.loadCheckpoint(dir.resolve(GptTrainer.CHECKPOINT)), a);
+            return analyze(tr, tr.loadCheckpoint(dir.resolve(GptTrainer.CHECKPOINT)), a, preconditionedSd);
         });
     }
 
@@ -89,8 +92,15 @@ public final class GptSweep {
         return new UpdateJacobian(cfg.lr(), beta, cfg.weightDecay());
     }
 
-    /** Everything the study reports for one state of a GPT run (see the class comment). */
-    public static CheckpointAnalysis.Report analyze(GptTrainer tr, GptTrainer.State s, CheckpointAnalysis.Options o) {
+    /**
+     * Everything the study reports for one state of a GPT run (see the class comment). With
+     * {@code preconditionedSd} (AdamW runs) SD is taken from P^{-1/2} H_B P^{-1/2} instead of H_B, P = diag(√v̂ + ε)
+     * frozen at the state's v: the AdamW step without momentum, w' = (1 − ηλ)w − ηP⁻¹g, has
+     * J = (1 − ηλ)I − ηP⁻¹H_B, similar (by the fixed P^{1/2}) to (1 − ηλ)I − ηP^{-1/2}H_B P^{-1/2}, whose
+     * singular values are |1 − η(α̃ + λ)| over its eigenvalues α̃ — the same σ map, applied to the
+     * preconditioned spectrum (Cohen et al. 2022's frozen-preconditioner view; SPEC §1).
+     */
+    public static CheckpointAnalysis.Report analyze(GptTrainer tr, GptTrainer.State s, CheckpointAnalysis.Options o, boolean preconditionedSd) {
         GptTrainConfig cfg = tr.cfg;
         Tensor w = tr.opt.params(s.x());
         double[] trn = tr.train.meanLossAndAccuracy(w, cfg.valBatches(), true), val = tr.val.meanLossAndAccuracy(w, cfg.valBatches(), true);
@@ -126,6 +136,8 @@ public final class GptSweep {
         m.put("curvature_batch", "the run's fixed sharpness batch (" + cfg.batchSize() + " windows)");
         m.put("sqrt_d_over_n", Math.sqrt((double) d / n));
         m.put("sd_batch_size", sdBatch);
+        Tensor scale = preconditionedSd ? tr.preconditionerScale(s.x(), s.step()) : null;
+        m.put("sd_hessian", preconditionedSd ? "P^-1/2 H_B P^-1/2, P = diag(sqrt(v_hat) + eps) frozen at the final AdamW state" : "H_B");
         m.put("sd_jacobian", jac.toMap());
         Map<SdOptions.Method, SdEstimate> sds = new LinkedHashMap<>();
         Map<SdOptions.Method, GeneralizationBound> bounds = new LinkedHashMap<>();
@@ -135,7 +147,7 @@ public final class GptSweep {
             // B_i: the windows of step i of a stream seeded by the SD seed (not the training windows' seed)
             GptObjective f = new GptObjective(tr.be, cfg.dtype(), tr.model, new TextBatches(tr.data.train(), sdBatch, cfg.tokensPerSequence(), r.seed()),
                     sdBatch % cfg.accum() == 0 ? cfg.accum() : 1);
-            SdEstimate e = SdEstimators.estimate(i -> f.hessian(w, i), jac, r);
+            SdEstimate e = SdEstimators.estimate(i -> scale == null ? f.hessian(w, i) : GptTrainer.preconditioned(f.hessian(w, i), scale), jac, r);
             GeneralizationBound b = new GeneralizationBound(n, e.stateDim(), e.sd(), o.lipschitz(), o.lossBound(), o.delta(), o.zeta());
             sds.put(so.method(), e);
             bounds.put(so.method(), b);

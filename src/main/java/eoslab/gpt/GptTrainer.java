@@ -214,14 +214,25 @@ public final class GptTrainer {
      * and symmetric, so Lanczos applies.
      */
     public LinearOperator preconditionedHessian(Tensor x, long t) {
-        AdamW a = (AdamW) opt;
+        return preconditioned(sharpnessBatch.hessian(opt.params(x), 0), preconditionerScale(x, t));
+    }
+
+    /** P^{-1/2} = 1/√(√v̂ + ε) per parameter, (d), for the AdamW state x after t ≥ 1 steps. */
+    public Tensor preconditionerScale(Tensor x, long t) {
+        if (!(opt instanceof AdamW a)) throw new IllegalStateException("the preconditioner is AdamW's; this run uses " + opt.name());
+        if (t < 1) throw new IllegalArgumentException("AdamW's preconditioner is undefined before the first step (v = 0)");
         int d = model.numParams();
         double[] v = be.toDoubles(x.view(2L * d, d));
         double c2 = 1 - Math.pow(a.beta2(), t);
         double[] s = new double[d];
         for (int i = 0; i < d; i++) s[i] = 1 / Math.sqrt(Math.sqrt(v[i] / c2) + a.eps());
-        Tensor scale = be.fromDoubles(cfg.dtype(), s);
-        LinearOperator h = sharpnessBatch.hessian(opt.params(x), 0);
+        return be.fromDoubles(cfg.dtype(), s);
+    }
+
+    /** S H S for a diagonal S given as the vector {@code scale} (d): symmetric when H is. */
+    public static LinearOperator preconditioned(LinearOperator h, Tensor scale) {
+        long d = h.dim();
+        Backend be = h.backend();
         return new LinearOperator() {
             private Tensor tmp;
 
@@ -229,14 +240,14 @@ public final class GptTrainer {
 
             @Override public Backend backend() { return be; }
 
-            @Override public DType dtype() { return cfg.dtype(); }
+            @Override public DType dtype() { return h.dtype(); }
 
             @Override
             public void apply(Tensor in, Tensor out, int k) {
-                if (tmp == null || tmp.size < (long) k * d) tmp = be.zeros(cfg.dtype(), (long) k * d);
-                for (int j = 0; j < k; j++) be.mul(in.view((long) j * d, d), scale, tmp.view((long) j * d, d));
-                h.apply(tmp.view(0, (long) k * d), out, k);
-                for (int j = 0; j < k; j++) be.mul(out.view((long) j * d, d), scale, out.view((long) j * d, d));
+                if (tmp == null || tmp.size < k * d) tmp = be.zeros(h.dtype(), k * d);
+                for (int j = 0; j < k; j++) be.mul(in.view(j * d, d), scale, tmp.view(j * d, d));
+                h.apply(tmp.view(0, k * d), out, k);
+                for (int j = 0; j < k; j++) be.mul(out.view(j * d, d), scale, out.view(j * d, d));
             }
         };
     }
