@@ -94,17 +94,18 @@ public final class GptObjective implements StepLoss {
 
     /**
      * Mean token loss and next-token accuracy (argmax of the logits) over steps 0 … count−1 of this
-     * objective's batches (no gradient); micro-batched like {@link #evaluate}.
+     * objective's batches (no gradient); micro-batched like {@link #evaluate}, and one sequence at a
+     * time when the accuracy is wanted, since its (T, V) logits are read back to the host.
      */
     public double[] meanLossAndAccuracy(Tensor w, int count, boolean accuracy) {
         double loss = 0;
         long hits = 0, tokens = 0;
-        int mb = batches.batchSize() / accum, T = batches.seqLen(), V = model.config().vocab();
+        int parts = accuracy ? batches.batchSize() : accum, mb = batches.batchSize() / parts, T = batches.seqLen(), V = model.config().vocab();
         Tensor logits = accuracy ? be.zeros(dtype, (long) mb * T * V) : null; // (mb·T, V)
         for (int t = 0; t < count; t++) {
             int[][] host = batches.hostBatch(t);
-            for (int p = 0; p < accum; p++) {
-                Batch b = batches.microBatch(be, host, p, accum);
+            for (int p = 0; p < parts; p++) {
+                Batch b = batches.microBatch(be, host, p, parts);
                 loss += model.lossGradHvp(be, w, b, Loss.CE, 1.0 / batches.batchSize(), null, null, 0, null, null, logits);
                 if (!accuracy) continue;
                 double[] z = be.toDoubles(logits);
