@@ -1,6 +1,8 @@
 package eoslab.cli;
 
 import eoslab.backend.Backend;
+import eoslab.gpt.GptTrainConfig;
+import eoslab.gpt.GptTrainer;
 import eoslab.backend.CpuBackend;
 import eoslab.dynamics.KaplanYorke;
 import eoslab.dynamics.LyapunovConfig;
@@ -44,6 +46,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
+import java.util.function.IntFunction;
 
 /**
  * {@code eoslab lyapunov}: the k leading Lyapunov exponents of a random map by the Benettin/QR method
@@ -133,9 +136,16 @@ public final class LyapunovCommand implements Callable<Integer> {
     private static final List<String> TRACKER_OPTS = List.of("--k", "--burn-in", "--qr-interval", "--segments", "--qr", "--record-every");
     private static final List<String> PULLBACK_OPTS = List.of("--horizons", "--spread");
 
-    /** The map, where it starts, and what is known about its exponents. */
+    /**
+     * The map, where it starts, and what is known about its exponents. For a training map (an MLP's
+     * {@link Trainer} or a GPT-2 {@link GptTrainer}) {@code freshInit} gives independent initial states
+     * (seed + i) for the pullback ensemble; it is null for the validation systems.
+     */
     record Setup(RandomMap map, Tensor x0, long t0, double dt, Map<String, Object> description, double[] reference,
-                 Double referenceSum, String referenceSource, Trainer trainer) {
+                 Double referenceSum, String referenceSource, IntFunction<Tensor> freshInit) {
+        boolean training() {
+            return freshInit != null;
+        }
     }
 
     @Override
@@ -282,7 +292,10 @@ public final class LyapunovCommand implements Callable<Integer> {
         if (from != null) {
             ckpt = Files.isDirectory(from) ? from.resolve(Trainer.CHECKPOINT) : from;
             if (!Files.isRegularFile(ckpt)) throw new UserError("--from " + from + ": no checkpoint there (expected " + ckpt + ")");
+            if (GptTrainer.isCheckpoint(ckpt)) return gptSetup(be, GptTrainer.configOf(ckpt), ckpt);
             cfg = Trainer.configOf(ckpt);
+        } else if (train.isGpt()) {
+            return gptSetup(be, train.gptConfig(common.device), null);
         } else {
             cfg = train.config(common.device);
         }
@@ -301,20 +314,45 @@ public final class LyapunovCommand implements Callable<Integer> {
             d.put("from_step", st.step());
         }
         d.put("config", cfg.toMap());
-        return new Setup(tr.opt, st.x(), st.step(), 1, d, null, null, null, tr);
+        return new Setup(tr.opt, st.x(), st.step(), 1, d, null, null, null,
+                i -> tr.opt.initialState(tr.model.init(tr.cfg.seed() + i, tr.cfg.initScale())));
+    }
+
+    /**
+     * A GPT-2 run's optimizer map (AdamW with its exact (w, m, v) JVP, heavy ball on (w, m), or SGD on w;
+     * noise = the run's text windows) from a checkpoint, or from initialisation.
+     */
+    private Setup gptSetup(Backend be, GptTrainConfig cfg, Path ckpt) {
+        GptTrainer tr = new GptTrainer(cfg, be, System.err);
+        GptTrainer.State st = ckpt != null ? tr.loadCheckpoint(ckpt) : tr.initial();
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("optimizer", tr.opt.name());
+        d.put("parameters", tr.model.numParams());
+        d.put("state_dim", tr.opt.dim());
+        d.put("model", tr.model.describe());
+        d.put("data_source", tr.data.name());
+        d.put("backend", be.name());
+        if (tr.opt instanceof eoslab.optim.AdamW) d.put("tangent_map", "exact Jacobian of the AdamW (w, m, v) update (preconditioner not frozen)");
+        if (ckpt != null) {
+            d.put("from", ckpt.toString());
+            d.put("from_step", st.step());
+        }
+        d.put("config", cfg.toMap());
+        return new Setup(tr.opt, st.x(), st.step(), 1, d, null, null, null,
+                i -> tr.opt.initialState(tr.model.init(tr.cfg.seed() + i, tr.cfg.initScale())));
     }
 
     // ---- spectrum ----------------------------------------------------------------------------
 
     int runSpectrum(Setup s, PrintStream stdout) throws Exception {
         long dim = s.map().dim();
-        int kk = k != null ? k : (int) Math.min(dim, s.trainer() != null ? 8 : dim);
+        int kk = k != null ? k : (int) Math.min(dim, s.training() ? 8 : dim);
         if (kk < 1) throw new UserError("--k must be >= 1, got " + kk);
         if (kk > dim) throw new UserError("--k " + kk + ": more exponents than the state dimension " + dim);
         if (qrInterval < 1) throw new UserError("--qr-interval must be >= 1, got " + qrInterval);
-        long steps = train.steps != null ? train.steps : s.trainer() != null ? 1000 : 10000;
+        long steps = train.steps != null ? train.steps : s.training() ? 1000 : 10000;
         if (steps < 1 || steps % qrInterval != 0) throw new UserError("--steps " + steps + ": must be a positive multiple of --qr-interval " + qrInterval);
-        long burn = burnIn != null ? burnIn : roundUp(s.trainer() != null ? 100 : 1000, qrInterval);
+        long burn = burnIn != null ? burnIn : roundUp(s.training() ? 100 : 1000, qrInterval);
         if (burn < 0 || burn % qrInterval != 0) throw new UserError("--burn-in " + burn + ": must be a non-negative multiple of --qr-interval " + qrInterval);
         if (segments < 2 || segments > steps / qrInterval) {
             throw new UserError("--segments " + segments + ": must be in [2, steps/qr-interval = " + steps / qrInterval + "] for batch-means error bars");
@@ -359,7 +397,7 @@ public final class LyapunovCommand implements Callable<Integer> {
 
     Map<String, Object> spectrumJson(Setup s, LyapunovSpectrum r, double seconds) {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("mode", s.trainer() != null ? "training" : "system");
+        m.put("mode", s.training() ? "training" : "system");
         m.put("map", s.description());
         m.put("dim", s.map().dim());
         m.put("k", r.k());
@@ -450,7 +488,7 @@ public final class LyapunovCommand implements Callable<Integer> {
                 opt = opt.withHLine(s.reference()[i], String.format(Locale.ROOT, "λ_%d ref %.4g", i + 1, s.reference()[i]));
             }
         }
-        Plots.linePlot(png, "Running Lyapunov exponents (" + (s.trainer() != null ? "training" : s.description().get("system")) + ")",
+        Plots.linePlot(png, "Running Lyapunov exponents (" + (s.training() ? "training" : s.description().get("system")) + ")",
                 "measured step", "λ_i(t)" + (s.dt() != 1 ? " per unit time" : " per step"), series, opt);
     }
 
@@ -479,7 +517,7 @@ public final class LyapunovCommand implements Callable<Integer> {
         m.put("t_end", tEnd);
         m.put("spread", spread);
         m.put("seed", train.seed);
-        m.put("initial_conditions", s.trainer() == null ? "start state + spread·N(0, I)"
+        m.put("initial_conditions", !s.training() ? "start state + spread·N(0, I)"
                 : from != null ? "checkpoint state + spread·(‖x‖/√dim)·N(0, I)" : "independent initializations, seeds seed..seed+N−1");
         List<Map<String, Object>> pts = new ArrayList<>();
         for (PullbackAttractor.Point p : res.points()) {
@@ -533,15 +571,14 @@ public final class LyapunovCommand implements Callable<Integer> {
         int d = Math.toIntExact(map.dim());
         SplittableRandom rng = new SplittableRandom(train.seed ^ 0x9b11_bac4L);
         List<Tensor> list = new ArrayList<>(n);
-        if (s.trainer() != null && from == null) {
+        if (s.training() && from == null) {
             // one noise ω (the batch schedule of --seed), N independent initializations
-            Trainer tr = s.trainer();
-            for (int i = 0; i < n; i++) list.add(tr.opt.initialState(tr.model.init(tr.cfg.seed() + i, tr.cfg.initScale())));
+            for (int i = 0; i < n; i++) list.add(s.freshInit().apply(i));
             return list;
         }
         double[] base = s.x0().toDoubles();
         double scale = spread;
-        if (s.trainer() != null) { // relative to the typical coordinate of the trained state
+        if (s.training()) { // relative to the typical coordinate of the trained state
             double nrm = 0;
             for (double v : base) nrm += v * v;
             scale = spread * Math.sqrt(nrm / d);

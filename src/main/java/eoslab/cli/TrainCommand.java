@@ -1,6 +1,9 @@
 package eoslab.cli;
 
 import eoslab.backend.Backend;
+import eoslab.gpt.GptRunReport;
+import eoslab.gpt.GptTrainConfig;
+import eoslab.gpt.GptTrainer;
 import eoslab.io.JsonlWriter;
 import eoslab.train.RunReport;
 import eoslab.train.TrainConfig;
@@ -8,7 +11,9 @@ import eoslab.train.Trainer;
 import eoslab.util.UserError;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,11 +21,14 @@ import java.util.concurrent.Callable;
 
 /** {@code eoslab train}: one training run with curvature logging, checkpoints and plots. */
 @Command(name = "train", mixinStandardHelpOptions = true,
-        description = {"Train an MLP while tracking the top Hessian eigenvalues.",
-                "Writes OUT/config.json, OUT/metrics.jsonl, OUT/checkpoint.safetensors, OUT/loss.png, OUT/sharpness.png."})
+        description = {"Train an MLP, CNN or ResNet while tracking the top Hessian eigenvalues, or GPT-2 on text (--model gpt2|gpt-tiny).",
+                "Writes OUT/config.json, OUT/metrics.jsonl, OUT/checkpoint.safetensors, OUT/loss.png, OUT/sharpness.png;",
+                "GPT runs also OUT/timing.jsonl (tokens/s), and sharpness.png only with --sharpness-every."})
 public final class TrainCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
+    @Spec
+    CommandSpec spec;
     @Mixin
     TrainOptions opts;
     @Option(names = "--out", defaultValue = "runs/train", description = "output directory (default: ${DEFAULT-VALUE})")
@@ -36,6 +44,18 @@ public final class TrainCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Backend be = common.open();
         if (resume != null) return resume(be);
+        if (!opts.isGpt() && !TrainConfig.MODELS.contains(opts.model)) {
+            throw new UserError("--model must be one of " + String.join(", ", TrainConfig.MODELS) + " (images) or "
+                    + String.join(", ", GptTrainConfig.MODELS) + " (text), got '" + opts.model + "'");
+        }
+        opts.checkFamily(spec.commandLine().getParseResult());
+        if (opts.isGpt()) {
+            GptTrainConfig cfg = opts.gptConfig(common.device);
+            GptTrainer tr = new GptTrainer(cfg, be, System.err);    // tokenizes and validates before any file is written
+            prepareFresh(out, force);
+            GptRunReport.run(tr, tr.initial(), out, System.out);
+            return 0;
+        }
         TrainConfig cfg = opts.config(common.device);
         Trainer tr = new Trainer(cfg, be, System.err);          // validates data and model before any file is written
         prepareFresh(out, force);
@@ -46,6 +66,7 @@ public final class TrainCommand implements Callable<Integer> {
     private Integer resume(Backend be) throws Exception {
         Path ckpt = Files.isDirectory(resume) ? resume.resolve(Trainer.CHECKPOINT) : resume;
         if (!Files.isRegularFile(ckpt)) throw new UserError("--resume " + resume + ": no checkpoint there (expected " + ckpt + ")");
+        if (GptTrainer.isCheckpoint(ckpt)) return resumeGpt(be, ckpt);
         TrainConfig saved = Trainer.configOf(ckpt);
         TrainConfig cfg = opts.steps != null ? saved.withSteps(opts.steps) : saved;
         Trainer tr = new Trainer(cfg, be, System.err);
@@ -58,6 +79,20 @@ public final class TrainCommand implements Callable<Integer> {
         return 0;
     }
 
+    private Integer resumeGpt(Backend be, Path ckpt) throws Exception {
+        GptTrainConfig saved = GptTrainer.configOf(ckpt);
+        GptTrainConfig cfg = opts.steps != null ? saved.withSteps(opts.steps) : saved;
+        GptTrainer tr = new GptTrainer(cfg, be, System.err);
+        GptTrainer.State s = tr.loadCheckpoint(ckpt);
+        if (s.step() > cfg.steps()) throw new UserError("--resume: the checkpoint is at step " + s.step() + ", past --steps " + cfg.steps());
+        Path dir = ckpt.toAbsolutePath().getParent();
+        JsonlWriter.truncateAfterStep(dir.resolve(GptTrainer.METRICS), s.step() - 1);
+        JsonlWriter.truncateAfterStep(dir.resolve(GptTrainer.TIMING), s.step() - 1);
+        System.err.println("eoslab: resuming GPT run at step " + s.step() + " of " + cfg.steps() + " in " + dir);
+        GptRunReport.run(tr, s, dir, System.out);
+        return 0;
+    }
+
     /** A fresh run may not silently mix its files with an older run's. */
     static void prepareFresh(Path out, boolean force) throws java.io.IOException {
         if (Files.exists(out) && !Files.isDirectory(out)) throw new UserError("--out " + out + ": exists and is not a directory");
@@ -66,7 +101,7 @@ public final class TrainCommand implements Callable<Integer> {
             throw new UserError("--out " + out + ": already holds a run (metrics.jsonl); use --resume " + out + " to continue it, --force to overwrite, or another --out");
         }
         Files.createDirectories(out);
-        for (String f : new String[]{Trainer.METRICS, Trainer.CHECKPOINT, Trainer.CONFIG, RunReport.SUMMARY, RunReport.LOSS_PNG, RunReport.SHARPNESS_PNG}) {
+        for (String f : new String[]{Trainer.METRICS, Trainer.CHECKPOINT, Trainer.CONFIG, RunReport.SUMMARY, RunReport.LOSS_PNG, RunReport.SHARPNESS_PNG, GptTrainer.TIMING}) {
             Files.deleteIfExists(out.resolve(f));
         }
     }

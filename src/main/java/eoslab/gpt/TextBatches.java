@@ -60,4 +60,19 @@ public final class TextBatches {
         int[][] h = hostBatch(t);
         return new Batch(be.fromInts(h[0]), be.fromInts(h[1]), null, batch);
     }
+
+    /**
+     * Micro-batch {@code part} of {@code parts} of step t's batch: windows [part·B/parts, (part+1)·B/parts)
+     * of {@link #hostBatch}, so the parts of a step together are exactly its B windows (gradient
+     * accumulation, {@link GptObjective}). B must be a multiple of {@code parts}.
+     */
+    public Batch microBatch(Backend be, int[][] host, int part, int parts) {
+        if (parts < 1 || batch % parts != 0) {
+            throw new IllegalArgumentException("batch size " + batch + " is not a multiple of the " + parts + " accumulation steps");
+        }
+        if (part < 0 || part >= parts) throw new IllegalArgumentException("micro-batch " + part + " of " + parts);
+        int mb = batch / parts, from = part * mb * seqLen, len = mb * seqLen;
+        return new Batch(be.fromInts(java.util.Arrays.copyOfRange(host[0], from, from + len)),
+                be.fromInts(java.util.Arrays.copyOfRange(host[1], from, from + len)), null, mb);
+    }
 }

@@ -17,7 +17,15 @@
  *       {@code datasets/gpt2/}) or plain bytes ({@link eoslab.gpt.ByteTokenizer}).</li>
  *   <li>{@link eoslab.gpt.TextData} (90/10 token streams of a text file or folder),
  *       {@link eoslab.gpt.TextBatches} (B windows of T + 1 tokens, a pure function of (seed, step)),
- *       {@link eoslab.gpt.GptObjective} (the {@link eoslab.optim.StepLoss} optimizers step on).</li>
+ *       {@link eoslab.gpt.GptObjective} (the {@link eoslab.optim.StepLoss} optimizers step on, with gradient
+ *       accumulation over micro-batches).</li>
+ *   <li>{@link eoslab.gpt.GptTrainConfig} and {@link eoslab.gpt.GptTrainer}: {@code eoslab train --model
+ *       gpt2|gpt-tiny} — AdamW, SGD or heavy ball on text, validation loss, top-k and (AdamW) preconditioned
+ *       sharpness on a fixed batch, GPT-2-named checkpoints with the optimizer state, bit-exact resume;
+ *       {@link eoslab.gpt.GptRunReport} writes the run's files.</li>
+ *   <li>{@link eoslab.gpt.GptSweep}: {@code eoslab sweep} on GPT-2 (η × b, and × weight decay for AdamW)
+ *       with {@link eoslab.sd.Sweep}'s report and Kendall tables. {@code eoslab lyapunov --from} takes a
+ *       GPT checkpoint. See docs/gpt2.md.</li>
  * </ul>
  * Checked by float64 finite differences ({@code Gpt2FiniteDifferenceTest}) and against PyTorch
  * ({@code GptFixtureTest}; regenerate the fixture with {@code src/test/python/make_gpt_fixture.py}).

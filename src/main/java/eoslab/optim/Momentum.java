@@ -15,12 +15,18 @@ import eoslab.tensor.Tensor;
  * dampening=0, nesterov=False, weight_decay=λ).
  */
 public final class Momentum implements Optimizer {
-    private final Objective f;
+    private final StepLoss f;
     private final double lr, beta, weightDecay;
     private final BatchSchedule schedule;
     private Tensor grad, hv, dirs;
 
+    /** Heavy ball on the rows {@code schedule.batch(t)} of a data set. */
     public Momentum(Objective f, double lr, double beta, double weightDecay, BatchSchedule schedule) {
+        this(StepLoss.of(f, schedule), lr, beta, weightDecay, schedule);
+    }
+
+    /** Heavy ball on any per-step loss (e.g. text windows); {@code schedule} is the row schedule or null. */
+    public Momentum(StepLoss f, double lr, double beta, double weightDecay, BatchSchedule schedule) {
         if (!(lr > 0) || Double.isInfinite(lr)) throw new IllegalArgumentException("learning rate must be a positive number, got " + lr);
         if (!(beta >= 0 && beta < 1)) throw new IllegalArgumentException("momentum must be in [0, 1), got " + beta);
         if (!(weightDecay >= 0)) throw new IllegalArgumentException("weight decay must be >= 0, got " + weightDecay);
@@ -73,7 +79,7 @@ public final class Momentum implements Optimizer {
         }
         // the δw halves of the tangents, packed (k, d) for the batched HVP
         for (int j = 0; j < k; j++) be.copy(tangents.view(2 * d * j, d), dirs.view(d * j, d));
-        double loss = f.evaluate(w, schedule.batch(t), grad, k > 0 ? dirs : null, k, hv, null);
+        double loss = f.evaluate(t, w, grad, k > 0 ? dirs : null, k, hv);
         if (!Double.isFinite(loss)) throw new DivergedException(t, loss);
         for (int j = 0; j < k; j++) {
             Tensor dw = tangents.view(2 * d * j, d), dm = tangents.view(2 * d * j + d, d), h = hv.view(d * j, d);

@@ -13,12 +13,18 @@ import eoslab.tensor.Tensor;
  * The gradient and the k Hessian-vector products of the tangents share one primal pass.
  */
 public final class Sgd implements Optimizer {
-    private final Objective f;
+    private final StepLoss f;
     private final double lr, weightDecay;
     private final BatchSchedule schedule;
     private Tensor grad, hv;
 
+    /** SGD on the rows {@code schedule.batch(t)} of a data set. */
     public Sgd(Objective f, double lr, double weightDecay, BatchSchedule schedule) {
+        this(StepLoss.of(f, schedule), lr, weightDecay, schedule);
+    }
+
+    /** SGD on any per-step loss (e.g. text windows); {@code schedule} is the row schedule or null. */
+    public Sgd(StepLoss f, double lr, double weightDecay, BatchSchedule schedule) {
         if (!(lr > 0) || Double.isInfinite(lr)) throw new IllegalArgumentException("learning rate must be a positive number, got " + lr);
         if (!(weightDecay >= 0)) throw new IllegalArgumentException("weight decay must be >= 0, got " + weightDecay);
         this.f = f;
@@ -27,7 +33,7 @@ public final class Sgd implements Optimizer {
         this.schedule = schedule;
     }
 
-    @Override public String name() { return schedule.fullBatch() ? "gd" : "sgd"; }
+    @Override public String name() { return schedule != null && schedule.fullBatch() ? "gd" : "sgd"; }
 
     @Override public long dim() { return f.dim(); }
 
@@ -58,7 +64,7 @@ public final class Sgd implements Optimizer {
         Backend be = f.backend();
         if (grad == null) grad = be.zeros(f.dtype(), f.dim());
         if (k > 0 && (hv == null || hv.size < (long) k * f.dim())) hv = be.zeros(f.dtype(), (long) k * f.dim());
-        double loss = f.evaluate(w, schedule.batch(t), grad, tangents, k, hv, null);
+        double loss = f.evaluate(t, w, grad, tangents, k, hv);
         if (!Double.isFinite(loss)) throw new DivergedException(t, loss);
         if (k > 0) {
             Tensor hk = hv.view(0, (long) k * f.dim());

@@ -1,6 +1,7 @@
 package eoslab.sd;
 
 import eoslab.backend.Backend;
+import eoslab.curvature.LinearOperator;
 import eoslab.curvature.Slq;
 import eoslab.linalg.DenseMatrix;
 import eoslab.linalg.SymmetricEigen;
@@ -13,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.IntFunction;
 
 /**
  * The sharpness-dimension estimators of Tuci et al. (2026) (SPEC §3): SD = j* + Σ_{i≤j*} λ_i / |λ_{j*+1}|
@@ -59,30 +61,67 @@ public final class SdEstimators {
 
     /** SD at w for the update map {@code jac} (SGD with weight decay, or heavy ball). */
     public static SdEstimate estimate(Objective f, Tensor w, UpdateJacobian jac, SdOptions o) {
-        long t0 = System.nanoTime();
         BatchSchedule schedule = new BatchSchedule(o.seed(), f.n(), o.batchSize() == 0 ? f.n() : o.batchSize());
-        if (o.method() == SdOptions.Method.EXACT) return exact(f, w, jac, o, schedule, t0);
-        int d = checkedDim(f.dim());
-        Backend be = f.backend();
+        return estimate(i -> new HessianOperator(f, w, schedule.batch(i)), jac, o);
+    }
+
+    /**
+     * SD for the update map {@code jac} from minibatch Hessians given as operators: {@code minibatch.apply(i)}
+     * is H_{B_i} at the weights of interest, i = 0 … o.batches() − 1 (B_i a pure function of (o.seed(), i));
+     * o.batchSize() is not read here. Lets models whose minibatches are not rows of a data set (text
+     * windows, {@code eoslab.gpt}) use the same estimators.
+     */
+    public static SdEstimate estimate(IntFunction<LinearOperator> minibatch, UpdateJacobian jac, SdOptions o) {
+        long t0 = System.nanoTime();
+        if (o.method() == SdOptions.Method.EXACT) return exact(minibatch, jac, o, t0);
         SplittableRandom rng = new SplittableRandom(o.seed() ^ PROBE_STREAM);
         List<Slq.Run> runs = new ArrayList<>(o.batches());
         long hvps = 0;
-        double[] probe = new double[d];
+        int d = -1;
+        double[] probe = null;
         for (int i = 0; i < o.batches(); i++) {
-            HessianOperator h = new HessianOperator(f, w, schedule.batch(i));
+            LinearOperator h = minibatch.apply(i);
+            if (probe == null) {
+                d = checkedDim(h.dim());
+                probe = new double[d];
+            }
             for (int j = 0; j < d; j++) probe[j] = rng.nextBoolean() ? 1.0 : -1.0;
-            runs.add(Slq.run(h, be.fromDoubles(f.dtype(), probe), o.lanczosSteps()));
-            hvps += h.products();
+            Counted c = new Counted(h);
+            runs.add(Slq.run(c, h.backend().fromDoubles(h.dtype(), probe), o.lanczosSteps()));
+            hvps += c.products;
         }
         Slq.Measure nu = Slq.pooled(runs, d);
         SdEstimate e = fromMeasure(nu.nodes(), nu.masses(), d, jac, o);
         return withCost(e, hvps, (System.nanoTime() - t0) * 1e-9);
     }
 
+    /** An operator that counts its Hessian-vector products. */
+    private static final class Counted implements LinearOperator {
+        final LinearOperator op;
+        long products;
+
+        Counted(LinearOperator op) {
+            this.op = op;
+        }
+
+        @Override public long dim() { return op.dim(); }
+
+        @Override public Backend backend() { return op.backend(); }
+
+        @Override public eoslab.tensor.DType dtype() { return op.dtype(); }
+
+        @Override
+        public void apply(Tensor v, Tensor out, int k) {
+            op.apply(v, out, k);
+            products += k;
+        }
+    }
+
     // ---- EXACT ---------------------------------------------------------------------------------
 
-    private static SdEstimate exact(Objective f, Tensor w, UpdateJacobian jac, SdOptions o, BatchSchedule schedule, long t0) {
-        int d = checkedDim(f.dim());
+    private static SdEstimate exact(IntFunction<LinearOperator> minibatch, UpdateJacobian jac, SdOptions o, long t0) {
+        LinearOperator first = minibatch.apply(0);
+        int d = checkedDim(first.dim());
         if (d > EXACT_MAX_DIM) {
             throw new IllegalArgumentException("sd: --method exact assembles dense d×d Hessians (16·d² bytes), d = " + d + " > " + EXACT_MAX_DIM
                     + "; use --method ps, slq or kde");
@@ -92,7 +131,7 @@ public final class SdEstimators {
         double[] z = new double[n];
         long hvps = 0;
         for (int b = 0; b < batches; b++) {
-            DenseMatrix h = minibatchHessian(f, w, schedule.batch(b), o.hvpBlock());
+            DenseMatrix h = dense(b == 0 ? first : minibatch.apply(b), o.hvpBlock());
             hvps += d;
             double[] eig = SymmetricEigen.eigenvalues(h);
             for (int i = 0; i < d; i++) {
@@ -119,19 +158,23 @@ public final class SdEstimators {
      * @param rows the minibatch, or null for all rows
      */
     public static DenseMatrix minibatchHessian(Objective f, Tensor w, int[] rows, int block) {
-        int d = checkedDim(f.dim());
+        return dense(new HessianOperator(f, w, rows), block);
+    }
+
+    /** A symmetric operator as a dense (d, d) matrix from d products against the unit vectors, {@code block} per call. */
+    public static DenseMatrix dense(LinearOperator op, int block) {
+        int d = checkedDim(op.dim());
         if (block < 1) throw new IllegalArgumentException("sd: hvp block must be >= 1, got " + block);
-        Backend be = f.backend();
-        HessianOperator op = new HessianOperator(f, w, rows);
+        Backend be = op.backend();
         int k = Math.min(block, d);
-        Tensor out = be.zeros(f.dtype(), (long) k * d); // (k, d)
+        Tensor out = be.zeros(op.dtype(), (long) k * d); // (k, d)
         double[] e = new double[k * d];                  // (k, d) unit vectors
         DenseMatrix h = new DenseMatrix(d, d);
         for (int lo = 0; lo < d; lo += k) {
             int cnt = Math.min(k, d - lo);
             Arrays.fill(e, 0.0);
             for (int j = 0; j < cnt; j++) e[j * d + lo + j] = 1.0;
-            Tensor v = be.fromDoubles(f.dtype(), Arrays.copyOf(e, cnt * d));
+            Tensor v = be.fromDoubles(op.dtype(), Arrays.copyOf(e, cnt * d));
             Tensor hv = out.view(0, (long) cnt * d);
             op.apply(v, hv, cnt);
             System.arraycopy(be.toDoubles(hv), 0, h.a, lo * d, cnt * d);

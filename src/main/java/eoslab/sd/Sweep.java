@@ -21,10 +21,16 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The generalization study of Tuci et al. (2026) (SPEC §3, §6): one SGD run per point of an
- * (η, b) grid, then, at each final checkpoint, the {@link CheckpointAnalysis} (gaps, SD by each
- * estimator, λ_max, tr H, √(d/n), bound terms), then the rank correlation of every measure with
- * every gap — Kendall τ_b over all runs and the granulated ψ_LR, ψ_BS, Ψ of Jiang et al. (2019).
+ * The generalization study of Tuci et al. (2026) (SPEC §3, §6): one run per point of an (η, b)
+ * grid — or (η, b, λ) with a weight-decay axis, as in the paper's AdamW grid on GPT-2 — then, at
+ * each final checkpoint, the {@link CheckpointAnalysis} (gaps, SD by each estimator, λ_max, tr H,
+ * √(d/n), bound terms), then the rank correlation of every measure with every gap — Kendall τ_b over
+ * all runs and the granulated ψ_LR, ψ_BS (and ψ_WD), Ψ of Jiang et al. (2019).
+ *
+ * <p>How a grid point is trained and analysed is a {@link RunFunction}: {@link #run(TrainConfig,
+ * double[], int[], CheckpointAnalysis.Options, Path, Backend, PrintStream)} is the SGD sweep of the
+ * MLP/CNN models ({@link Trainer}); {@code eoslab.gpt.GptSweep} trains GPT-2 runs; the report,
+ * correlations and plots below are shared.
  *
  * <p>Files: OUT/lr_η_bs_b/ (each run, as {@code eoslab train} writes it), OUT/report.csv (one row
  * per run), OUT/report.md (the runs table and the correlations table), OUT/report.json
@@ -37,15 +43,29 @@ public final class Sweep {
     private Sweep() {
     }
 
+    /** One point of the grid: η, batch size, weight decay. */
+    public record Point(double lr, int batchSize, double weightDecay) {
+    }
+
+    /** Trains grid point p into {@code dir} and analyses its final state; throws {@link DivergedException} if it diverges. */
+    @FunctionalInterface
+    public interface RunFunction {
+        CheckpointAnalysis.Report trainAndAnalyze(Point p, Path dir) throws IOException;
+    }
+
     /** One grid point's outcome. */
-    public record Run(double lr, int batchSize, Path dir, String status, CheckpointAnalysis.Report report) {
+    public record Run(double lr, int batchSize, double weightDecay, Path dir, String status, CheckpointAnalysis.Report report) {
         public boolean ok() {
             return report != null;
         }
     }
 
-    /** The measures correlated with the gaps, by column name. */
-    public record Correlation(String measure, String gap, Kendall.Granulated k) {
+    /**
+     * The rank correlation of one measure with one gap. With a weight-decay axis, k's ψ_LR and ψ_BS
+     * hold the other two hyperparameters fixed, {@code psiWd} is the mean τ across weight decays at
+     * fixed (η, b), and k's Ψ is the mean of the three; otherwise psiWd is NaN.
+     */
+    public record Correlation(String measure, String gap, Kendall.Granulated k, double psiWd, int groupsWd) {
     }
 
     public record Result(List<Run> runs, List<Correlation> correlations) {
@@ -65,34 +85,66 @@ public final class Sweep {
         return "lr_" + num(lr) + "_bs_" + batchSize;
     }
 
+    /** lr_0.1_bs_16_wd_0.01: the point's directory name; the weight decay only when the grid varies it. */
+    public static String dirName(Point p, boolean weightDecayAxis) {
+        return dirName(p.lr(), p.batchSize()) + (weightDecayAxis ? "_wd_" + num(p.weightDecay()) : "");
+    }
+
+    /** The SGD sweep of a {@link Trainer} model over lrs × batchSizes. */
     public static Result run(TrainConfig base, double[] lrs, int[] batchSizes, CheckpointAnalysis.Options a, Path out,
                              Backend be, PrintStream log) throws IOException {
         if (lrs.length == 0 || batchSizes.length == 0) throw new UserError("sweep: --lrs and --batch-sizes must each list at least one value");
-        List<TrainConfig> cfgs = new ArrayList<>();
-        for (double lr : lrs) for (int b : batchSizes) cfgs.add(variant(base, lr, b)); // validates the whole grid before any training
+        List<Point> grid = new ArrayList<>();
+        for (double lr : lrs) {
+            for (int b : batchSizes) {
+                variant(base, lr, b); // validates the whole grid before any training
+                grid.add(new Point(lr, b, base.weightDecay()));
+            }
+        }
+        return run(grid, a, out, log, (p, dir) -> {
+            Files.deleteIfExists(dir.resolve(Trainer.METRICS)); // the trainer appends; a sweep always starts fresh
+            Trainer tr = new Trainer(variant(base, p.lr(), p.batchSize()), be, log);
+            RunReport.run(tr, tr.initial(), dir, false, log);
+            return CheckpointAnalysis.analyze(tr, tr.loadCheckpoint(dir.resolve(Trainer.CHECKPOINT)), a);
+        });
+    }
+
+    /**
+     * Train and analyse every point of {@code grid} in order (a directory each under {@code out}, with
+     * its sd.json), then write the report files. A point that diverges is kept as "diverged".
+     */
+    public static Result run(List<Point> grid, CheckpointAnalysis.Options a, Path out, PrintStream log, RunFunction f) throws IOException {
+        if (grid.isEmpty()) throw new UserError("sweep: the grid is empty");
+        boolean wdAxis = weightDecayAxis(grid);
         Files.createDirectories(out);
         List<Run> runs = new ArrayList<>();
-        for (TrainConfig cfg : cfgs) {
-            Path dir = out.resolve(dirName(cfg.lr(), cfg.batchSize()));
+        for (Point p : grid) {
+            Path dir = out.resolve(dirName(p, wdAxis));
             Files.createDirectories(dir);
-            Files.deleteIfExists(dir.resolve(Trainer.METRICS)); // the trainer appends; a sweep always starts fresh
-            Trainer tr = new Trainer(cfg, be, log);
-            log.printf(Locale.ROOT, "sweep: η = %s, b = %d -> %s%n", num(cfg.lr()), cfg.batchSize(), dir);
+            log.printf(Locale.ROOT, "sweep: η = %s, b = %d%s -> %s%n", num(p.lr()), p.batchSize(),
+                    wdAxis ? ", weight decay " + num(p.weightDecay()) : "", dir);
+            CheckpointAnalysis.Report r;
             try {
-                RunReport.run(tr, tr.initial(), dir, false, log);
+                r = f.trainAndAnalyze(p, dir);
             } catch (DivergedException e) {
                 log.println("sweep: " + e.getMessage());
-                runs.add(new Run(cfg.lr(), cfg.batchSize(), dir, "diverged", null));
+                runs.add(new Run(p.lr(), p.batchSize(), p.weightDecay(), dir, "diverged", null));
                 continue;
             }
-            Trainer.State s = tr.loadCheckpoint(dir.resolve(Trainer.CHECKPOINT));
-            CheckpointAnalysis.Report r = CheckpointAnalysis.analyze(tr, s, a);
             AtomicFiles.writeString(dir.resolve("sd.json"), Json.pretty(r.map()));
-            runs.add(new Run(cfg.lr(), cfg.batchSize(), dir, "ok", r));
+            runs.add(new Run(p.lr(), p.batchSize(), p.weightDecay(), dir, "ok", r));
         }
         Result res = new Result(runs, correlations(runs, a));
         write(res, a, out);
         return res;
+    }
+
+    static boolean weightDecayAxis(List<Point> grid) {
+        return grid.stream().mapToDouble(Point::weightDecay).distinct().count() > 1;
+    }
+
+    private static boolean weightDecayAxis(Result res) {
+        return res.runs().stream().mapToDouble(Run::weightDecay).distinct().count() > 1;
     }
 
     /** Column name → per-run value of every correlated measure, in a fixed order. */
@@ -106,25 +158,47 @@ public final class Sweep {
     }
 
     static List<Correlation> correlations(List<Run> runs, CheckpointAnalysis.Options a) {
+        boolean wdAxis = runs.stream().mapToDouble(Run::weightDecay).distinct().count() > 1;
         List<Run> ok = runs.stream().filter(Run::ok).toList();
         double[] lr = ok.stream().mapToDouble(Run::lr).toArray(), bs = ok.stream().mapToDouble(Run::batchSize).toArray();
+        double[] wd = ok.stream().mapToDouble(Run::weightDecay).toArray();
         Map<String, double[]> gaps = new LinkedHashMap<>();
         gaps.put("error_gap", ok.stream().mapToDouble(r -> r.report().errorGap()).toArray());
         gaps.put("loss_gap", ok.stream().mapToDouble(r -> r.report().lossGap()).toArray());
         List<Correlation> out = new ArrayList<>();
         for (var me : measures(ok, a).entrySet()) {
             for (var g : gaps.entrySet()) {
-                out.add(new Correlation(me.getKey(), g.getKey(), Kendall.granulated(lr, bs, me.getValue(), g.getValue())));
+                double[] m = me.getValue(), y = g.getValue();
+                if (!wdAxis) {
+                    out.add(new Correlation(me.getKey(), g.getKey(), Kendall.granulated(lr, bs, m, y), Double.NaN, 0));
+                    continue;
+                }
+                // three axes: each ψ varies one hyperparameter with the other two fixed (groups keyed by the pair)
+                Kendall.Granulated kLr = Kendall.granulated(lr, pairKey(bs, wd), m, y), kBs = Kendall.granulated(pairKey(lr, wd), bs, m, y),
+                        kWd = Kendall.granulated(pairKey(lr, bs), wd, m, y);
+                double psi = (kLr.psiLr() + kBs.psiBs() + kWd.psiBs()) / 3;
+                out.add(new Correlation(me.getKey(), g.getKey(),
+                        new Kendall.Granulated(kLr.tau(), kLr.psiLr(), kBs.psiBs(), psi, kLr.groupsLr(), kBs.groupsBs()), kWd.psiBs(), kWd.groupsBs()));
             }
         }
         return out;
     }
 
+    /** One number per distinct (x, y) pair, so grouping by it fixes both. */
+    private static double[] pairKey(double[] x, double[] y) {
+        Map<String, Double> ids = new LinkedHashMap<>();
+        double[] k = new double[x.length];
+        for (int i = 0; i < x.length; i++) k[i] = ids.computeIfAbsent(x[i] + "/" + y[i], s -> (double) ids.size());
+        return k;
+    }
+
     // ---- files ---------------------------------------------------------------------------------
 
     static void write(Result res, CheckpointAnalysis.Options a, Path out) throws IOException {
+        boolean wdAxis = weightDecayAxis(res);
         List<String> cols = new ArrayList<>(List.of("lr", "batch_size", "status", "train_loss", "test_loss", "train_acc", "test_acc",
                 "loss_gap", "error_gap", "lambda_max", "trace", "sqrt_d_over_n"));
+        if (wdAxis) cols.add(2, "weight_decay");
         for (SdOptions so : a.estimators()) {
             String k = so.method().label();
             cols.addAll(List.of("sd_" + k, "j_star_" + k, "sd_term_" + k, "computable_sum_" + k, "hvps_" + k, "seconds_" + k));
@@ -132,6 +206,7 @@ public final class Sweep {
         List<List<String>> rows = new ArrayList<>();
         for (Run r : res.runs()) {
             List<String> row = new ArrayList<>(List.of(num(r.lr()), Integer.toString(r.batchSize()), r.status()));
+            if (wdAxis) row.add(2, num(r.weightDecay()));
             CheckpointAnalysis.Report p = r.report();
             double[] v = p == null ? nans(9) : new double[]{p.trainLoss(), p.testLoss(), p.trainAcc(), p.testAcc(), p.lossGap(),
                     p.errorGap(), p.lambdaMax(), p.trace(), p.sqrtDOverN()};
@@ -158,14 +233,19 @@ public final class Sweep {
         table(md, cols, rows.stream().map(r -> r.stream().map(Sweep::shortCell).toList()).toList());
         md.append("\n## Rank correlations with the generalization gap\n\n")
                 .append("τ = Kendall τ_b over all runs; ψ_LR = mean over batch sizes of τ across learning rates; ")
-                .append("ψ_BS = mean over learning rates of τ across batch sizes; Ψ = (ψ_LR + ψ_BS)/2 (Jiang et al. 2019). ")
+                .append(wdAxis ? "ψ_BS = likewise across batch sizes; ψ_WD = across weight decays; each with the other two hyperparameters fixed; Ψ = (ψ_LR + ψ_BS + ψ_WD)/3 (Jiang et al. 2019). "
+                        : "ψ_BS = mean over learning rates of τ across batch sizes; Ψ = (ψ_LR + ψ_BS)/2 (Jiang et al. 2019). ")
                 .append("NaN: undefined (a constant measure or gap, or fewer than two runs per group).\n\n");
         List<List<String>> crow = new ArrayList<>();
         for (Correlation c : res.correlations()) {
-            crow.add(List.of(c.measure(), c.gap(), shortNum(c.k().tau()), shortNum(c.k().psiLr()), shortNum(c.k().psiBs()), shortNum(c.k().psi()),
-                    c.k().groupsLr() + "/" + c.k().groupsBs()));
+            List<String> row = new ArrayList<>(List.of(c.measure(), c.gap(), shortNum(c.k().tau()), shortNum(c.k().psiLr()), shortNum(c.k().psiBs())));
+            if (wdAxis) row.add(shortNum(c.psiWd()));
+            row.add(shortNum(c.k().psi()));
+            row.add(c.k().groupsLr() + "/" + c.k().groupsBs() + (wdAxis ? "/" + c.groupsWd() : ""));
+            crow.add(row);
         }
-        table(md, List.of("measure", "gap", "tau", "psi_LR", "psi_BS", "Psi", "groups LR/BS"), crow);
+        table(md, wdAxis ? List.of("measure", "gap", "tau", "psi_LR", "psi_BS", "psi_WD", "Psi", "groups LR/BS/WD")
+                : List.of("measure", "gap", "tau", "psi_LR", "psi_BS", "Psi", "groups LR/BS"), crow);
         AtomicFiles.writeString(out.resolve(MD), md.toString());
 
         Map<String, Object> js = new LinkedHashMap<>();
@@ -174,6 +254,7 @@ public final class Sweep {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("lr", r.lr());
             m.put("batch_size", r.batchSize());
+            if (wdAxis) m.put("weight_decay", r.weightDecay());
             m.put("status", r.status());
             m.put("dir", r.dir().getFileName().toString());
             if (r.report() != null) m.put("analysis", r.report().map());
@@ -186,6 +267,10 @@ public final class Sweep {
             m.put("measure", c.measure());
             m.put("gap", c.gap());
             m.putAll(c.k().toMap());
+            if (wdAxis) {
+                m.put("psi_wd", c.psiWd());
+                m.put("groups_wd", c.groupsWd());
+            }
             cs.add(m);
         }
         js.put("correlations", cs);

@@ -1,0 +1,205 @@
+package eoslab.gpt;
+
+import eoslab.tensor.DType;
+import eoslab.util.UserError;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything that defines a GPT-2 training run ({@code eoslab train --model gpt2|gpt-tiny}), validated
+ * on construction; saved as config.json and in every checkpoint, so a run can be resumed or repeated
+ * exactly. Messages name the command-line option.
+ *
+ * @param data           {@code text} (the default corpus, {@link TextData#findDefault}) or {@code text:PATH}
+ *                       (a UTF-8 file, or a folder of .txt files)
+ * @param tokenizer      {@code auto} (GPT-2 BPE when its files are found, else bytes), {@code gpt2}, {@code bytes},
+ *                       or a folder holding encoder.json and vocab.bpe; the model's vocabulary V is the tokenizer's
+ * @param model          {@code gpt2} (GPT-2 small, 124M with the BPE vocabulary) or {@code gpt-tiny}
+ *                       ({@link GptConfig#tiny()}: L = 2, H = 2, C = 32, context 16)
+ * @param layers         L; 0 = the preset's
+ * @param heads          H; 0 = the preset's
+ * @param channels       C (a multiple of H); 0 = the preset's
+ * @param context        maxT, the positions of wpe; 0 = the preset's (1024 for gpt2, 16 for gpt-tiny)
+ * @param initScale      multiplies GPT-2's initial standard deviations (0.02, 0.02/√(2L))
+ * @param optimizer      adamw, sgd or momentum (heavy ball)
+ * @param lr             η, constant
+ * @param beta1          AdamW β₁
+ * @param beta2          AdamW β₂
+ * @param adamEps        AdamW ε
+ * @param momentum       heavy-ball β
+ * @param weightDecay    AdamW: decoupled λ (w ← (1 − ηλ)w − …); sgd and momentum: L2, λw added to the gradient
+ * @param batchSize      B, sequences per step
+ * @param seqLen         T, tokens per sequence; 0 = the context
+ * @param accum          micro-batches per step (gradient accumulation); B must be a multiple of it
+ * @param steps          optimizer steps
+ * @param seed           initialisation and the windows every step reads
+ * @param logEvery       metrics every this many steps
+ * @param valBatches     validation batches (of B windows) averaged for the validation loss
+ * @param sharpnessEvery λ_max every this many steps, a multiple of logEvery; 0 = never
+ * @param topK           Hessian eigenvalues tracked
+ * @param lanczosSteps   Lanczos basis size per restart
+ * @param lanczosTol     relative residual at which Lanczos stops
+ * @param dtypeName      f32 or f64
+ * @param device         cpu, cuda or auto
+ * @param checkpointEvery steps between checkpoints; 0 = only at the end
+ */
+public record GptTrainConfig(
+        String data, String tokenizer, String model, int layers, int heads, int channels, int context, double initScale,
+        String optimizer, double lr, double beta1, double beta2, double adamEps, double momentum, double weightDecay,
+        int batchSize, int seqLen, int accum, long steps, long seed, int logEvery, int valBatches,
+        int sharpnessEvery, int topK, int lanczosSteps, double lanczosTol, String dtypeName, String device, int checkpointEvery) {
+
+    /** The model names {@code --model} accepts for GPT-2 runs. */
+    public static final List<String> MODELS = List.of("gpt2", "gpt-tiny");
+    public static final List<String> OPTIMIZERS = List.of("adamw", "sgd", "momentum");
+
+    public GptTrainConfig {
+        require(data != null && (data.equals("text") || data.startsWith("text:") && data.length() > 5),
+                "--data for a GPT model must be text (the default corpus) or text:PATH (a file or a folder of .txt files), got '" + data + "'");
+        require(tokenizer != null && !tokenizer.isBlank(), "--tokenizer must be auto, gpt2, bytes or a folder with encoder.json and vocab.bpe");
+        require(MODELS.contains(model), "--model for GPT-2 runs must be one of " + String.join(", ", MODELS) + ", got '" + model + "'");
+        require(layers >= 0 && heads >= 0 && channels >= 0 && context >= 0, "--layers, --heads, --channels and --context must be >= 0 (0 = the preset's)");
+        try {
+            GptConfig c = shapeOf(model, layers, heads, channels, context, 256); // fields are not assigned yet
+            require(seqLen <= c.maxT(), "--seq-len " + seqLen + " exceeds the model's context " + c.maxT() + " (--context)");
+        } catch (IllegalArgumentException e) {
+            throw new UserError("--model " + model + ": " + e.getMessage().replace("GPT config: ", ""));
+        }
+        require(initScale > 0 && Double.isFinite(initScale), "--init-scale must be a positive number, got " + initScale);
+        require(OPTIMIZERS.contains(optimizer), "--optimizer for a GPT model must be adamw, sgd or momentum, got '" + optimizer + "'");
+        require(lr > 0 && Double.isFinite(lr), "--lr must be a positive number, got " + lr);
+        require(beta1 >= 0 && beta1 < 1, "--beta1 must be in [0, 1), got " + beta1);
+        require(beta2 >= 0 && beta2 < 1, "--beta2 must be in [0, 1), got " + beta2);
+        require(adamEps > 0 && Double.isFinite(adamEps), "--adam-eps must be a positive number, got " + adamEps);
+        require(momentum >= 0 && momentum < 1, "--momentum must be in [0, 1), got " + momentum);
+        require(weightDecay >= 0 && Double.isFinite(weightDecay), "--weight-decay must be >= 0, got " + weightDecay);
+        require(batchSize >= 1, "--batch-size must be >= 1 sequence for a GPT model, got " + batchSize);
+        require(seqLen >= 0, "--seq-len must be >= 1 (or 0 = the context), got " + seqLen);
+        require(accum >= 1, "--accum must be >= 1, got " + accum);
+        require(batchSize % accum == 0, "--batch-size " + batchSize + " is not divisible by --accum " + accum
+                + ": every micro-batch must hold the same number of sequences");
+        require(steps >= 1, "--steps must be >= 1, got " + steps);
+        require(logEvery >= 1, "--log-every must be >= 1, got " + logEvery);
+        require(valBatches >= 1, "--val-batches must be >= 1, got " + valBatches);
+        require(sharpnessEvery >= 0, "--sharpness-every must be >= 0 (0 = never), got " + sharpnessEvery);
+        require(sharpnessEvery % logEvery == 0, "--sharpness-every " + sharpnessEvery + " must be a multiple of --log-every " + logEvery
+                + " (λ_max is written in the logged lines)");
+        require(topK >= 1 && topK <= 64, "--top-k must be in [1, 64], got " + topK);
+        require(lanczosSteps >= 2 * topK, "--lanczos-steps must be >= 2·top-k, got " + lanczosSteps);
+        require(lanczosTol > 0 && lanczosTol < 1, "--lanczos-tol must be in (0, 1), got " + lanczosTol);
+        try {
+            DType.parse(dtypeName);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
+        require(device.equals("cpu") || device.equals("cuda") || device.equals("auto"), "--device must be cpu, cuda or auto, got '" + device + "'");
+        require(checkpointEvery >= 0, "--checkpoint-every must be >= 0, got " + checkpointEvery);
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) throw new UserError(message);
+    }
+
+    /** The model's shape for a tokenizer of {@code vocab} ids: the preset with the given overrides. */
+    public GptConfig shape(int vocab) {
+        return shapeOf(model, layers, heads, channels, context, vocab);
+    }
+
+    private static GptConfig shapeOf(String model, int layers, int heads, int channels, int context, int vocab) {
+        GptConfig p = model.equals("gpt2") ? GptConfig.gpt2() : GptConfig.tiny();
+        return new GptConfig(vocab, context > 0 ? context : p.maxT(), layers > 0 ? layers : p.layers(),
+                heads > 0 ? heads : p.heads(), channels > 0 ? channels : p.channels());
+    }
+
+    /** T: {@link #seqLen}, or the context when 0. */
+    public int tokensPerSequence() {
+        return seqLen > 0 ? seqLen : shape(256).maxT();
+    }
+
+    public DType dtype() { return DType.parse(dtypeName); }
+
+    /** The text source: null for the default corpus. */
+    public String dataPath() {
+        return data.equals("text") ? null : data.substring(5);
+    }
+
+    public GptTrainConfig withSteps(long s) {
+        Map<String, Object> m = toMap();
+        m.put("steps", s);
+        return fromMap(m);
+    }
+
+    /** A grid point of a sweep: η, B and weight decay replaced (the rest, the seed included, kept). */
+    public GptTrainConfig withGridPoint(double newLr, int newBatch, double newWeightDecay) {
+        Map<String, Object> m = toMap();
+        m.put("lr", newLr);
+        m.put("batch_size", newBatch);
+        m.put("weight_decay", newWeightDecay);
+        return fromMap(m);
+    }
+
+    /** Ordered map for config.json and checkpoint metadata. */
+    public Map<String, Object> toMap() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("data", data);
+        m.put("tokenizer", tokenizer);
+        m.put("model", model);
+        m.put("layers", layers);
+        m.put("heads", heads);
+        m.put("channels", channels);
+        m.put("context", context);
+        m.put("init_scale", initScale);
+        m.put("optimizer", optimizer);
+        m.put("lr", lr);
+        m.put("beta1", beta1);
+        m.put("beta2", beta2);
+        m.put("adam_eps", adamEps);
+        m.put("momentum", momentum);
+        m.put("weight_decay", weightDecay);
+        m.put("batch_size", batchSize);
+        m.put("seq_len", seqLen);
+        m.put("accum", accum);
+        m.put("steps", steps);
+        m.put("seed", seed);
+        m.put("log_every", logEvery);
+        m.put("val_batches", valBatches);
+        m.put("sharpness_every", sharpnessEvery);
+        m.put("top_k", topK);
+        m.put("lanczos_steps", lanczosSteps);
+        m.put("lanczos_tol", lanczosTol);
+        m.put("dtype", dtypeName);
+        m.put("device", device);
+        m.put("checkpoint_every", checkpointEvery);
+        return m;
+    }
+
+    /** Inverse of {@link #toMap()} (numbers may arrive as any Number). */
+    public static GptTrainConfig fromMap(Map<String, Object> m) {
+        try {
+            return new GptTrainConfig(str(m, "data"), str(m, "tokenizer"), str(m, "model"), num(m, "layers").intValue(),
+                    num(m, "heads").intValue(), num(m, "channels").intValue(), num(m, "context").intValue(), num(m, "init_scale").doubleValue(),
+                    str(m, "optimizer"), num(m, "lr").doubleValue(), num(m, "beta1").doubleValue(), num(m, "beta2").doubleValue(),
+                    num(m, "adam_eps").doubleValue(), num(m, "momentum").doubleValue(), num(m, "weight_decay").doubleValue(),
+                    num(m, "batch_size").intValue(), num(m, "seq_len").intValue(), num(m, "accum").intValue(), num(m, "steps").longValue(),
+                    num(m, "seed").longValue(), num(m, "log_every").intValue(), num(m, "val_batches").intValue(),
+                    num(m, "sharpness_every").intValue(), num(m, "top_k").intValue(), num(m, "lanczos_steps").intValue(),
+                    num(m, "lanczos_tol").doubleValue(), str(m, "dtype"), str(m, "device"), num(m, "checkpoint_every").intValue());
+        } catch (NullPointerException | ClassCastException e) {
+            throw new UserError("saved GPT configuration is incomplete or malformed (" + e.getMessage() + ")");
+        }
+    }
+
+    private static String str(Map<String, Object> m, String k) {
+        Object o = m.get(k);
+        if (o == null) throw new NullPointerException("missing '" + k + "'");
+        return o.toString();
+    }
+
+    private static Number num(Map<String, Object> m, String k) {
+        Object o = m.get(k);
+        if (!(o instanceof Number x)) throw new NullPointerException("missing number '" + k + "'");
+        return x;
+    }
+}
