@@ -22,7 +22,17 @@ public final class Main implements Runnable {
 
     public static void main(String[] args) {
         System.setProperty("java.awt.headless", "true");
-        System.exit(execute(args));
+        int rc;
+        try {
+            rc = execute(args);
+        } catch (OutOfMemoryError oom) {
+            // picocli hands only Exceptions to the handler; a heap too small for the model is the user's to fix
+            if (debug()) oom.printStackTrace();
+            System.err.println("eoslab: error: out of Java heap (" + oom.getMessage() + ", max heap " + (Runtime.getRuntime().maxMemory() >> 20)
+                    + " MiB): raise it with EOSLAB_JAVA_OPTS=-Xmx<size> (e.g. -Xmx16g), or use a smaller --batch-size, --seq-len or --chunk");
+            rc = 2;
+        }
+        System.exit(rc);
     }
 
     public static int execute(String... args) {

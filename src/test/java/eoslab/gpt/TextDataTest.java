@@ -38,6 +38,26 @@ class TextDataTest {
     }
 
     @Test
+    void wikiTextFoldersKeepTheirOwnTrainAndValidationFiles(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("wiki.train.raw"), " = Valkyria = \n the train text \n");
+        Files.writeString(dir.resolve("wiki.valid.raw"), " = Homarus = \n");
+        Files.writeString(dir.resolve("wiki.test.raw"), " never read \n");
+        TextData d = TextData.load(dir, ByteTokenizer.INSTANCE);
+        assertEquals(" = Valkyria = \n the train text \n", decode(d.train()));
+        assertEquals(" = Homarus = \n", decode(d.val()));
+        Path half = Files.createDirectory(dir.resolve("half"));
+        Files.writeString(half.resolve("wiki.train.tokens"), "only train");
+        var e = assertThrows(RuntimeException.class, () -> TextData.load(half, ByteTokenizer.INSTANCE));
+        assertTrue(e.getMessage().contains("wiki.valid.tokens"), e.getMessage());
+    }
+
+    private static String decode(int[] bytes) {
+        StringBuilder sb = new StringBuilder();
+        for (int b : bytes) sb.append((char) b);
+        return sb.toString();
+    }
+
+    @Test
     void batchesAreWindowsAndAPureFunctionOfSeedAndStep() {
         int[] stream = new int[500];
         for (int i = 0; i < stream.length; i++) stream[i] = i;
