@@ -88,6 +88,10 @@ final class Kernels {
         m.put("softmax_ce_r_f64", List.of(P, P, I, I, I, D, P));
         m.put("mse_f32", List.of(P, P, I, I, D, P, P, P));
         m.put("mse_f64", List.of(P, P, I, I, D, P, P, P));
+        // kernels/gram.cu
+        m.put("gram_partial_f32", List.of(P, L, L, I, P));
+        m.put("gram_partial_f64", List.of(P, L, L, I, P));
+        m.put("gram_reduce_f64", List.of(P, I, I, P));
         return java.util.Collections.unmodifiableMap(m);
     }
 

@@ -32,8 +32,19 @@ public final class CholeskyQr2 implements TallQr {
     private final int k;
     private final double orthoBound;
     private final Tensor work; // (k, d) row-major: W of pass 1
+    private final TallQr householder;
 
+    /** CholeskyQR2 falling back to the host {@link HouseholderQr}. */
     public CholeskyQr2(Backend backend, DType dtype, long d, int k, double orthoBound) {
+        this(backend, dtype, d, k, orthoBound, null);
+    }
+
+    /**
+     * CholeskyQR2 falling back to {@code householder} (a Householder QR on the same backend that
+     * leaves R_jj &gt;= 0, e.g. cuSOLVER's on a GPU so V never leaves the device), or to the host
+     * {@link HouseholderQr} when null.
+     */
+    public CholeskyQr2(Backend backend, DType dtype, long d, int k, double orthoBound, TallQr householder) {
         if (k < 1 || d < k) throw new IllegalArgumentException("QR needs 1 <= k <= d, got k=" + k + ", d=" + d);
         if (d > Integer.MAX_VALUE) throw new IllegalArgumentException("CholeskyQR2: vector length " + d + " exceeds the GEMM int range");
         if (!(orthoBound > 0)) throw new IllegalArgumentException("CholeskyQR2: orthogonality bound must be > 0, got " + orthoBound);
@@ -43,6 +54,10 @@ public final class CholeskyQr2 implements TallQr {
         this.k = k;
         this.orthoBound = orthoBound;
         this.work = backend.zeros(dtype, d * k);
+        if (householder != null && (householder.d() != d || householder.k() != k)) {
+            throw new IllegalArgumentException("CholeskyQR2: fallback QR is for (" + householder.d() + ", " + householder.k() + "), not (" + d + ", " + k + ")");
+        }
+        this.householder = householder != null ? householder : new HouseholderQr(backend, d, k);
     }
 
     /**
@@ -87,7 +102,7 @@ public final class CholeskyQr2 implements TallQr {
         double e = Gram.offIdentity(Gram.of(backend, v, d, k), k);
         if (!(e <= orthoBound)) {
             // V = Q R with Q well conditioned (κ ≤ √3·(1+O(u))): Householder on Q is accurate.
-            QrResult h = new HouseholderQr(backend, d, k).factor(v);
+            QrResult h = householder.factor(v);
             return new QrResult(upperTimesUpper(h.r(), r, k), k, QrPath.HOUSEHOLDER_FALLBACK, e,
                     "‖QᵀQ − I‖_F = " + e + " after two passes exceeds the bound " + orthoBound);
         }
@@ -95,7 +110,7 @@ public final class CholeskyQr2 implements TallQr {
     }
 
     private QrResult fallback(Tensor v, String reason) {
-        QrResult h = new HouseholderQr(backend, d, k).factor(v);
+        QrResult h = householder.factor(v);
         return new QrResult(h.r(), k, QrPath.HOUSEHOLDER_FALLBACK, Double.NaN, reason);
     }
 

@@ -23,10 +23,10 @@ import org.junit.jupiter.api.Test;
 class CudaKernelSourceTest {
     static final Path SRC = Path.of("kernels/eoslab.cu");
 
-    /** extern "C" __global__ void name(params) → parameter kinds parsed from the C types. */
+    /** extern "C" __global__ void [__launch_bounds__(..)] name(params) → parameter kinds parsed from the C types. */
     static Map<String, List<Kernels.Arg>> parseKernels(String src) {
         Map<String, List<Kernels.Arg>> m = new LinkedHashMap<>();
-        Matcher k = Pattern.compile("extern \"C\" __global__ void (\\w+)\\(([^)]*)\\)").matcher(src);
+        Matcher k = Pattern.compile("extern \"C\" __global__ void (?:__launch_bounds__\\([^)]*\\) )?(\\w+)\\(([^)]*)\\)").matcher(src);
         while (k.find()) {
             List<Kernels.Arg> args = new ArrayList<>();
             for (String p : k.group(2).split(",")) {
@@ -46,9 +46,19 @@ class CudaKernelSourceTest {
         return m;
     }
 
+    /** kernels/eoslab.cu with its {@code #include "x.cu"} lines (files of kernels/) replaced by their text, as nvcc sees it. */
+    static String source() throws IOException {
+        StringBuilder b = new StringBuilder();
+        for (String line : Files.readString(SRC).split("\n", -1)) {
+            Matcher m = Pattern.compile("^#include \"([\\w.]+)\"\\s*$").matcher(line);
+            b.append(m.matches() ? Files.readString(SRC.resolveSibling(m.group(1))) : line).append('\n');
+        }
+        return b.toString();
+    }
+
     @Test
     void everyKernelSignatureMatchesTheSource() throws IOException {
-        Map<String, List<Kernels.Arg>> parsed = parseKernels(Files.readString(SRC));
+        Map<String, List<Kernels.Arg>> parsed = parseKernels(source());
         assertTrue(parsed.size() >= 30, "parsed only " + parsed.size() + " kernels");
         assertEquals(parsed.keySet(), Kernels.SIGNATURES.keySet(), "kernel names in Kernels.SIGNATURES vs kernels/eoslab.cu");
         for (var e : parsed.entrySet()) {
@@ -58,7 +68,8 @@ class CudaKernelSourceTest {
 
     @Test
     void constantsMatchJava() throws IOException {
-        String src = Files.readString(SRC);
+        String src = source();
+        assertTrue(src.contains("#define GRAM_THREADS " + CudaBackend.GRAM_THREADS + " "), "GRAM_THREADS must equal CudaBackend.GRAM_THREADS");
         // GELU's sqrt(2/pi) must be the double Java's Act uses, bit for bit.
         assertTrue(src.contains("#define GELU_K " + Double.toHexString(Math.sqrt(2 / Math.PI)) + "\n"), "GELU_K literal");
         assertTrue(src.contains("#define GELU_A 0.044715\n"));
