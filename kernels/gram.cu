@@ -43,6 +43,7 @@
 #define GRAM_THREADS 288   // CudaBackend.GRAM_THREADS
 #define GRAM_TILE 4        // rows and columns of G per thread tile
 #define GRAM_BLOCK 32      // rows and columns of G per blockIdx.y
+#define GRAM_LOADS 8       // global loads in flight per thread while a slab is read
 #define GRAM_SHARED 4608   // doubles of shared memory = GRAM_THREADS * GRAM_TILE * GRAM_TILE (the group sum)
 
 template <typename T>
@@ -87,12 +88,23 @@ __device__ __forceinline__ void gram_partial_impl(const T* v, i64 ld, i64 d, int
     i64 nslabs = (d + S - 1) >> logS;
     for (i64 s = blockIdx.x; s < nslabs; s += gridDim.x) {
         i64 r0 = s << logS;
-        // Load: element e = (slot q, row r), rows fastest so a warp reads consecutive addresses of one vector.
-        for (int e = t; e < (nv << logS); e += GRAM_THREADS) {
-            int q = e >> logS, r = e & (S - 1);
-            int vec = q < na ? (q < ka ? i0 + q : -1) : (q - na < kb ? j0 + q - na : -1);
-            i64 row = r0 + r;
-            sh[r * pitch + q] = (vec >= 0 && row < d) ? (double)v[(i64)vec * ld + row] : 0.0;
+        // Load: element e = (slot q, row r), rows fastest so a warp reads consecutive addresses of one
+        // vector. GRAM_LOADS global loads are issued into registers before any is stored to shared
+        // memory: one load in flight per thread would keep only ~3 KB per SM in flight, far below the
+        // ~15 KB per SM that HBM's latency-bandwidth product asks for.
+        int n = nv << logS;
+        for (int e0 = t; e0 < n; e0 += GRAM_LOADS * GRAM_THREADS) {
+            double val[GRAM_LOADS];
+            for (int u = 0; u < GRAM_LOADS; u++) {
+                int e = e0 + u * GRAM_THREADS, q = e >> logS, r = e & (S - 1);
+                int vec = q < na ? (q < ka ? i0 + q : -1) : (q - na < kb ? j0 + q - na : -1);
+                i64 row = r0 + r;
+                val[u] = (e < n && vec >= 0 && row < d) ? (double)v[(i64)vec * ld + row] : 0.0;
+            }
+            for (int u = 0; u < GRAM_LOADS; u++) {
+                int e = e0 + u * GRAM_THREADS;
+                if (e < n) sh[(e & (S - 1)) * pitch + (e >> logS)] = val[u];
+            }
         }
         __syncthreads();
         if (active) {
