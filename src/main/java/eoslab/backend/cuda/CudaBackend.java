@@ -464,7 +464,7 @@ public final class CudaBackend implements Backend {
         if (k < 1 || d < 0 || ld < d) throw new IllegalArgumentException("gram: need k >= 1, d >= 0, ld >= d; got k=" + k + ", d=" + d + ", ld=" + ld);
         if (v.dtype == DType.I32) throw new IllegalArgumentException("gram needs F32 or F64 vectors, got " + v);
         if (v.size < (k - 1) * ld + d) throw new IllegalArgumentException("gram: " + v + " holds fewer than " + k + " vectors of " + d + " at stride " + ld);
-        int nb = gramBlocks(d);
+        int nb = gramBlocks(d, k);
         int pairs = gramPairs(k);
         if (pairs > 65535) throw new IllegalArgumentException("gram: k=" + k + " is too many vectors (at most 11,456)");
         long kk = (long) k * k;
@@ -481,9 +481,18 @@ public final class CudaBackend implements Backend {
         return out;
     }
 
-    /** Blocks of gram_partial: a function of d only (so the reduction order, and the bits, depend only on d and k). */
-    static int gramBlocks(long d) {
-        return (int) Math.max(1, Math.min(MAX_GRAM_BLOCKS, (d + GRAM_ROWS_PER_BLOCK - 1) / GRAM_ROWS_PER_BLOCK));
+    /** Bytes of partial Grams a gram call may allocate (k² doubles per block). */
+    static final long MAX_GRAM_PARTIAL_BYTES = 64L << 20;
+
+    /**
+     * Blocks of gram_partial: a function of (d, k) only, so the reduction order, and the bits, depend
+     * only on them. At most one block per {@link #GRAM_ROWS_PER_BLOCK} rows, {@link #MAX_GRAM_BLOCKS},
+     * and as many (k, k) float64 partials as fit in {@link #MAX_GRAM_PARTIAL_BYTES} (large k).
+     */
+    static int gramBlocks(long d, int k) {
+        long byRows = (d + GRAM_ROWS_PER_BLOCK - 1) / GRAM_ROWS_PER_BLOCK;
+        long byMemory = MAX_GRAM_PARTIAL_BYTES / (8L * k * k);
+        return (int) Math.max(1, Math.min(Math.min(MAX_GRAM_BLOCKS, byRows), byMemory));
     }
 
     /** 32×32 blocks (I, J), I &gt;= J, of a (k, k) Gram: gridDim.y of gram_partial. */
