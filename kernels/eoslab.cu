@@ -635,3 +635,5 @@ extern "C" __global__ void mse_f64(const double* out, const double* target, int 
 #include "transformer.cu"
 // AdamW update and tangent map (optim/AdamW.java).
 #include "optim.cu"
+// Float64 Gram matrix of k tall vectors in one pass (CholeskyQR2, Backend.gram).
+#include "gram.cu"

@@ -32,3 +32,8 @@ inline int atomicCAS(int* address, int compare, int val) {
     return old;
 }
 inline float __double2float_rn(double d) { return (float)d; }
+// vector_types.h: the 16-byte vector that kernels/gram.cu loads from shared memory.
+struct alignas(16) double2 {
+    double x, y;
+};
+#define __launch_bounds__(...)

@@ -95,4 +95,23 @@ class BenchCommandTest {
         CliErrorTest.oneLineError(CliErrorTest.run("bench", "gpt2", "--device", "cpu", "--model", "tiny", "--parts", "d,x"), "--parts", "'x'");
         CliErrorTest.oneLineError(CliErrorTest.run("bench", "gpt2", "--device", "cpu", "--model", "nano"), "unknown GPT preset 'nano'");
     }
+
+    @Test
+    void qrReportsTheGramPassAndTheWholeQrSeparately() {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        PrintStream old = System.out;
+        int rc;
+        try {
+            System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
+            rc = new CommandLine(new BenchCommand()).execute("qr", "--device", "cpu", "--d", "3000", "--k", "4",
+                    "--methods", "gram,cholqr2", "--warmup", "0", "--repeats", "1");
+        } finally {
+            System.setOut(old);
+        }
+        String out = buf.toString(StandardCharsets.UTF_8);
+        assertEquals(0, rc, out);
+        assertTrue(out.contains("RESULT bench=qr method=gram d=3000 k=4 dtype=F32 "), out);
+        assertTrue(out.contains("RESULT bench=qr method=cholqr2 d=3000 k=4 dtype=F32 "), out);
+        assertTrue(out.contains("path=CHOLESKY_QR2"), out);   // the random tall V is well conditioned: no fallback
+    }
 }

@@ -479,6 +479,66 @@ public final class CudaBackend implements Backend {
         return readResult();
     }
 
+    /** Threads per block of gram_partial; must equal GRAM_THREADS in kernels/gram.cu. */
+    static final int GRAM_THREADS = 288;
+    /** Most blocks of gram_partial (each writes a (k, k) float64 partial Gram). */
+    static final int MAX_GRAM_BLOCKS = 1024;
+    /** Rows of V per gram_partial block below which fewer blocks are launched. */
+    static final int GRAM_ROWS_PER_BLOCK = 256;
+
+    /**
+     * {@code G = VᵀV} in float64 in one pass over V (kernels/gram.cu): the per-block partial Grams,
+     * then their sum in block order. Only the (k, k) result crosses to the host. Deterministic: the
+     * launch shape depends only on (d, k).
+     */
+    @Override
+    public double[] gram(Tensor v, long d, int k) {
+        return gram(v, d, k, d);
+    }
+
+    /** {@link #gram} of k vectors of length d that start {@code ld} elements apart (ld &gt;= d): V (d, k) column-major. */
+    synchronized double[] gram(Tensor v, long d, int k, long ld) {
+        enter();
+        if (k < 1 || d < 0 || ld < d) throw new IllegalArgumentException("gram: need k >= 1, d >= 0, ld >= d; got k=" + k + ", d=" + d + ", ld=" + ld);
+        if (v.dtype == DType.I32) throw new IllegalArgumentException("gram needs F32 or F64 vectors, got " + v);
+        if (v.size < (k - 1) * ld + d) throw new IllegalArgumentException("gram: " + v + " holds fewer than " + k + " vectors of " + d + " at stride " + ld);
+        int nb = gramBlocks(d, k);
+        int pairs = gramPairs(k);
+        if (pairs > 65535) throw new IllegalArgumentException("gram: k=" + k + " is too many vectors (at most 11,456)");
+        long kk = (long) k * k;
+        DevicePointer partial = memory.allocate(8L * kk * nb), g = memory.allocate(8L * kk);
+        module.launch("gram_partial" + sfx(v), nb, pairs, GRAM_THREADS, 1, ptr(v), ld, d, k, ptr(partial, 0));
+        module.launch("gram_reduce_f64", blocks(kk), 1, THREADS, 1, ptr(partial, 0), nb, k, ptr(g, 0));
+        double[] out = new double[(int) kk];
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(8L * kk, 8);
+            CudaStatus.check("cuMemcpyDtoH_v2", CudaDriver.cuMemcpyDtoH_v2(s, g.address(), 8L * kk));
+            MemorySegment.copy(s, JAVA_DOUBLE, 0, out, 0, (int) kk);
+        }
+        java.lang.ref.Reference.reachabilityFence(partial);
+        return out;
+    }
+
+    /** Bytes of partial Grams a gram call may allocate (k² doubles per block). */
+    static final long MAX_GRAM_PARTIAL_BYTES = 64L << 20;
+
+    /**
+     * Blocks of gram_partial: a function of (d, k) only, so the reduction order, and the bits, depend
+     * only on them. At most one block per {@link #GRAM_ROWS_PER_BLOCK} rows, {@link #MAX_GRAM_BLOCKS},
+     * and as many (k, k) float64 partials as fit in {@link #MAX_GRAM_PARTIAL_BYTES} (large k).
+     */
+    static int gramBlocks(long d, int k) {
+        long byRows = (d + GRAM_ROWS_PER_BLOCK - 1) / GRAM_ROWS_PER_BLOCK;
+        long byMemory = MAX_GRAM_PARTIAL_BYTES / (8L * k * k);
+        return (int) Math.max(1, Math.min(Math.min(MAX_GRAM_BLOCKS, byRows), byMemory));
+    }
+
+    /** 32×32 blocks (I, J), I &gt;= J, of a (k, k) Gram: gridDim.y of gram_partial. */
+    static int gramPairs(int k) {
+        long nb = (k + 31) / 32;
+        return (int) Math.min(Integer.MAX_VALUE, nb * (nb + 1) / 2);
+    }
+
     @Override
     public void mul(Tensor x, Tensor y, Tensor out) {
         enter();

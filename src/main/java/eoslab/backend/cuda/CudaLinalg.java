@@ -5,6 +5,9 @@ import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
+import eoslab.dynamics.qr.QrPath;
+import eoslab.dynamics.qr.QrResult;
+import eoslab.dynamics.qr.TallQr;
 import eoslab.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -91,6 +94,44 @@ public final class CudaLinalg implements AutoCloseable {
             java.lang.ref.Reference.reachabilityFence(tau);
             return r;
         }
+    }
+
+    /**
+     * cuSOLVER Householder as a {@link TallQr}: the fallback of CholeskyQR2 on a CUDA backend, so V
+     * stays on the device (only R, k × k, comes to the host). R is normalized to R_jj &gt;= 0 like
+     * {@link eoslab.dynamics.qr.HouseholderQr} (row j of R and column j of Q negated where geqrf gave
+     * R_jj &lt; 0), so both paths give the same Q. A cuSOLVER handle is opened per call: the
+     * fallback is rare, and the tracker then needs no cleanup.
+     */
+    public static TallQr householder(CudaBackend gpu, long d, int k) {
+        if (k < 1 || d < k) throw new IllegalArgumentException("QR needs 1 <= k <= d, got k=" + k + ", d=" + d);
+        if (d > Integer.MAX_VALUE) throw new IllegalArgumentException("cuSOLVER QR: vector length " + d + " exceeds the int range");
+        return new TallQr() {
+            @Override
+            public long d() {
+                return d;
+            }
+
+            @Override
+            public int k() {
+                return k;
+            }
+
+            @Override
+            public QrResult factor(Tensor v) {
+                TallQr.checkShape(v, d, k);
+                double[] r;
+                try (CudaLinalg la = open(gpu)) {
+                    r = la.qr(v, k, (int) d);
+                }
+                for (int j = 0; j < k; j++) {
+                    if (r[j * k + j] >= 0) continue;
+                    for (int l = j; l < k; l++) r[j * k + l] = -r[j * k + l];
+                    gpu.scale(v.view(j * d, d), -1);
+                }
+                return new QrResult(r, k, QrPath.HOUSEHOLDER, Double.NaN, null);
+            }
+        };
     }
 
     /**

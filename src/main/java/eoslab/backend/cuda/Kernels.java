@@ -112,6 +112,10 @@ final class Kernels {
         m.put("adamw_update_f64", List.of(L, P, P, P, P, D, D, D, D, D, D, D));
         m.put("adamw_tangents_f32", List.of(L, I, P, P, P, P, P, D, D, D, D, D, D, D, I));
         m.put("adamw_tangents_f64", List.of(L, I, P, P, P, P, P, D, D, D, D, D, D, D, I));
+        // kernels/gram.cu
+        m.put("gram_partial_f32", List.of(P, L, L, I, P));
+        m.put("gram_partial_f64", List.of(P, L, L, I, P));
+        m.put("gram_reduce_f64", List.of(P, I, I, P));
         return java.util.Collections.unmodifiableMap(m);
     }
 

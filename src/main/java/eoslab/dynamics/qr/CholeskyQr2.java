@@ -7,7 +7,9 @@ import eoslab.tensor.Tensor;
 /**
  * CholeskyQR2 (Fukaya, Nakatsukasa, Yanagisawa, Yamamoto 2014; Yamamoto et al. 2015) with float64
  * Gram matrices and a guarded fallback to {@link HouseholderQr}. The heavy work is one (k, k)·(k, d)
- * GEMM per pass on the backend; only k×k numbers cross to the host.
+ * GEMM per pass on the backend; only k×k numbers cross to the host (on a GPU: cuBLAS GEMM, the
+ * one-pass Gram of kernels/gram.cu, cuSOLVER Householder as the fallback; issue #5). On host arrays
+ * (the CPU backend) each GEMM is fused with the Gram that follows it ({@link HostPasses}).
  *
  * <pre>
  *   G1 = VᵀV,  R1 = chol(G1),  W = V R1⁻¹          pass 1 (V kept for the fallback)
@@ -32,8 +34,19 @@ public final class CholeskyQr2 implements TallQr {
     private final int k;
     private final double orthoBound;
     private final Tensor work; // (k, d) row-major: W of pass 1
+    private final TallQr householder;
 
+    /** CholeskyQR2 falling back to the host {@link HouseholderQr}. */
     public CholeskyQr2(Backend backend, DType dtype, long d, int k, double orthoBound) {
+        this(backend, dtype, d, k, orthoBound, null);
+    }
+
+    /**
+     * CholeskyQR2 falling back to {@code householder} (a Householder QR on the same backend that
+     * leaves R_jj &gt;= 0, e.g. cuSOLVER's on a GPU so V never leaves the device), or to the host
+     * {@link HouseholderQr} when null.
+     */
+    public CholeskyQr2(Backend backend, DType dtype, long d, int k, double orthoBound, TallQr householder) {
         if (k < 1 || d < k) throw new IllegalArgumentException("QR needs 1 <= k <= d, got k=" + k + ", d=" + d);
         if (d > Integer.MAX_VALUE) throw new IllegalArgumentException("CholeskyQR2: vector length " + d + " exceeds the GEMM int range");
         if (!(orthoBound > 0)) throw new IllegalArgumentException("CholeskyQR2: orthogonality bound must be > 0, got " + orthoBound);
@@ -43,6 +56,10 @@ public final class CholeskyQr2 implements TallQr {
         this.k = k;
         this.orthoBound = orthoBound;
         this.work = backend.zeros(dtype, d * k);
+        if (householder != null && (householder.d() != d || householder.k() != k)) {
+            throw new IllegalArgumentException("CholeskyQR2: fallback QR is for (" + householder.d() + ", " + householder.k() + "), not (" + d + ", " + k + ")");
+        }
+        this.householder = householder != null ? householder : new HouseholderQr(backend, d, k);
     }
 
     /**
@@ -72,22 +89,22 @@ public final class CholeskyQr2 implements TallQr {
         TallQr.checkShape(v, d, k);
         if (v.dtype != dtype) throw new IllegalArgumentException("CholeskyQR2 built for " + dtype + ", got " + v.dtype);
 
-        double[] r1 = choleskyUpper(Gram.of(backend, v, d, k), k);
+        // Host arrays (CPU backend): the fused blocked passes of HostPasses, 3 reads of V instead of 5.
+        boolean host = HostPasses.applies(v) && HostPasses.applies(work);
+        double[] r1 = choleskyUpper(host ? HostPasses.gram(v, (int) d, k) : Gram.of(backend, v, d, k), k);
         if (r1 == null) return fallback(v, "Gram matrix VᵀV not numerically positive definite");
-        multiplyByInverse(v, r1, work);
-
-        double[] g2 = Gram.of(backend, work, d, k);
+        double[] g2 = host ? HostPasses.solveAndGram(v, invertUpper(r1, k), work, (int) d, k) : multiplyByInverseAndGram(v, r1, work);
         double e1 = Gram.offIdentity(g2, k);
         if (!(e1 <= PASS1_LIMIT)) return fallback(v, "pass 1 lost orthogonality: ‖WᵀW − I‖_F = " + e1);
         double[] r2 = choleskyUpper(g2, k);
         if (r2 == null) return fallback(v, "Gram matrix WᵀW not numerically positive definite");
-        multiplyByInverse(work, r2, v);
+        double[] g3 = host ? HostPasses.solveAndGram(work, invertUpper(r2, k), v, (int) d, k) : multiplyByInverseAndGram(work, r2, v);
         double[] r = upperTimesUpper(r2, r1, k);
 
-        double e = Gram.offIdentity(Gram.of(backend, v, d, k), k);
+        double e = Gram.offIdentity(g3, k);
         if (!(e <= orthoBound)) {
             // V = Q R with Q well conditioned (κ ≤ √3·(1+O(u))): Householder on Q is accurate.
-            QrResult h = new HouseholderQr(backend, d, k).factor(v);
+            QrResult h = householder.factor(v);
             return new QrResult(upperTimesUpper(h.r(), r, k), k, QrPath.HOUSEHOLDER_FALLBACK, e,
                     "‖QᵀQ − I‖_F = " + e + " after two passes exceeds the bound " + orthoBound);
         }
@@ -95,21 +112,24 @@ public final class CholeskyQr2 implements TallQr {
     }
 
     private QrResult fallback(Tensor v, String reason) {
-        QrResult h = new HouseholderQr(backend, d, k).factor(v);
+        QrResult h = householder.factor(v);
         return new QrResult(h.r(), k, QrPath.HOUSEHOLDER_FALLBACK, Double.NaN, reason);
     }
 
     /**
      * {@code dst = src R⁻¹} for k vectors: in the row-major (k, d) storage this is
-     * {@code dstᵀ = R⁻ᵀ srcᵀ}, one GEMM with the (k, k) lower-triangular R⁻ᵀ formed in float64.
+     * {@code dstᵀ = R⁻ᵀ srcᵀ}, one GEMM with the (k, k) lower-triangular R⁻ᵀ formed in float64
+     * (cuBLAS on a GPU: V stays on the device, only the k × k inverse goes there); returns
+     * {@code dstᵀdst} (the backend's one-pass float64 Gram, kernels/gram.cu on a GPU).
      */
-    private void multiplyByInverse(Tensor src, double[] r, Tensor dst) {
+    private double[] multiplyByInverseAndGram(Tensor src, double[] r, Tensor dst) {
         double[] rinv = invertUpper(r, k);
         double[] rinvT = new double[k * k];
         for (int i = 0; i < k; i++)
             for (int j = 0; j < k; j++) rinvT[i * k + j] = rinv[j * k + i];
         Tensor t = backend.fromDoubles(dtype, rinvT); // (k, k)
         backend.gemm(false, false, k, (int) d, k, 1.0, t, k, src, (int) d, 0.0, dst, (int) d);
+        return Gram.of(backend, dst, d, k);
     }
 
     /**

@@ -1,6 +1,9 @@
 package eoslab.dynamics.qr;
 
 import eoslab.backend.Backend;
+import eoslab.backend.cuda.CudaBackend;
+import eoslab.backend.cuda.CudaLinalg;
+import eoslab.backend.cuda.Cusolver;
 import eoslab.tensor.DType;
 import eoslab.tensor.Tensor;
 
@@ -26,8 +29,17 @@ public interface TallQr {
         return switch (method) {
             case HOUSEHOLDER -> new HouseholderQr(backend, d, k);
             case CHOLESKY_QR2 -> new CholeskyQr2(backend, dtype, d, k,
-                    Double.isNaN(orthoBound) ? CholeskyQr2.defaultBound(dtype) : orthoBound);
+                    Double.isNaN(orthoBound) ? CholeskyQr2.defaultBound(dtype) : orthoBound, deviceHouseholder(backend, d, k));
         };
+    }
+
+    /**
+     * The Householder QR that keeps V on {@code backend}'s device (cuSOLVER on a CUDA backend, issue
+     * #5), or null where the host {@link HouseholderQr} is the one (CPU, or no libcusolver).
+     */
+    static TallQr deviceHouseholder(Backend backend, long d, int k) {
+        if (backend instanceof CudaBackend gpu && Cusolver.loaded() && d <= Integer.MAX_VALUE) return CudaLinalg.householder(gpu, d, k);
+        return null;
     }
 
     /** Shape checks shared by the implementations. */

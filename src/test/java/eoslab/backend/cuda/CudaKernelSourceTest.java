@@ -23,19 +23,10 @@ import org.junit.jupiter.api.Test;
 class CudaKernelSourceTest {
     static final Path SRC = Path.of("kernels/eoslab.cu");
 
-    /** kernels/eoslab.cu with every kernels/*.cu it #includes appended (one translation unit for nvcc). */
-    static String source() throws IOException {
-        String src = Files.readString(SRC);
-        StringBuilder all = new StringBuilder(src);
-        Matcher inc = Pattern.compile("(?m)^#include \"(\\w+\\.cu)\"").matcher(src);
-        while (inc.find()) all.append('\n').append(Files.readString(SRC.resolveSibling(inc.group(1))));
-        return all.toString();
-    }
-
-    /** extern "C" __global__ void name(params) → parameter kinds parsed from the C types. */
+    /** extern "C" __global__ void [__launch_bounds__(..)] name(params) → parameter kinds parsed from the C types. */
     static Map<String, List<Kernels.Arg>> parseKernels(String src) {
         Map<String, List<Kernels.Arg>> m = new LinkedHashMap<>();
-        Matcher k = Pattern.compile("extern \"C\" __global__ void (\\w+)\\(([^)]*)\\)").matcher(src);
+        Matcher k = Pattern.compile("extern \"C\" __global__ void (?:__launch_bounds__\\([^)]*\\) )?(\\w+)\\(([^)]*)\\)").matcher(src);
         while (k.find()) {
             List<Kernels.Arg> args = new ArrayList<>();
             for (String p : k.group(2).split(",")) {
@@ -55,6 +46,16 @@ class CudaKernelSourceTest {
         return m;
     }
 
+    /** kernels/eoslab.cu with its {@code #include "x.cu"} lines (files of kernels/) replaced by their text, as nvcc sees it. */
+    static String source() throws IOException {
+        StringBuilder b = new StringBuilder();
+        for (String line : Files.readString(SRC).split("\n", -1)) {
+            Matcher m = Pattern.compile("^#include \"([\\w.]+)\"\\s*$").matcher(line);
+            b.append(m.matches() ? Files.readString(SRC.resolveSibling(m.group(1))) : line).append('\n');
+        }
+        return b.toString();
+    }
+
     @Test
     void everyKernelSignatureMatchesTheSource() throws IOException {
         Map<String, List<Kernels.Arg>> parsed = parseKernels(source());
@@ -67,7 +68,8 @@ class CudaKernelSourceTest {
 
     @Test
     void constantsMatchJava() throws IOException {
-        String src = Files.readString(SRC);
+        String src = source();
+        assertTrue(src.contains("#define GRAM_THREADS " + CudaBackend.GRAM_THREADS + " "), "GRAM_THREADS must equal CudaBackend.GRAM_THREADS");
         // GELU's sqrt(2/pi) must be the double Java's Act uses, bit for bit.
         assertTrue(src.contains("#define GELU_K " + Double.toHexString(Math.sqrt(2 / Math.PI)) + "\n"), "GELU_K literal");
         assertTrue(src.contains("#define GELU_A 0.044715\n"));
@@ -128,5 +130,12 @@ class CudaKernelSourceTest {
         assertEquals(6, CudaBackend.scatterTiles(2, 200));
         assertEquals(1, CudaBackend.scatterTiles(1, 31));
         assertEquals(64, CudaBackend.scatterTiles(512, 1 << 20));
+        // gram: one block per 256 rows up to 1024 blocks, fewer where k² partials would pass 64 MiB
+        assertEquals(1, CudaBackend.gramBlocks(0, 32));
+        assertEquals(4, CudaBackend.gramBlocks(1003, 32));
+        assertEquals(CudaBackend.MAX_GRAM_BLOCKS, CudaBackend.gramBlocks(100_000_000L, 32));
+        assertEquals(8, CudaBackend.gramBlocks(100_000_000L, 1024));
+        assertEquals(1, CudaBackend.gramPairs(32));
+        assertEquals(3, CudaBackend.gramPairs(33));
     }
 }
