@@ -31,8 +31,9 @@ public final class GptRunReport {
         GptTrainConfig c = tr.cfg;
         out.println("eoslab: " + tr.model.describe() + "; " + tr.data.tokenizer() + " tokens of " + tr.data.name() + ": "
                 + tr.data.train().length + " train / " + tr.data.val().length + " validation");
-        out.printf(Locale.ROOT, "eoslab: %s η=%s, B=%d sequences × T=%d tokens (%d micro-batches of %d), threshold %s, %d steps, seed %d, %s%n",
-                tr.opt.name(), num(c.lr()), c.batchSize(), c.tokensPerSequence(), c.accum(), c.batchSize() / c.accum(),
+        String accum = c.accum() == 1 ? "" : String.format(Locale.ROOT, " (%d micro-batches of %d)", c.accum(), c.batchSize() / c.accum());
+        out.printf(Locale.ROOT, "eoslab: %s η=%s, B=%d sequences × T=%d tokens%s, threshold %s, %d steps, seed %d, %s%n",
+                tr.opt.name(), num(c.lr()), c.batchSize(), c.tokensPerSequence(), accum,
                 num(tr.opt.threshold()), c.steps(), c.seed(), c.dtypeName());
         GptTrainer.Result res = tr.run(start, dir, (m, tps) -> {
             StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "  step %6d  train loss %.4f  val loss %.4f",
