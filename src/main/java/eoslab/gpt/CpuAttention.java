@@ -1,0 +1,282 @@
+package eoslab.gpt;
+
+import eoslab.tensor.DType;
+import eoslab.tensor.Tensor;
+import eoslab.util.Parallel;
+
+/**
+ * Reference CPU implementation of {@link AttentionKernels} (formulas there), in float64 over the
+ * host arrays of {@link eoslab.backend.CpuBackend} tensors (F32 values are widened on read and
+ * rounded on write, as in {@link CpuTransformerKernels}).
+ *
+ * <p>One task per (sequence, head) copies that head's q, k, v (T, hs) slices out of qkv and works
+ * row by row; nothing of size T×T exists. The forward pass is FlashAttention-2's online softmax
+ * (Dao 2023, Algorithm 1) over key tiles of {@link #BC}: a running max m and sum ℓ, the output
+ * accumulator rescaled by exp(m_old − m_new) when the max grows, and lse = m + log ℓ at the end.
+ * The backward pass and both tangents recompute P_ij = exp(S_ij − lse_i) from the stored row
+ * statistic (Algorithm 2). Since one task owns a head, dq, dk and dv accumulate without races or
+ * atomics and the results do not depend on the thread count.
+ */
+public final class CpuAttention implements AttentionKernels {
+    public static final CpuAttention INSTANCE = new CpuAttention();
+
+    /** Key tile of the online softmax (the CUDA kernel's Bc). */
+    static final int BC = 32;
+    /** Below this many multiply-adds a call runs on the calling thread: waking the pool costs more. */
+    private static final long SERIAL = 1 << 16;
+
+    private CpuAttention() {
+    }
+
+    // ---- forward ---------------------------------------------------------------------------------
+
+    @Override
+    public void forward(Tensor qkv, Tensor y, Tensor lse, int b, int t, int h, int c) {
+        check(b, t, h, c, qkv, y, lse);
+        int hs = c / h;
+        double scale = 1 / Math.sqrt(hs);
+        heads(b, t, h, hs, (bi, hi) -> {
+            Head x = new Head(b, t, h, c, bi, hi);
+            double[] q = x.load(qkv, 0), k = x.load(qkv, 1), v = x.load(qkv, 2);
+            double[] out = new double[t * hs], stat = new double[t], s = new double[BC], acc = new double[hs];
+            for (int i = 0; i < t; i++) {
+                double m = Double.NEGATIVE_INFINITY, l = 0;
+                java.util.Arrays.fill(acc, 0);
+                for (int j0 = 0; j0 <= i; j0 += BC) {
+                    int j1 = Math.min(i + 1, j0 + BC);
+                    double mNew = m;
+                    for (int j = j0; j < j1; j++) {
+                        s[j - j0] = scale * dot(q, i * hs, k, j * hs, hs);
+                        mNew = Math.max(mNew, s[j - j0]);
+                    }
+                    // rescale what was summed under the old max (exp(−∞) = 0 on the first tile)
+                    double alpha = Math.exp(m - mNew);
+                    l *= alpha;
+                    for (int d = 0; d < hs; d++) acc[d] *= alpha;
+                    for (int j = j0; j < j1; j++) {
+                        double p = Math.exp(s[j - j0] - mNew);
+                        l += p;
+                        axpy(p, v, j * hs, acc, 0, hs);
+                    }
+                    m = mNew;
+                }
+                for (int d = 0; d < hs; d++) out[i * hs + d] = acc[d] / l;
+                stat[i] = m + Math.log(l);
+            }
+            x.storeY(out, y);
+            x.storeRow(stat, lse);
+        });
+    }
+
+    // ---- backward --------------------------------------------------------------------------------
+
+    @Override
+    public void backward(Tensor qkv, Tensor y, Tensor lse, Tensor dy, Tensor dqkv, int b, int t, int h, int c) {
+        check(b, t, h, c, qkv, y, lse);
+        check(b, t, h, c, dqkv, dy, null);
+        int hs = c / h;
+        double scale = 1 / Math.sqrt(hs);
+        heads(b, t, h, hs, (bi, hi) -> {
+            Head x = new Head(b, t, h, c, bi, hi);
+            double[] q = x.load(qkv, 0), k = x.load(qkv, 1), v = x.load(qkv, 2);
+            double[] o = x.loadY(y), g = x.loadY(dy), stat = x.loadRow(lse);
+            double[] dq = new double[t * hs], dk = new double[t * hs], dv = new double[t * hs];
+            for (int i = 0; i < t; i++) {
+                int qi = i * hs;
+                double dD = dot(g, qi, o, qi, hs);                            // D_i = dy_i·y_i
+                for (int j = 0; j <= i; j++) {
+                    int kj = j * hs;
+                    double p = Math.exp(scale * dot(q, qi, k, kj, hs) - stat[i]);
+                    double ds = p * (dot(g, qi, v, kj, hs) - dD) * scale;     // scale·dS_ij
+                    axpy(p, g, qi, dv, kj, hs);
+                    axpy(ds, k, kj, dq, qi, hs);
+                    axpy(ds, q, qi, dk, kj, hs);
+                }
+            }
+            x.store(dq, dqkv, 0);
+            x.store(dk, dqkv, 1);
+            x.store(dv, dqkv, 2);
+        });
+    }
+
+    // ---- tangents --------------------------------------------------------------------------------
+
+    @Override
+    public void rForward(Tensor qkv, Tensor y, Tensor lse, Tensor rqkv, Tensor ry, Tensor rlse, int b, int t, int h, int c) {
+        check(b, t, h, c, qkv, y, lse);
+        check(b, t, h, c, rqkv, ry, rlse);
+        int hs = c / h;
+        double scale = 1 / Math.sqrt(hs);
+        heads(b, t, h, hs, (bi, hi) -> {
+            Head x = new Head(b, t, h, c, bi, hi);
+            double[] q = x.load(qkv, 0), k = x.load(qkv, 1), v = x.load(qkv, 2);
+            double[] rq = x.load(rqkv, 0), rk = x.load(rqkv, 1), rv = x.load(rqkv, 2);
+            double[] o = x.loadY(y), stat = x.loadRow(lse);
+            double[] out = new double[t * hs], rstat = new double[t], u = new double[hs];
+            for (int i = 0; i < t; i++) {
+                int qi = i * hs;
+                double rho = 0;                                               // R{lse}_i = Σ_j P_ij R{S}_ij
+                java.util.Arrays.fill(u, 0);                                  // Σ_j P_ij (R{S}_ij v_j + Rv_j)
+                for (int j = 0; j <= i; j++) {
+                    int kj = j * hs;
+                    double p = Math.exp(scale * dot(q, qi, k, kj, hs) - stat[i]);
+                    double rs = scale * (dot(rq, qi, k, kj, hs) + dot(q, qi, rk, kj, hs));
+                    rho += p * rs;
+                    axpy(p * rs, v, kj, u, 0, hs);
+                    axpy(p, rv, kj, u, 0, hs);
+                }
+                for (int d = 0; d < hs; d++) out[qi + d] = u[d] - rho * o[qi + d];
+                rstat[i] = rho;
+            }
+            x.storeY(out, ry);
+            x.storeRow(rstat, rlse);
+        });
+    }
+
+    @Override
+    public void rBackward(Tensor qkv, Tensor y, Tensor lse, Tensor dy, Tensor rqkv, Tensor ry, Tensor rlse, Tensor rdy, Tensor rdqkv,
+                          int b, int t, int h, int c) {
+        check(b, t, h, c, qkv, y, lse);
+        check(b, t, h, c, rqkv, ry, rlse);
+        check(b, t, h, c, rdqkv, dy, null);
+        check(b, t, h, c, rdqkv, rdy, null);
+        int hs = c / h;
+        double scale = 1 / Math.sqrt(hs);
+        heads(b, t, h, hs, (bi, hi) -> {
+            Head x = new Head(b, t, h, c, bi, hi);
+            double[] q = x.load(qkv, 0), k = x.load(qkv, 1), v = x.load(qkv, 2);
+            double[] rq = x.load(rqkv, 0), rk = x.load(rqkv, 1), rv = x.load(rqkv, 2);
+            double[] o = x.loadY(y), ro = x.loadY(ry), g = x.loadY(dy), rg = x.loadY(rdy);
+            double[] stat = x.loadRow(lse), rstat = x.loadRow(rlse);
+            double[] rdq = new double[t * hs], rdk = new double[t * hs], rdv = new double[t * hs];
+            for (int i = 0; i < t; i++) {
+                int qi = i * hs;
+                double dD = dot(g, qi, o, qi, hs);                            // D_i
+                double rD = dot(rg, qi, o, qi, hs) + dot(g, qi, ro, qi, hs);  // R{D}_i
+                for (int j = 0; j <= i; j++) {
+                    int kj = j * hs;
+                    double p = Math.exp(scale * dot(q, qi, k, kj, hs) - stat[i]);
+                    double rp = p * (scale * (dot(rq, qi, k, kj, hs) + dot(q, qi, rk, kj, hs)) - rstat[i]);
+                    double dp = dot(g, qi, v, kj, hs), rdp = dot(rg, qi, v, kj, hs) + dot(g, qi, rv, kj, hs);
+                    double ds = scale * p * (dp - dD);                                    // scale·dS_ij
+                    double rds = scale * (rp * (dp - dD) + p * (rdp - rD));               // scale·R{dS}_ij
+                    axpy(rds, k, kj, rdq, qi, hs);
+                    axpy(ds, rk, kj, rdq, qi, hs);
+                    axpy(rds, q, qi, rdk, kj, hs);
+                    axpy(ds, rq, qi, rdk, kj, hs);
+                    axpy(rp, g, qi, rdv, kj, hs);
+                    axpy(p, rg, qi, rdv, kj, hs);
+                }
+            }
+            x.store(rdq, rdqkv, 0);
+            x.store(rdk, rdqkv, 1);
+            x.store(rdv, rdqkv, 2);
+        });
+    }
+
+    // ---- helpers ---------------------------------------------------------------------------------
+
+    private interface HeadBody {
+        void run(int bi, int hi);
+    }
+
+    /** body(b, h) for every (sequence, head), in parallel when the work is large enough. */
+    private static void heads(int b, int t, int h, int hs, HeadBody body) {
+        int tasks = b * h;
+        if ((long) tasks * t * t * hs < SERIAL) {
+            for (int task = 0; task < tasks; task++) body.run(task / h, task % h);
+        } else {
+            Parallel.forEach(tasks, task -> body.run(task / h, task % h));
+        }
+    }
+
+    private static void check(int b, int t, int h, int c, Tensor x3, Tensor x1, Tensor row) {
+        if (b < 1 || t < 1 || h < 1 || c < h || c % h != 0) {
+            throw new IllegalArgumentException("attention: bad shape B=" + b + " T=" + t + " H=" + h + " C=" + c);
+        }
+        long n = (long) b * t;
+        need(x3, 3 * n * c, "(B·T, 3C)");
+        need(x1, n * c, "(B·T, C)");
+        if (row != null) need(row, n * h, "(B, H, T)");
+    }
+
+    private static void need(Tensor x, long size, String shape) {
+        if (x.dtype == DType.I32) throw new IllegalArgumentException("attention needs F32 or F64 tensors, got " + x);
+        if (x.size < size) throw new IllegalArgumentException("attention: tensor " + x + " is smaller than " + shape + " = " + size);
+    }
+
+    /** Index arithmetic of one (sequence, head): where its rows sit in qkv, y and the (B, H, T) statistics. */
+    private record Head(int t, int hs, int c, long row0, long col0, long stat0) {
+        Head(int b, int t, int h, int c, int bi, int hi) {
+            this(t, c / h, c, (long) bi * t, (long) hi * (c / h), ((long) bi * h + hi) * t);
+        }
+
+        /** Third {@code part} (0 q, 1 k, 2 v) of this head from an (N, 3C) tensor, as (T, hs). */
+        double[] load(Tensor x, int part) {
+            return get(x, row0 * 3 * c + (long) part * c + col0, 3 * c);
+        }
+
+        double[] loadY(Tensor x) {
+            return get(x, row0 * c + col0, c);
+        }
+
+        double[] loadRow(Tensor x) {
+            double[] a = new double[t];
+            for (int i = 0; i < t; i++) a[i] = at(x, stat0 + i);
+            return a;
+        }
+
+        void store(double[] a, Tensor x, int part) {
+            put(a, x, row0 * 3 * c + (long) part * c + col0, 3 * c);
+        }
+
+        void storeY(double[] a, Tensor x) {
+            put(a, x, row0 * c + col0, c);
+        }
+
+        void storeRow(double[] a, Tensor x) {
+            if (x.storage instanceof double[] d) System.arraycopy(a, 0, d, (int) (x.offset + stat0), t);
+            else {
+                float[] f = (float[]) x.storage;
+                for (int i = 0; i < t; i++) f[(int) (x.offset + stat0) + i] = (float) a[i];
+            }
+        }
+
+        private double[] get(Tensor x, long base, int stride) {
+            double[] a = new double[t * hs];
+            int o = (int) (x.offset + base);
+            if (x.storage instanceof double[] d) {
+                for (int i = 0; i < t; i++) System.arraycopy(d, o + i * stride, a, i * hs, hs);
+            } else {
+                float[] f = (float[]) x.storage;
+                for (int i = 0; i < t; i++) for (int e = 0; e < hs; e++) a[i * hs + e] = f[o + i * stride + e];
+            }
+            return a;
+        }
+
+        private void put(double[] a, Tensor x, long base, int stride) {
+            int o = (int) (x.offset + base);
+            if (x.storage instanceof double[] d) {
+                for (int i = 0; i < t; i++) System.arraycopy(a, i * hs, d, o + i * stride, hs);
+            } else {
+                float[] f = (float[]) x.storage;
+                for (int i = 0; i < t; i++) for (int e = 0; e < hs; e++) f[o + i * stride + e] = (float) a[i * hs + e];
+            }
+        }
+
+        private static double at(Tensor x, long i) {
+            return x.storage instanceof double[] d ? d[(int) (x.offset + i)] : ((float[]) x.storage)[(int) (x.offset + i)];
+        }
+    }
+
+    static double dot(double[] a, int ao, double[] b, int bo, int n) {
+        double s = 0;
+        for (int e = 0; e < n; e++) s += a[ao + e] * b[bo + e];
+        return s;
+    }
+
+    /** y[yo..yo+n) += α x[xo..xo+n). */
+    static void axpy(double alpha, double[] x, int xo, double[] y, int yo, int n) {
+        for (int e = 0; e < n; e++) y[yo + e] += alpha * x[xo + e];
+    }
+}
