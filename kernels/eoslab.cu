@@ -630,3 +630,6 @@ extern "C" __global__ void mse_f64(const double* out, const double* target, int 
                                    double* dout, double* rowLoss, double* losses) {
     mse_impl(out, target, rows, cols, scale, dout, rowLoss, losses);
 }
+
+// Fused causal self-attention (issue #6): forward, backward and R-ops.
+#include "attention.cu"

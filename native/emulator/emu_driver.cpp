@@ -152,6 +152,9 @@ const Kernel KERNELS[] = {
     K(scatter_indexed_f32) K(scatter_indexed_f64)
     K(activation_backward_f32) K(activation_backward_f64) K(activation_rbackward_f32) K(activation_rbackward_f64)
     KB(softmax_ce_f32) KB(softmax_ce_f64) KB(softmax_ce_r_f32) KB(softmax_ce_r_f64) KB(mse_f32) KB(mse_f64)
+    // kernels/attention.cu
+    KB(attn_fwd_f32) KB(attn_fwd_f64) KB(attn_bwd_dq_f32) KB(attn_bwd_dq_f64) KB(attn_bwd_dkdv_f32) KB(attn_bwd_dkdv_f64)
+    KB(attn_rfwd_f32) KB(attn_rfwd_f64) KB(attn_rbwd_dq_f32) KB(attn_rbwd_dq_f64) KB(attn_rbwd_dkdv_f32) KB(attn_rbwd_dkdv_f64)
 };
 #undef K
 #undef KB

@@ -2,6 +2,8 @@ package eoslab.gpt;
 
 import eoslab.backend.Backend;
 import eoslab.backend.CpuBackend;
+import eoslab.backend.cuda.CudaAttention;
+import eoslab.backend.cuda.CudaBackend;
 import eoslab.tensor.Tensor;
 
 /**
@@ -48,6 +50,7 @@ public interface AttentionKernels {
     /** The attention kernels for {@code be} (CPU reference or CUDA); fails loudly elsewhere. */
     static AttentionKernels of(Backend be) {
         if (be instanceof CpuBackend) return CpuAttention.INSTANCE;
+        if (be instanceof CudaBackend cuda) return CudaAttention.of(cuda);
         throw new UnsupportedOperationException("fused attention is not implemented on backend '" + be.name() + "'; use --device cpu");
     }
 

@@ -88,6 +88,15 @@ final class Kernels {
         m.put("softmax_ce_r_f64", List.of(P, P, I, I, I, D, P));
         m.put("mse_f32", List.of(P, P, I, I, D, P, P, P));
         m.put("mse_f64", List.of(P, P, I, I, D, P, P, P));
+        // kernels/attention.cu (included by eoslab.cu): (qkv, y, lse, dy, rqkv, ry, rlse, rdy, out..., T, H, C, scale)
+        for (String t : List.of("_f32", "_f64")) {
+            m.put("attn_fwd" + t, List.of(P, P, P, I, I, I, D));
+            m.put("attn_bwd_dq" + t, List.of(P, P, P, P, P, I, I, I, D));
+            m.put("attn_bwd_dkdv" + t, List.of(P, P, P, P, P, I, I, I, D));
+            m.put("attn_rfwd" + t, List.of(P, P, P, P, P, P, I, I, I, D));
+            m.put("attn_rbwd_dq" + t, List.of(P, P, P, P, P, P, P, P, P, I, I, I, D));
+            m.put("attn_rbwd_dkdv" + t, List.of(P, P, P, P, P, P, P, P, P, I, I, I, D));
+        }
         return java.util.Collections.unmodifiableMap(m);
     }
 
