@@ -3,6 +3,8 @@ package eoslab.gpt;
 import eoslab.tensor.DType;
 import eoslab.tensor.Tensor;
 import eoslab.util.Parallel;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Reference CPU implementation of {@link AttentionKernels} (formulas there), in float64 over the
@@ -20,8 +22,8 @@ import eoslab.util.Parallel;
 public final class CpuAttention implements AttentionKernels {
     public static final CpuAttention INSTANCE = new CpuAttention();
 
-    /** Key tile of the online softmax (the CUDA kernel's Bc). */
-    static final int BC = 32;
+    /** Key tile of the online softmax in the forward pass. */
+    static final int BC = 64;
     /** Below this many multiply-adds a call runs on the calling thread: waking the pool costs more. */
     private static final long SERIAL = 1 << 16;
 
@@ -37,26 +39,24 @@ public final class CpuAttention implements AttentionKernels {
         double scale = 1 / Math.sqrt(hs);
         heads(b, t, h, hs, (bi, hi) -> {
             Head x = new Head(b, t, h, c, bi, hi);
-            double[] q = x.load(qkv, 0), k = x.load(qkv, 1), v = x.load(qkv, 2);
+            double[] q = x.load(qkv, 0), v = x.load(qkv, 2), kt = x.transposed(qkv, 1);
             double[] out = new double[t * hs], stat = new double[t], s = new double[BC], acc = new double[hs];
             for (int i = 0; i < t; i++) {
                 double m = Double.NEGATIVE_INFINITY, l = 0;
                 java.util.Arrays.fill(acc, 0);
                 for (int j0 = 0; j0 <= i; j0 += BC) {
-                    int j1 = Math.min(i + 1, j0 + BC);
+                    int nj = Math.min(i + 1, j0 + BC) - j0;
+                    scores(q, i * hs, scale, kt, t, j0, nj, hs, s);               // s_j = scale q_i·k_j, j in the tile
                     double mNew = m;
-                    for (int j = j0; j < j1; j++) {
-                        s[j - j0] = scale * dot(q, i * hs, k, j * hs, hs);
-                        mNew = Math.max(mNew, s[j - j0]);
-                    }
+                    for (int j = 0; j < nj; j++) mNew = Math.max(mNew, s[j]);
                     // rescale what was summed under the old max (exp(−∞) = 0 on the first tile)
                     double alpha = Math.exp(m - mNew);
                     l *= alpha;
                     for (int d = 0; d < hs; d++) acc[d] *= alpha;
-                    for (int j = j0; j < j1; j++) {
-                        double p = Math.exp(s[j - j0] - mNew);
+                    for (int j = 0; j < nj; j++) {
+                        double p = Math.exp(s[j] - mNew);
                         l += p;
-                        axpy(p, v, j * hs, acc, 0, hs);
+                        axpy(p, v, (j0 + j) * hs, acc, 0, hs);
                     }
                     m = mNew;
                 }
@@ -78,16 +78,19 @@ public final class CpuAttention implements AttentionKernels {
         double scale = 1 / Math.sqrt(hs);
         heads(b, t, h, hs, (bi, hi) -> {
             Head x = new Head(b, t, h, c, bi, hi);
-            double[] q = x.load(qkv, 0), k = x.load(qkv, 1), v = x.load(qkv, 2);
+            double[] q = x.load(qkv, 0), k = x.load(qkv, 1), kt = x.transposed(qkv, 1), vt = x.transposed(qkv, 2);
             double[] o = x.loadY(y), g = x.loadY(dy), stat = x.loadRow(lse);
             double[] dq = new double[t * hs], dk = new double[t * hs], dv = new double[t * hs];
+            double[] s = new double[t], dp = new double[t];
             for (int i = 0; i < t; i++) {
                 int qi = i * hs;
                 double dD = dot(g, qi, o, qi, hs);                            // D_i = dy_i·y_i
+                scores(q, qi, scale, kt, t, 0, i + 1, hs, s);                 // S_ij, j ≤ i
+                scores(g, qi, 1, vt, t, 0, i + 1, hs, dp);                    // dP_ij = dy_i·v_j
                 for (int j = 0; j <= i; j++) {
                     int kj = j * hs;
-                    double p = Math.exp(scale * dot(q, qi, k, kj, hs) - stat[i]);
-                    double ds = p * (dot(g, qi, v, kj, hs) - dD) * scale;     // scale·dS_ij
+                    double p = Math.exp(s[j] - stat[i]);
+                    double ds = p * (dp[j] - dD) * scale;                      // scale·dS_ij
                     axpy(p, g, qi, dv, kj, hs);
                     axpy(ds, k, kj, dq, qi, hs);
                     axpy(ds, q, qi, dk, kj, hs);
@@ -109,20 +112,22 @@ public final class CpuAttention implements AttentionKernels {
         double scale = 1 / Math.sqrt(hs);
         heads(b, t, h, hs, (bi, hi) -> {
             Head x = new Head(b, t, h, c, bi, hi);
-            double[] q = x.load(qkv, 0), k = x.load(qkv, 1), v = x.load(qkv, 2);
-            double[] rq = x.load(rqkv, 0), rk = x.load(rqkv, 1), rv = x.load(rqkv, 2);
+            double[] q = x.load(qkv, 0), v = x.load(qkv, 2), kt = x.transposed(qkv, 1);
+            double[] rq = x.load(rqkv, 0), rv = x.load(rqkv, 2), rkt = x.transposed(rqkv, 1);
             double[] o = x.loadY(y), stat = x.loadRow(lse);
-            double[] out = new double[t * hs], rstat = new double[t], u = new double[hs];
+            double[] out = new double[t * hs], rstat = new double[t], u = new double[hs], s = new double[t], rs = new double[t];
             for (int i = 0; i < t; i++) {
                 int qi = i * hs;
+                scores(q, qi, scale, kt, t, 0, i + 1, hs, s);
+                scores(rq, qi, scale, kt, t, 0, i + 1, hs, rs);               // R{S}_ij = scale (Rq_i·k_j + q_i·Rk_j)
+                scoresAdd(q, qi, scale, rkt, t, 0, i + 1, hs, rs);
                 double rho = 0;                                               // R{lse}_i = Σ_j P_ij R{S}_ij
                 java.util.Arrays.fill(u, 0);                                  // Σ_j P_ij (R{S}_ij v_j + Rv_j)
                 for (int j = 0; j <= i; j++) {
                     int kj = j * hs;
-                    double p = Math.exp(scale * dot(q, qi, k, kj, hs) - stat[i]);
-                    double rs = scale * (dot(rq, qi, k, kj, hs) + dot(q, qi, rk, kj, hs));
-                    rho += p * rs;
-                    axpy(p * rs, v, kj, u, 0, hs);
+                    double p = Math.exp(s[j] - stat[i]);
+                    rho += p * rs[j];
+                    axpy(p * rs[j], v, kj, u, 0, hs);
                     axpy(p, rv, kj, u, 0, hs);
                 }
                 for (int d = 0; d < hs; d++) out[qi + d] = u[d] - rho * o[qi + d];
@@ -144,22 +149,28 @@ public final class CpuAttention implements AttentionKernels {
         double scale = 1 / Math.sqrt(hs);
         heads(b, t, h, hs, (bi, hi) -> {
             Head x = new Head(b, t, h, c, bi, hi);
-            double[] q = x.load(qkv, 0), k = x.load(qkv, 1), v = x.load(qkv, 2);
-            double[] rq = x.load(rqkv, 0), rk = x.load(rqkv, 1), rv = x.load(rqkv, 2);
+            double[] q = x.load(qkv, 0), k = x.load(qkv, 1), kt = x.transposed(qkv, 1), vt = x.transposed(qkv, 2);
+            double[] rq = x.load(rqkv, 0), rk = x.load(rqkv, 1), rkt = x.transposed(rqkv, 1), rvt = x.transposed(rqkv, 2);
             double[] o = x.loadY(y), ro = x.loadY(ry), g = x.loadY(dy), rg = x.loadY(rdy);
             double[] stat = x.loadRow(lse), rstat = x.loadRow(rlse);
             double[] rdq = new double[t * hs], rdk = new double[t * hs], rdv = new double[t * hs];
+            double[] s = new double[t], rs = new double[t], dp = new double[t], rdp = new double[t];
             for (int i = 0; i < t; i++) {
-                int qi = i * hs;
+                int qi = i * hs, ni = i + 1;
                 double dD = dot(g, qi, o, qi, hs);                            // D_i
                 double rD = dot(rg, qi, o, qi, hs) + dot(g, qi, ro, qi, hs);  // R{D}_i
+                scores(q, qi, scale, kt, t, 0, ni, hs, s);
+                scores(rq, qi, scale, kt, t, 0, ni, hs, rs);
+                scoresAdd(q, qi, scale, rkt, t, 0, ni, hs, rs);
+                scores(g, qi, 1, vt, t, 0, ni, hs, dp);
+                scores(rg, qi, 1, vt, t, 0, ni, hs, rdp);                     // R{dP}_ij = R{dy}_i·v_j + dy_i·Rv_j
+                scoresAdd(g, qi, 1, rvt, t, 0, ni, hs, rdp);
                 for (int j = 0; j <= i; j++) {
                     int kj = j * hs;
-                    double p = Math.exp(scale * dot(q, qi, k, kj, hs) - stat[i]);
-                    double rp = p * (scale * (dot(rq, qi, k, kj, hs) + dot(q, qi, rk, kj, hs)) - rstat[i]);
-                    double dp = dot(g, qi, v, kj, hs), rdp = dot(rg, qi, v, kj, hs) + dot(g, qi, rv, kj, hs);
-                    double ds = scale * p * (dp - dD);                                    // scale·dS_ij
-                    double rds = scale * (rp * (dp - dD) + p * (rdp - rD));               // scale·R{dS}_ij
+                    double p = Math.exp(s[j] - stat[i]);
+                    double rp = p * (rs[j] - rstat[i]);
+                    double ds = scale * p * (dp[j] - dD);                                  // scale·dS_ij
+                    double rds = scale * (rp * (dp[j] - dD) + p * (rdp[j] - rD));          // scale·R{dS}_ij
                     axpy(rds, k, kj, rdq, qi, hs);
                     axpy(ds, rk, kj, rdq, qi, hs);
                     axpy(rds, q, qi, rdk, kj, hs);
@@ -172,6 +183,20 @@ public final class CpuAttention implements AttentionKernels {
             x.store(rdk, rdqkv, 1);
             x.store(rdv, rdqkv, 2);
         });
+    }
+
+    /**
+     * out[j] = α a_row·kᵀ_j for keys j0 ≤ j &lt; j0 + n, from the transposed (hs, T) copy kt: hs vector
+     * axpys along the key axis instead of n reductions over hs.
+     */
+    static void scores(double[] a, int ao, double alpha, double[] kt, int t, int j0, int n, int hs, double[] out) {
+        java.util.Arrays.fill(out, 0, n, 0);
+        scoresAdd(a, ao, alpha, kt, t, j0, n, hs, out);
+    }
+
+    /** out[j] += α a_row·kᵀ_j (see {@link #scores}). */
+    static void scoresAdd(double[] a, int ao, double alpha, double[] kt, int t, int j0, int n, int hs, double[] out) {
+        for (int d = 0; d < hs; d++) axpy(alpha * a[ao + d], kt, d * t + j0, out, 0, n);
     }
 
     // ---- helpers ---------------------------------------------------------------------------------
@@ -214,6 +239,13 @@ public final class CpuAttention implements AttentionKernels {
         /** Third {@code part} (0 q, 1 k, 2 v) of this head from an (N, 3C) tensor, as (T, hs). */
         double[] load(Tensor x, int part) {
             return get(x, row0 * 3 * c + (long) part * c + col0, 3 * c);
+        }
+
+        /** Third {@code part} of this head, transposed: (hs, T), so a row of scores is a sweep along T. */
+        double[] transposed(Tensor x, int part) {
+            double[] a = load(x, part), at = new double[t * hs];
+            for (int i = 0; i < t; i++) for (int e = 0; e < hs; e++) at[e * t + i] = a[i * hs + e];
+            return at;
         }
 
         double[] loadY(Tensor x) {
@@ -275,8 +307,17 @@ public final class CpuAttention implements AttentionKernels {
         return s;
     }
 
-    /** y[yo..yo+n) += α x[xo..xo+n). */
+    private static final VectorSpecies<Double> DS = DoubleVector.SPECIES_PREFERRED;
+
+    /** y[yo..yo+n) += α x[xo..xo+n), in vectors of {@link #DS} (the Vector API; separate mul and add, as Java rounds). */
     static void axpy(double alpha, double[] x, int xo, double[] y, int yo, int n) {
-        for (int e = 0; e < n; e++) y[yo + e] += alpha * x[xo + e];
+        int e = 0;
+        if (n >= DS.length()) {
+            DoubleVector va = DoubleVector.broadcast(DS, alpha);
+            for (int hi = DS.loopBound(n); e < hi; e += DS.length()) {
+                DoubleVector.fromArray(DS, x, xo + e).mul(va).add(DoubleVector.fromArray(DS, y, yo + e)).intoArray(y, yo + e);
+            }
+        }
+        for (; e < n; e++) y[yo + e] += alpha * x[xo + e];
     }
 }

@@ -43,7 +43,7 @@ import java.util.List;
  * LayerNorm and embeddings are here and in {@link TransformerKernels}.
  *
  * <p><b>Attention core.</b> Two implementations of the same math, chosen per model
- * ({@link AttentionPath}; default from the system property {@code eoslab.gpt.attention=fused|materialized}):
+ * ({@link AttentionPath}; default from the system property {@code eoslab.gpt.attention=materialized|fused}):
  * FUSED runs {@link AttentionKernels} (FlashAttention-2 style, Dao 2023: only a log-sum-exp per row is
  * kept and P is recomputed in the backward pass and the R-ops, so no (B, H, T, T) buffer exists);
  * MATERIALIZED forms S and P (B, H, T, T) with batched GEMMs and the causal softmax of
@@ -57,9 +57,14 @@ public final class Gpt2 implements Model {
         /** System property naming the default path. */
         public static final String PROPERTY = "eoslab.gpt.attention";
 
-        /** The path named by {@link #PROPERTY} ({@code fused}, the default, or {@code materialized}). */
+        /**
+         * The path named by {@link #PROPERTY}: {@code materialized} (the default) or {@code fused}. The
+         * default stays materialized because on the CPU the fused core is slower (it recomputes P in every
+         * pass, in float64, where the materialized one runs float GEMMs; bench/attention.sh); fused needs
+         * O(T) instead of O(T²) memory per head and row, which matters for long sequences and on the GPU.
+         */
         public static AttentionPath fromProperty() {
-            String v = System.getProperty(PROPERTY, "fused").trim().toLowerCase(java.util.Locale.ROOT);
+            String v = System.getProperty(PROPERTY, "materialized").trim().toLowerCase(java.util.Locale.ROOT);
             return switch (v) {
                 case "fused", "flash" -> FUSED;
                 case "materialized", "materialised", "dense" -> MATERIALIZED;

@@ -17,8 +17,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Gpt2's two attention cores (issue #6) give the same loss, logits, gradient and Hessian-vector
  * products: FUSED (AttentionKernels, only row log-sum-exps kept) against MATERIALIZED ((B, H, T, T)
- * probabilities). Both are separately checked against finite differences (Gpt2FiniteDifferenceTest
- * runs the default path; run it with -Deoslab.gpt.attention=materialized for the other).
+ * probabilities). The fused model's gradient and HVP are also checked here against central finite
+ * differences of its own loss and gradient (Gpt2FiniteDifferenceTest does the full set on the default
+ * path; run it with -Deoslab.gpt.attention=fused for the other).
  */
 class Gpt2AttentionPathTest {
     static final Backend BE = CpuBackend.INSTANCE;
@@ -63,6 +64,33 @@ class Gpt2AttentionPathTest {
                 close(b.hv, a32.hv, 2e-4, 1e-2, s + " F32 fused hv vs F64");
                 close(b32.hv, a32.hv, 2e-4, 1e-2, s + " F32 fused vs materialized hv");
             }
+        }
+    }
+
+    /**
+     * Fused path alone: g·u against (ℓ(w + hu) − ℓ(w − hu))/2h and Hv against (g(w + hv) − g(w − hv))/2h,
+     * h = 1e-5, float64, |fd − exact| ≤ 1e-6 + 1e-5·|fd| (Gpt2FiniteDifferenceTest's tolerance).
+     */
+    @Test
+    void fusedGradientAndHvpMatchFiniteDifferences() {
+        Gpt2 m = new Gpt2(Gpt2FiniteDifferenceTest.MICRO, Gpt2.AttentionPath.FUSED);
+        Batch batch = Gpt2FiniteDifferenceTest.batch(DType.F64, 11, 2, 6, 4);
+        double[] w = Gpt2FiniteDifferenceTest.weights(m, 8, 0.2);
+        int p = m.numParams();
+        double[] u = FdUtil.gaussian(p, new Random(21));
+        double h = Gpt2FiniteDifferenceTest.H;
+        Result r = run(m, DType.F64, w, batch, u, 1);
+        double gu = 0;
+        for (int i = 0; i < p; i++) gu += r.grad[i] * u[i];
+        double[] wp = w.clone(), wm = w.clone();
+        for (int i = 0; i < p; i++) {
+            wp[i] += h * u[i];
+            wm[i] -= h * u[i];
+        }
+        Gpt2FiniteDifferenceTest.close((Gpt2FiniteDifferenceTest.loss(m, batch, wp) - Gpt2FiniteDifferenceTest.loss(m, batch, wm)) / (2 * h), gu, "g·u");
+        double[] gp = Gpt2FiniteDifferenceTest.grad(m, batch, wp), gm = Gpt2FiniteDifferenceTest.grad(m, batch, wm);
+        for (int i = 0; i < p; i++) {
+            Gpt2FiniteDifferenceTest.close((gp[i] - gm[i]) / (2 * h), r.hv[i], "Hu[" + Gpt2FiniteDifferenceTest.nameOf(m, i) + "]");
         }
     }
 
