@@ -24,43 +24,49 @@ public final class AttentionEmulatorMain {
     static final int B = 2;
 
     public static void main(String[] args) {
-        int failures = 0, cases = 0;
+        int failures;
         try (CudaBackend gpu = CudaBackend.open()) {
-            AttentionKernels dev = CudaAttention.of(gpu);
-            for (DType dt : new DType[] {DType.F32, DType.F64}) {
-                for (int[] shape : new int[][] {{1, 1, 4}, {7, 3, 4}, {16, 1, 4}, {40, 3, 4}, {20, 2, 64}}) {
-                    int t = shape[0], h = shape[1], hs = shape[2];
-                    double[][] in = inputs(t, h, hs, 11L * t + h + hs);
-                    double[][] ref = run(CpuAttention.INSTANCE, CpuBackend.INSTANCE, dt, in, t, h, hs);
-                    double[][] got = run(dev, gpu, dt, in, t, h, hs);
-                    double atol = dt == DType.F64 ? 1e-12 : 2e-5, rtol = dt == DType.F64 ? 1e-10 : 2e-4;
-                    String[] names = {"y", "lse", "dqkv", "R{y}", "R{lse}", "R{dqkv}"};
-                    for (int o = 0; o < names.length; o++) {
-                        cases++;
-                        String err = compare(ref[o], got[o], atol, rtol);
-                        String what = dt + " T=" + t + " H=" + h + " hs=" + hs + " " + names[o];
-                        if (err != null) {
-                            failures++;
-                            System.out.println("MISMATCH " + what + ": " + err);
-                        } else {
-                            System.out.println("ok " + what);
-                        }
+            failures = check(gpu, System.out);
+        }
+        if (failures > 0) {
+            System.out.println("ATTENTION FAILED: " + failures + " mismatches");
+            System.exit(1);
+        }
+        System.out.println("ATTENTION OK");
+    }
+
+    /** Every case against the CPU; prints one line per output and returns the number of failures. */
+    static int check(CudaBackend gpu, java.io.PrintStream log) {
+        int failures = 0;
+        AttentionKernels dev = CudaAttention.of(gpu);
+        for (DType dt : new DType[] {DType.F32, DType.F64}) {
+            for (int[] shape : new int[][] {{1, 1, 4}, {7, 3, 4}, {16, 1, 4}, {40, 3, 4}, {20, 2, 64}}) {
+                int t = shape[0], h = shape[1], hs = shape[2];
+                double[][] in = inputs(t, h, hs, 11L * t + h + hs);
+                double[][] ref = run(CpuAttention.INSTANCE, CpuBackend.INSTANCE, dt, in, t, h, hs);
+                double[][] got = run(dev, gpu, dt, in, t, h, hs);
+                double atol = dt == DType.F64 ? 1e-12 : 2e-5, rtol = dt == DType.F64 ? 1e-10 : 2e-4;
+                String[] names = {"y", "lse", "dqkv", "R{y}", "R{lse}", "R{dqkv}"};
+                for (int o = 0; o < names.length; o++) {
+                    String err = compare(ref[o], got[o], atol, rtol);
+                    String what = dt + " T=" + t + " H=" + h + " hs=" + hs + " " + names[o];
+                    if (err != null) {
+                        failures++;
+                        log.println("MISMATCH " + what + ": " + err);
+                    } else {
+                        log.println("ok " + what);
                     }
-                    double[][] again = run(dev, gpu, dt, in, t, h, hs);
-                    for (int o = 0; o < again.length; o++) {
-                        if (!Arrays.equals(got[o], again[o])) {
-                            failures++;
-                            System.out.println("NOT DETERMINISTIC " + dt + " T=" + t + " output " + o);
-                        }
+                }
+                double[][] again = run(dev, gpu, dt, in, t, h, hs);
+                for (int o = 0; o < again.length; o++) {
+                    if (!Arrays.equals(got[o], again[o])) {
+                        failures++;
+                        log.println("NOT DETERMINISTIC " + dt + " T=" + t + " output " + o);
                     }
                 }
             }
         }
-        if (failures > 0) {
-            System.out.println("ATTENTION FAILED: " + failures + " of " + cases);
-            System.exit(1);
-        }
-        System.out.println("ATTENTION OK (" + cases + " outputs)");
+        return failures;
     }
 
     /** qkv, rqkv (N, 3C), dy, rdy (N, C), Gaussian. */

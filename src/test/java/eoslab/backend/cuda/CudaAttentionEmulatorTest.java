@@ -18,8 +18,9 @@ import org.junit.jupiter.api.Test;
  * kernels/attention.cu against {@link eoslab.gpt.CpuAttention} on the host emulator (native/emulator:
  * the .cu compiled for the CPU, block threads as coroutines, __syncthreads a yield), as
  * {@link CudaEmulatorTest} does for the Backend kernels: a child JVM runs {@link AttentionEmulatorMain}
- * (tolerances there). Skipped without nvcc (no fatbin to load) or g++. Also checks that the tile
- * constants of attention.cu and {@link CudaAttention} agree.
+ * (tolerances there). Skipped without nvcc (no fatbin to load) or g++. The same cases run in process
+ * on a real GPU when one is available (what the emulator cannot check: GPU arithmetic, scheduling,
+ * races, the SASS). Also checks that the tile constants of attention.cu and {@link CudaAttention} agree.
  */
 class CudaAttentionEmulatorTest {
     @Test
@@ -35,6 +36,17 @@ class CudaAttentionEmulatorTest {
         Matcher m = Pattern.compile("#define " + name + " (\\d+)").matcher(src);
         assertTrue(m.find(), name + " not defined in kernels/attention.cu");
         return Integer.parseInt(m.group(1));
+    }
+
+    @Test
+    void attentionKernelsMatchTheCpuReferenceOnAGpu() {
+        assumeTrue(CudaBackend.available(), "no CUDA GPU: " + CudaBackend.unavailableReason());
+        java.io.ByteArrayOutputStream log = new java.io.ByteArrayOutputStream();
+        int failures;
+        try (CudaBackend gpu = CudaBackend.open()) {
+            failures = AttentionEmulatorMain.check(gpu, new java.io.PrintStream(log, true, StandardCharsets.UTF_8));
+        }
+        assertEquals(0, failures, log.toString(StandardCharsets.UTF_8));
     }
 
     @Test
