@@ -22,8 +22,8 @@ import jdk.incubator.vector.VectorSpecies;
 public final class CpuAttention implements AttentionKernels {
     public static final CpuAttention INSTANCE = new CpuAttention();
 
-    /** Key tile of the online softmax in the forward pass. */
-    static final int BC = 64;
+    /** Key tile (columns of scores computed together) and query block (rows sharing a key tile). */
+    static final int BC = 64, BQ = 32;
     /** Below this many multiply-adds a call runs on the calling thread: waking the pool costs more. */
     private static final long SERIAL = 1 << 16;
 
@@ -39,29 +39,40 @@ public final class CpuAttention implements AttentionKernels {
         double scale = 1 / Math.sqrt(hs);
         heads(b, t, h, hs, (bi, hi) -> {
             Head x = new Head(b, t, h, c, bi, hi);
-            double[] q = x.load(qkv, 0), v = x.load(qkv, 2), kt = x.transposed(qkv, 1);
-            double[] out = new double[t * hs], stat = new double[t], s = new double[BC], acc = new double[hs];
-            for (int i = 0; i < t; i++) {
-                double m = Double.NEGATIVE_INFINITY, l = 0;
-                java.util.Arrays.fill(acc, 0);
-                for (int j0 = 0; j0 <= i; j0 += BC) {
-                    int nj = Math.min(i + 1, j0 + BC) - j0;
-                    scores(q, i * hs, scale, kt, t, j0, nj, hs, s);               // s_j = scale q_i·k_j, j in the tile
-                    double mNew = m;
-                    for (int j = 0; j < nj; j++) mNew = Math.max(mNew, s[j]);
-                    // rescale what was summed under the old max (exp(−∞) = 0 on the first tile)
-                    double alpha = Math.exp(m - mNew);
-                    l *= alpha;
-                    for (int d = 0; d < hs; d++) acc[d] *= alpha;
-                    for (int j = 0; j < nj; j++) {
-                        double p = Math.exp(s[j] - mNew);
-                        l += p;
-                        axpy(p, v, (j0 + j) * hs, acc, 0, hs);
+            double[] q = x.load(qkv, 0), k = x.load(qkv, 1), v = x.load(qkv, 2);
+            double[] out = new double[t * hs], stat = new double[t], s = new double[BC], kt = new double[hs * BC];
+            double[] m = new double[BQ], l = new double[BQ];
+            // FlashAttention-2 order: a block of BQ query rows (their m, ℓ and accumulators in out) against
+            // key tiles of BC, so each transposed key tile is reused by BQ rows
+            for (int i0 = 0; i0 < t; i0 += BQ) {
+                int ni = Math.min(BQ, t - i0);
+                java.util.Arrays.fill(m, Double.NEGATIVE_INFINITY);
+                java.util.Arrays.fill(l, 0);
+                for (int j0 = 0; j0 < i0 + ni; j0 += BC) {
+                    int nj = Math.min(BC, t - j0);
+                    transposeTile(k, j0, nj, hs, kt);
+                    for (int r = Math.max(0, j0 - i0); r < ni; r++) {
+                        int i = i0 + r, nk = Math.min(nj, i - j0 + 1), qi = i * hs;
+                        scores(q, qi, scale, kt, BC, 0, nk, hs, s);           // s_j = scale q_i·k_j, j in the tile, j ≤ i
+                        double mNew = m[r];
+                        for (int j = 0; j < nk; j++) mNew = Math.max(mNew, s[j]);
+                        // rescale what was summed under the old max (exp(−∞) = 0 on the first tile)
+                        double alpha = Math.exp(m[r] - mNew), sum = l[r] * alpha;
+                        for (int d = 0; d < hs; d++) out[qi + d] *= alpha;
+                        for (int j = 0; j < nk; j++) {
+                            double p = Math.exp(s[j] - mNew);
+                            sum += p;
+                            axpy(p, v, (j0 + j) * hs, out, qi, hs);
+                        }
+                        m[r] = mNew;
+                        l[r] = sum;
                     }
-                    m = mNew;
                 }
-                for (int d = 0; d < hs; d++) out[i * hs + d] = acc[d] / l;
-                stat[i] = m + Math.log(l);
+                for (int r = 0; r < ni; r++) {
+                    int qi = (i0 + r) * hs;
+                    for (int d = 0; d < hs; d++) out[qi + d] /= l[r];
+                    stat[i0 + r] = m[r] + Math.log(l[r]);
+                }
             }
             x.storeY(out, y);
             x.storeRow(stat, lse);
@@ -78,22 +89,28 @@ public final class CpuAttention implements AttentionKernels {
         double scale = 1 / Math.sqrt(hs);
         heads(b, t, h, hs, (bi, hi) -> {
             Head x = new Head(b, t, h, c, bi, hi);
-            double[] q = x.load(qkv, 0), k = x.load(qkv, 1), kt = x.transposed(qkv, 1), vt = x.transposed(qkv, 2);
+            double[] q = x.load(qkv, 0), k = x.load(qkv, 1), v = x.load(qkv, 2);
             double[] o = x.loadY(y), g = x.loadY(dy), stat = x.loadRow(lse);
             double[] dq = new double[t * hs], dk = new double[t * hs], dv = new double[t * hs];
-            double[] s = new double[t], dp = new double[t];
-            for (int i = 0; i < t; i++) {
-                int qi = i * hs;
-                double dD = dot(g, qi, o, qi, hs);                            // D_i = dy_i·y_i
-                scores(q, qi, scale, kt, t, 0, i + 1, hs, s);                 // S_ij, j ≤ i
-                scores(g, qi, 1, vt, t, 0, i + 1, hs, dp);                    // dP_ij = dy_i·v_j
-                for (int j = 0; j <= i; j++) {
-                    int kj = j * hs;
-                    double p = Math.exp(s[j] - stat[i]);
-                    double ds = p * (dp[j] - dD) * scale;                      // scale·dS_ij
-                    axpy(p, g, qi, dv, kj, hs);
-                    axpy(ds, k, kj, dq, qi, hs);
-                    axpy(ds, q, qi, dk, kj, hs);
+            double[] s = new double[BC], dp = new double[BC], kt = new double[hs * BC], vt = new double[hs * BC], dD = new double[t];
+            for (int i = 0; i < t; i++) dD[i] = dot(g, i * hs, o, i * hs, hs);   // D_i = dy_i·y_i
+            // FlashAttention-2 Algorithm 2 order: a key tile (its dk, dv rows stay in cache) against every query at or after it
+            for (int j0 = 0; j0 < t; j0 += BC) {
+                int nj = Math.min(BC, t - j0);
+                transposeTile(k, j0, nj, hs, kt);
+                transposeTile(v, j0, nj, hs, vt);
+                for (int i = j0; i < t; i++) {
+                    int qi = i * hs, nk = Math.min(nj, i - j0 + 1);
+                    scores(q, qi, scale, kt, BC, 0, nk, hs, s);               // S_ij
+                    scores(g, qi, 1, vt, BC, 0, nk, hs, dp);                  // dP_ij = dy_i·v_j
+                    for (int j = 0; j < nk; j++) {
+                        int kj = (j0 + j) * hs;
+                        double p = Math.exp(s[j] - stat[i]);
+                        double ds = p * (dp[j] - dD[i]) * scale;               // scale·dS_ij
+                        axpy(p, g, qi, dv, kj, hs);
+                        axpy(ds, k, kj, dq, qi, hs);
+                        axpy(ds, q, qi, dk, kj, hs);
+                    }
                 }
             }
             x.store(dq, dqkv, 0);
@@ -112,26 +129,38 @@ public final class CpuAttention implements AttentionKernels {
         double scale = 1 / Math.sqrt(hs);
         heads(b, t, h, hs, (bi, hi) -> {
             Head x = new Head(b, t, h, c, bi, hi);
-            double[] q = x.load(qkv, 0), v = x.load(qkv, 2), kt = x.transposed(qkv, 1);
-            double[] rq = x.load(rqkv, 0), rv = x.load(rqkv, 2), rkt = x.transposed(rqkv, 1);
+            double[] q = x.load(qkv, 0), k = x.load(qkv, 1), v = x.load(qkv, 2);
+            double[] rq = x.load(rqkv, 0), rk = x.load(rqkv, 1), rv = x.load(rqkv, 2);
             double[] o = x.loadY(y), stat = x.loadRow(lse);
-            double[] out = new double[t * hs], rstat = new double[t], u = new double[hs], s = new double[t], rs = new double[t];
+            // out accumulates Σ_j P_ij (R{S}_ij v_j + Rv_j), rstat R{lse}_i = Σ_j P_ij R{S}_ij
+            double[] out = new double[t * hs], rstat = new double[t];
+            double[] s = new double[BC], rs = new double[BC], kt = new double[hs * BC], rkt = new double[hs * BC];
+            for (int i0 = 0; i0 < t; i0 += BQ) {
+                int ni = Math.min(BQ, t - i0);
+                for (int j0 = 0; j0 < i0 + ni; j0 += BC) {
+                    int nj = Math.min(BC, t - j0);
+                    transposeTile(k, j0, nj, hs, kt);
+                    transposeTile(rk, j0, nj, hs, rkt);
+                    for (int r = Math.max(0, j0 - i0); r < ni; r++) {
+                        int i = i0 + r, nk = Math.min(nj, i - j0 + 1), qi = i * hs;
+                        scores(q, qi, scale, kt, BC, 0, nk, hs, s);
+                        scores(rq, qi, scale, kt, BC, 0, nk, hs, rs);         // R{S}_ij = scale (Rq_i·k_j + q_i·Rk_j)
+                        scoresAdd(q, qi, scale, rkt, BC, 0, nk, hs, rs);
+                        double rho = 0;
+                        for (int j = 0; j < nk; j++) {
+                            int kj = (j0 + j) * hs;
+                            double p = Math.exp(s[j] - stat[i]);
+                            rho += p * rs[j];
+                            axpy(p * rs[j], v, kj, out, qi, hs);
+                            axpy(p, rv, kj, out, qi, hs);
+                        }
+                        rstat[i] += rho;
+                    }
+                }
+            }
             for (int i = 0; i < t; i++) {
                 int qi = i * hs;
-                scores(q, qi, scale, kt, t, 0, i + 1, hs, s);
-                scores(rq, qi, scale, kt, t, 0, i + 1, hs, rs);               // R{S}_ij = scale (Rq_i·k_j + q_i·Rk_j)
-                scoresAdd(q, qi, scale, rkt, t, 0, i + 1, hs, rs);
-                double rho = 0;                                               // R{lse}_i = Σ_j P_ij R{S}_ij
-                java.util.Arrays.fill(u, 0);                                  // Σ_j P_ij (R{S}_ij v_j + Rv_j)
-                for (int j = 0; j <= i; j++) {
-                    int kj = j * hs;
-                    double p = Math.exp(s[j] - stat[i]);
-                    rho += p * rs[j];
-                    axpy(p * rs[j], v, kj, u, 0, hs);
-                    axpy(p, rv, kj, u, 0, hs);
-                }
-                for (int d = 0; d < hs; d++) out[qi + d] = u[d] - rho * o[qi + d];
-                rstat[i] = rho;
+                for (int d = 0; d < hs; d++) out[qi + d] -= rstat[i] * o[qi + d];
             }
             x.storeY(out, ry);
             x.storeRow(rstat, rlse);
@@ -149,40 +178,57 @@ public final class CpuAttention implements AttentionKernels {
         double scale = 1 / Math.sqrt(hs);
         heads(b, t, h, hs, (bi, hi) -> {
             Head x = new Head(b, t, h, c, bi, hi);
-            double[] q = x.load(qkv, 0), k = x.load(qkv, 1), kt = x.transposed(qkv, 1), vt = x.transposed(qkv, 2);
-            double[] rq = x.load(rqkv, 0), rk = x.load(rqkv, 1), rkt = x.transposed(rqkv, 1), rvt = x.transposed(rqkv, 2);
+            double[] q = x.load(qkv, 0), k = x.load(qkv, 1), v = x.load(qkv, 2);
+            double[] rq = x.load(rqkv, 0), rk = x.load(rqkv, 1), rv = x.load(rqkv, 2);
             double[] o = x.loadY(y), ro = x.loadY(ry), g = x.loadY(dy), rg = x.loadY(rdy);
             double[] stat = x.loadRow(lse), rstat = x.loadRow(rlse);
             double[] rdq = new double[t * hs], rdk = new double[t * hs], rdv = new double[t * hs];
-            double[] s = new double[t], rs = new double[t], dp = new double[t], rdp = new double[t];
+            double[] s = new double[BC], rs = new double[BC], dp = new double[BC], rdp = new double[BC];
+            double[] kt = new double[hs * BC], rkt = new double[hs * BC], vt = new double[hs * BC], rvt = new double[hs * BC];
+            double[] dD = new double[t], rD = new double[t];
             for (int i = 0; i < t; i++) {
-                int qi = i * hs, ni = i + 1;
-                double dD = dot(g, qi, o, qi, hs);                            // D_i
-                double rD = dot(rg, qi, o, qi, hs) + dot(g, qi, ro, qi, hs);  // R{D}_i
-                scores(q, qi, scale, kt, t, 0, ni, hs, s);
-                scores(rq, qi, scale, kt, t, 0, ni, hs, rs);
-                scoresAdd(q, qi, scale, rkt, t, 0, ni, hs, rs);
-                scores(g, qi, 1, vt, t, 0, ni, hs, dp);
-                scores(rg, qi, 1, vt, t, 0, ni, hs, rdp);                     // R{dP}_ij = R{dy}_i·v_j + dy_i·Rv_j
-                scoresAdd(g, qi, 1, rvt, t, 0, ni, hs, rdp);
-                for (int j = 0; j <= i; j++) {
-                    int kj = j * hs;
-                    double p = Math.exp(s[j] - stat[i]);
-                    double rp = p * (rs[j] - rstat[i]);
-                    double ds = scale * p * (dp[j] - dD);                                  // scale·dS_ij
-                    double rds = scale * (rp * (dp[j] - dD) + p * (rdp[j] - rD));          // scale·R{dS}_ij
-                    axpy(rds, k, kj, rdq, qi, hs);
-                    axpy(ds, rk, kj, rdq, qi, hs);
-                    axpy(rds, q, qi, rdk, kj, hs);
-                    axpy(ds, rq, qi, rdk, kj, hs);
-                    axpy(rp, g, qi, rdv, kj, hs);
-                    axpy(p, rg, qi, rdv, kj, hs);
+                int qi = i * hs;
+                dD[i] = dot(g, qi, o, qi, hs);                                 // D_i
+                rD[i] = dot(rg, qi, o, qi, hs) + dot(g, qi, ro, qi, hs);       // R{D}_i
+            }
+            for (int j0 = 0; j0 < t; j0 += BC) {
+                int nj = Math.min(BC, t - j0);
+                transposeTile(k, j0, nj, hs, kt);
+                transposeTile(rk, j0, nj, hs, rkt);
+                transposeTile(v, j0, nj, hs, vt);
+                transposeTile(rv, j0, nj, hs, rvt);
+                for (int i = j0; i < t; i++) {
+                    int qi = i * hs, nk = Math.min(nj, i - j0 + 1);
+                    scores(q, qi, scale, kt, BC, 0, nk, hs, s);
+                    scores(rq, qi, scale, kt, BC, 0, nk, hs, rs);
+                    scoresAdd(q, qi, scale, rkt, BC, 0, nk, hs, rs);
+                    scores(g, qi, 1, vt, BC, 0, nk, hs, dp);
+                    scores(rg, qi, 1, vt, BC, 0, nk, hs, rdp);                // R{dP}_ij = R{dy}_i·v_j + dy_i·Rv_j
+                    scoresAdd(g, qi, 1, rvt, BC, 0, nk, hs, rdp);
+                    for (int j = 0; j < nk; j++) {
+                        int kj = (j0 + j) * hs;
+                        double p = Math.exp(s[j] - stat[i]);
+                        double rp = p * (rs[j] - rstat[i]);
+                        double ds = scale * p * (dp[j] - dD[i]);                                   // scale·dS_ij
+                        double rds = scale * (rp * (dp[j] - dD[i]) + p * (rdp[j] - rD[i]));        // scale·R{dS}_ij
+                        axpy(rds, k, kj, rdq, qi, hs);
+                        axpy(ds, rk, kj, rdq, qi, hs);
+                        axpy(rds, q, qi, rdk, kj, hs);
+                        axpy(ds, rq, qi, rdk, kj, hs);
+                        axpy(rp, g, qi, rdv, kj, hs);
+                        axpy(p, rg, qi, rdv, kj, hs);
+                    }
                 }
             }
             x.store(rdq, rdqkv, 0);
             x.store(rdk, rdqkv, 1);
             x.store(rdv, rdqkv, 2);
         });
+    }
+
+    /** kt (hs, BC) = rows [j0, j0 + n) of x (T, hs), transposed, so a row of scores is a vector sweep. */
+    static void transposeTile(double[] x, int j0, int n, int hs, double[] kt) {
+        for (int j = 0; j < n; j++) for (int d = 0; d < hs; d++) kt[d * BC + j] = x[(j0 + j) * hs + d];
     }
 
     /**
@@ -239,13 +285,6 @@ public final class CpuAttention implements AttentionKernels {
         /** Third {@code part} (0 q, 1 k, 2 v) of this head from an (N, 3C) tensor, as (T, hs). */
         double[] load(Tensor x, int part) {
             return get(x, row0 * 3 * c + (long) part * c + col0, 3 * c);
-        }
-
-        /** Third {@code part} of this head, transposed: (hs, T), so a row of scores is a sweep along T. */
-        double[] transposed(Tensor x, int part) {
-            double[] a = load(x, part), at = new double[t * hs];
-            for (int i = 0; i < t; i++) for (int e = 0; e < hs; e++) at[e * t + i] = a[i * hs + e];
-            return at;
         }
 
         double[] loadY(Tensor x) {
@@ -309,13 +348,13 @@ public final class CpuAttention implements AttentionKernels {
 
     private static final VectorSpecies<Double> DS = DoubleVector.SPECIES_PREFERRED;
 
-    /** y[yo..yo+n) += α x[xo..xo+n), in vectors of {@link #DS} (the Vector API; separate mul and add, as Java rounds). */
+    /** y[yo..yo+n) += α x[xo..xo+n), in vectors of {@link #DS} (the Vector API; fused multiply-add, scalar tail). */
     static void axpy(double alpha, double[] x, int xo, double[] y, int yo, int n) {
         int e = 0;
         if (n >= DS.length()) {
             DoubleVector va = DoubleVector.broadcast(DS, alpha);
             for (int hi = DS.loopBound(n); e < hi; e += DS.length()) {
-                DoubleVector.fromArray(DS, x, xo + e).mul(va).add(DoubleVector.fromArray(DS, y, yo + e)).intoArray(y, yo + e);
+                DoubleVector.fromArray(DS, x, xo + e).fma(va, DoubleVector.fromArray(DS, y, yo + e)).intoArray(y, yo + e);
             }
         }
         for (; e < n; e++) y[yo + e] += alpha * x[xo + e];
