@@ -11,13 +11,16 @@ import jdk.incubator.vector.VectorSpecies;
  * host arrays of {@link eoslab.backend.CpuBackend} tensors (F32 values are widened on read and
  * rounded on write, as in {@link CpuTransformerKernels}).
  *
- * <p>One task per (sequence, head) copies that head's q, k, v (T, hs) slices out of qkv and works
- * row by row; nothing of size T×T exists. The forward pass is FlashAttention-2's online softmax
- * (Dao 2023, Algorithm 1) over key tiles of {@link #BC}: a running max m and sum ℓ, the output
- * accumulator rescaled by exp(m_old − m_new) when the max grows, and lse = m + log ℓ at the end.
- * The backward pass and both tangents recompute P_ij = exp(S_ij − lse_i) from the stored row
- * statistic (Algorithm 2). Since one task owns a head, dq, dk and dv accumulate without races or
- * atomics and the results do not depend on the thread count.
+ * <p>One task per (sequence, head) copies that head's q, k, v (T, hs) slices out of qkv; nothing of
+ * size T×T exists (the largest scratch is a (hs, BC) key tile). The forward pass is FlashAttention-2's
+ * online softmax (Dao 2023, Algorithm 1): blocks of {@link #BQ} query rows against key tiles of
+ * {@link #BC}, a running max m and sum ℓ per row, the output accumulator rescaled by exp(m_old − m_new)
+ * when the max grows, and lse = m + log ℓ at the end. The backward pass and both tangents recompute
+ * P_ij = exp(S_ij − lse_i) from the stored row statistic; the backward passes take one key tile (whose
+ * dk, dv rows stay in cache) against every query at or after it (Algorithm 2). Key tiles are transposed
+ * to (hs, BC) so a row of scores is a few Vector API sweeps along the keys. Since one task owns a
+ * head, dq, dk and dv accumulate without races or atomics and the results do not depend on the
+ * thread count.
  */
 public final class CpuAttention implements AttentionKernels {
     public static final CpuAttention INSTANCE = new CpuAttention();
@@ -232,8 +235,8 @@ public final class CpuAttention implements AttentionKernels {
     }
 
     /**
-     * out[j] = α a_row·kᵀ_j for keys j0 ≤ j &lt; j0 + n, from the transposed (hs, T) copy kt: hs vector
-     * axpys along the key axis instead of n reductions over hs.
+     * out[j] = α a_row·kᵀ_j for keys j0 ≤ j &lt; j0 + n, from a transposed key tile kt (hs rows of stride
+     * t): hs vector axpys along the key axis instead of n reductions over hs.
      */
     static void scores(double[] a, int ao, double alpha, double[] kt, int t, int j0, int n, int hs, double[] out) {
         java.util.Arrays.fill(out, 0, n, 0);
