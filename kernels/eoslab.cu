@@ -637,3 +637,5 @@ extern "C" __global__ void mse_f64(const double* out, const double* target, int 
 #include "optim.cu"
 // Float64 Gram matrix of k tall vectors in one pass (CholeskyQR2, Backend.gram).
 #include "gram.cu"
+// Fused causal self-attention (issue #6): forward, backward and R-ops.
+#include "attention.cu"

@@ -161,6 +161,9 @@ const Kernel KERNELS[] = {
     KB(softmax_causal_forward_f32) KB(softmax_causal_forward_f64) KB(softmax_jvp_f32) KB(softmax_jvp_f64)
     KB(softmax_jvp_r_f32) KB(softmax_jvp_r_f64)
     K(adamw_update_f32) K(adamw_update_f64) K(adamw_tangents_f32) K(adamw_tangents_f64)
+    // kernels/attention.cu
+    KB(attn_fwd_f32) KB(attn_fwd_f64) KB(attn_bwd_dq_f32) KB(attn_bwd_dq_f64) KB(attn_bwd_dkdv_f32) KB(attn_bwd_dkdv_f64)
+    KB(attn_rfwd_f32) KB(attn_rfwd_f64) KB(attn_rbwd_dq_f32) KB(attn_rbwd_dq_f64) KB(attn_rbwd_dkdv_f32) KB(attn_rbwd_dkdv_f64)
 };
 #undef K
 #undef KB

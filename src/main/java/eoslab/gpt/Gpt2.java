@@ -41,9 +41,40 @@ import java.util.List;
  * (Pearlmutter 1994) side by side, so the Hessian-vector products are exact and share the primal
  * activations. Linear maps and GELU reuse {@link Linear} and {@link Activation}; the attention core,
  * LayerNorm and embeddings are here and in {@link TransformerKernels}.
+ *
+ * <p><b>Attention core.</b> Two implementations of the same math, chosen per model
+ * ({@link AttentionPath}; default from the system property {@code eoslab.gpt.attention=materialized|fused}):
+ * FUSED runs {@link AttentionKernels} (FlashAttention-2 style, Dao 2023: only a log-sum-exp per row is
+ * kept and P is recomputed in the backward pass and the R-ops, so no (B, H, T, T) buffer exists);
+ * MATERIALIZED forms S and P (B, H, T, T) with batched GEMMs and the causal softmax of
+ * {@link TransformerKernels}. Both are tested against each other and against finite differences.
  */
 public final class Gpt2 implements Model {
+    /** Which attention core runs (issue #6); both compute the same values up to rounding. */
+    public enum AttentionPath {
+        FUSED, MATERIALIZED;
+
+        /** System property naming the default path. */
+        public static final String PROPERTY = "eoslab.gpt.attention";
+
+        /**
+         * The path named by {@link #PROPERTY}: {@code materialized} (the default) or {@code fused}. The
+         * default stays materialized because on the CPU the fused core is slower (it recomputes P in every
+         * pass, in float64, where the materialized one runs float GEMMs; bench/attention.sh); fused needs
+         * O(T) instead of O(T²) memory per head and row, which matters for long sequences and on the GPU.
+         */
+        public static AttentionPath fromProperty() {
+            String v = System.getProperty(PROPERTY, "materialized").trim().toLowerCase(java.util.Locale.ROOT);
+            return switch (v) {
+                case "fused", "flash" -> FUSED;
+                case "materialized", "materialised", "dense" -> MATERIALIZED;
+                default -> throw new IllegalArgumentException("-D" + PROPERTY + "=" + v + ": expected fused or materialized");
+            };
+        }
+    }
+
     private final GptConfig cfg;
+    private final boolean fused;
     private final int V, maxT, L, H, C, hs;
     private final long d;
     private final Linear cAttn, attnProj, cFc, mlpProj;
@@ -54,7 +85,12 @@ public final class Gpt2 implements Model {
     private Workspace ws;
 
     public Gpt2(GptConfig cfg) {
+        this(cfg, AttentionPath.fromProperty());
+    }
+
+    public Gpt2(GptConfig cfg, AttentionPath attention) {
         this.cfg = cfg;
+        this.fused = attention == AttentionPath.FUSED;
         V = cfg.vocab();
         maxT = cfg.maxT();
         L = cfg.layers();
@@ -96,6 +132,8 @@ public final class Gpt2 implements Model {
     }
 
     public GptConfig config() { return cfg; }
+
+    public AttentionPath attentionPath() { return fused ? AttentionPath.FUSED : AttentionPath.MATERIALIZED; }
 
     @Override public int numParams() { return (int) d; }
 
@@ -204,7 +242,8 @@ public final class Gpt2 implements Model {
         for (int l = 0; l < L; l++) {
             kr.layerNormForward(s.x[l], p(w, oLn1W[l], C), p(w, oLn1B[l], C), s.ln1[l], s.ln1m[l], s.ln1r[l], n, C);
             cAttn.forward(be, p(w, oAttn[l], cAttn.numParams()), s.ln1[l], s.qkv[l], n);
-            attentionForward(be, kr, s.qkv[l], s.att[l], s.atty[l], b, t);
+            if (fused) AttentionKernels.of(be).forward(s.qkv[l], s.atty[l], s.lse[l], b, t, H, C);
+            else attentionForward(be, kr, s.qkv[l], s.att[l], s.atty[l], b, t);
             attnProj.forward(be, p(w, oProj[l], attnProj.numParams()), s.atty[l], s.xmid[l], n);
             be.axpby(1, s.x[l].view(0, nc), 1, s.xmid[l].view(0, nc));                    // residual
             kr.layerNormForward(s.xmid[l], p(w, oLn2W[l], C), p(w, oLn2B[l], C), s.ln2[l], s.ln2m[l], s.ln2r[l], n, C);
@@ -282,7 +321,13 @@ public final class Gpt2 implements Model {
             }
             cAttn.rForward(be, p(w, oAttn[l], cAttn.numParams()), s.ln1[l], s.qkv[l], dirs(v, oAttn[l], cAttn.numParams(), k), d, s.rln1[l], s.rqkv[l], n, k);
             for (int j = 0; j < k; j++) {
-                attentionRForward(be, kr, s, l, j, b, t);
+                if (fused) {
+                    long n3 = 3 * nc, nh = (long) b * H * t;
+                    AttentionKernels.of(be).rForward(s.qkv[l], s.atty[l], s.lse[l], s.rqkv[l].view(j * n3, n3), s.ratty[l].view(j * nc, nc),
+                            s.rlse[l].view(j * nh, nh), b, t, H, C);
+                } else {
+                    attentionRForward(be, kr, s, l, j, b, t);
+                }
             }
             attnProj.rForward(be, p(w, oProj[l], attnProj.numParams()), s.atty[l], s.xmid[l], dirs(v, oProj[l], attnProj.numParams(), k), d, s.ratty[l], s.rxmid[l], n, k);
             be.axpby(1, s.rx[l].view(0, k * nc), 1, s.rxmid[l].view(0, k * nc));
@@ -382,7 +427,8 @@ public final class Gpt2 implements Model {
             Tensor wp = p(w, oProj[l], attnProj.numParams()), wa = p(w, oAttn[l], cAttn.numParams());
             attnProj.backward(be, wp, s.atty[l], null, dres, s.datty, g ? p(grad, oProj[l], attnProj.numParams()) : null, n);
             if (r) attnProj.rBackward(be, wp, s.atty[l], null, dres, dirs(v, oProj[l], attnProj.numParams(), k), d, s.ratty[l], s.rdres, s.rdatty, dirs(hv, oProj[l], attnProj.numParams(), k), n, k);
-            attentionBackward(be, kr, s, l, b, t, k);
+            if (fused) fusedAttentionBackward(be, s, l, b, t, k);
+            else attentionBackward(be, kr, s, l, b, t, k);
             cAttn.backward(be, wa, s.ln1[l], null, s.dqkv, dln, g ? p(grad, oAttn[l], cAttn.numParams()) : null, n);
             if (r) cAttn.rBackward(be, wa, s.ln1[l], null, s.dqkv, dirs(v, oAttn[l], cAttn.numParams(), k), d, s.rln1[l], s.rdqkv, s.rdln, dirs(hv, oAttn[l], cAttn.numParams(), k), n, k);
             kr.layerNormBackward(s.x[l], s.ln1m[l], s.ln1r[l], p(w, oLn1W[l], C), dln, dres, g ? p(grad, oLn1W[l], C) : null, g ? p(grad, oLn1B[l], C) : null, n, C);
@@ -442,6 +488,17 @@ public final class Gpt2 implements Model {
         }
     }
 
+    /** The fused core's backward pass and, per direction, its R-op (formulas in {@link AttentionKernels}). */
+    private void fusedAttentionBackward(Backend be, Workspace s, int l, int b, int t, int k) {
+        AttentionKernels ak = AttentionKernels.of(be);
+        long nc = (long) b * t * C, n3 = 3 * nc, nh = (long) b * H * t;
+        ak.backward(s.qkv[l], s.atty[l], s.lse[l], s.datty, s.dqkv, b, t, H, C);
+        for (int j = 0; j < k; j++) {
+            ak.rBackward(s.qkv[l], s.atty[l], s.lse[l], s.datty, s.rqkv[l].view(j * n3, n3), s.ratty[l].view(j * nc, nc),
+                    s.rlse[l].view(j * nh, nh), s.rdatty.view(j * nc, nc), s.rdqkv.view(j * n3, n3), b, t, H, C);
+        }
+    }
+
     // ---- buffers -------------------------------------------------------------------------------
 
     private Workspace workspace(Backend be, DType dtype, int b, int t, int k) {
@@ -460,7 +517,8 @@ public final class Gpt2 implements Model {
         final Tensor[] x;                  // (L+1) × (N, C): residual stream entering block l; x[L] enters ln_f
         final Tensor[] ln1, ln1m, ln1r;    // (N, C), (N), (N)
         final Tensor[] qkv;                // (N, 3C)
-        final Tensor[] att;                // (B, H, T, T) attention probabilities P
+        final Tensor[] att;                // (B, H, T, T) attention probabilities P (materialized path only)
+        final Tensor[] lse;                // (B, H, T) row log-sum-exp of the scores (fused path only)
         final Tensor[] atty;               // (N, C) attention output before c_proj
         final Tensor[] xmid;               // (N, C) residual after attention
         final Tensor[] ln2, ln2m, ln2r;    // (N, C), (N), (N)
@@ -472,9 +530,9 @@ public final class Gpt2 implements Model {
         final Tensor dres, dln, datty;     // (N, C)
         final Tensor dqkv;                 // (N, 3C)
         final Tensor dfc, dgl;             // (N, 4C)
-        final Tensor dP, dS, rdP, tmpS;    // (H, T, T)
+        final Tensor dP, dS, rdP, tmpS;    // (H, T, T) (materialized path only)
         // tangents: k blocks of the primal shapes
-        final Tensor[] rx, rln1, rqkv, ratt, ratty, rxmid, rln2, rfc, rgl;
+        final Tensor[] rx, rln1, rqkv, ratt, rlse, ratty, rxmid, rln2, rfc, rgl;
         final Tensor rlnf, rlogits, rdlogits, rdres, rdln, rdatty, rdqkv, rdfc, rdgl;
 
         Workspace(Backend be, DType dtype, int b, int t, int k) {
@@ -483,15 +541,17 @@ public final class Gpt2 implements Model {
             this.b = b;
             this.t = t;
             this.k = k;
-            long n = (long) b * t, nc = n * C, att1 = (long) b * H * t * t, htt = (long) H * t * t;
+            // the fused path keeps (B, H, T) row statistics instead of (B, H, T, T) probabilities
+            long n = (long) b * t, nc = n * C, att1 = fused ? 0 : (long) b * H * t * t, htt = fused ? 0 : (long) H * t * t;
+            long nh = fused ? (long) b * H * t : 0;
             x = new Tensor[L + 1];
             ln1 = new Tensor[L]; ln1m = new Tensor[L]; ln1r = new Tensor[L];
-            qkv = new Tensor[L]; att = new Tensor[L]; atty = new Tensor[L]; xmid = new Tensor[L];
+            qkv = new Tensor[L]; att = new Tensor[L]; lse = new Tensor[L]; atty = new Tensor[L]; xmid = new Tensor[L];
             ln2 = new Tensor[L]; ln2m = new Tensor[L]; ln2r = new Tensor[L]; fc = new Tensor[L]; gl = new Tensor[L];
             for (int l = 0; l <= L; l++) x[l] = z(nc);
             for (int l = 0; l < L; l++) {
                 ln1[l] = z(nc); ln1m[l] = z(n); ln1r[l] = z(n);
-                qkv[l] = z(3 * nc); att[l] = z(att1); atty[l] = z(nc); xmid[l] = z(nc);
+                qkv[l] = z(3 * nc); att[l] = z(att1); lse[l] = z(nh); atty[l] = z(nc); xmid[l] = z(nc);
                 ln2[l] = z(nc); ln2m[l] = z(n); ln2r[l] = z(n); fc[l] = z(4 * nc); gl[l] = z(4 * nc);
             }
             lnf = z(nc); lnfm = z(n); lnfr = z(n);
@@ -499,12 +559,12 @@ public final class Gpt2 implements Model {
             dres = z(nc); dln = z(nc); datty = z(nc); dqkv = z(3 * nc); dfc = z(4 * nc); dgl = z(4 * nc);
             dP = z(htt); dS = z(htt); rdP = z(htt); tmpS = z(htt);
             rx = new Tensor[L + 1];
-            rln1 = new Tensor[L]; rqkv = new Tensor[L]; ratt = new Tensor[L]; ratty = new Tensor[L];
+            rln1 = new Tensor[L]; rqkv = new Tensor[L]; ratt = new Tensor[L]; rlse = new Tensor[L]; ratty = new Tensor[L];
             rxmid = new Tensor[L]; rln2 = new Tensor[L]; rfc = new Tensor[L]; rgl = new Tensor[L];
             if (k > 0) {
                 for (int l = 0; l <= L; l++) rx[l] = z(k * nc);
                 for (int l = 0; l < L; l++) {
-                    rln1[l] = z(k * nc); rqkv[l] = z(3 * k * nc); ratt[l] = z(k * att1); ratty[l] = z(k * nc);
+                    rln1[l] = z(k * nc); rqkv[l] = z(3 * k * nc); ratt[l] = z(k * att1); rlse[l] = z(k * nh); ratty[l] = z(k * nc);
                     rxmid[l] = z(k * nc); rln2[l] = z(k * nc); rfc[l] = z(4 * k * nc); rgl[l] = z(4 * k * nc);
                 }
                 rlnf = z(k * nc); rlogits = z(k * n * V); rdlogits = z(k * n * V);

@@ -191,6 +191,11 @@ public final class CudaBackend implements Backend {
         return "cuda";
     }
 
+    /** The loaded kernels/eoslab.cu module, for the kernel families launched outside this class (CudaAttention). */
+    Kernels.Module module() {
+        return module;
+    }
+
     /** Make this backend's context current on the calling thread (once per thread). */
     void enter() {
         if (closed) throw new IllegalStateException("CUDA backend is closed");

@@ -116,6 +116,15 @@ final class Kernels {
         m.put("gram_partial_f32", List.of(P, L, L, I, P));
         m.put("gram_partial_f64", List.of(P, L, L, I, P));
         m.put("gram_reduce_f64", List.of(P, I, I, P));
+        // kernels/attention.cu (included by eoslab.cu): (qkv, y, lse, dy, rqkv, ry, rlse, rdy, out..., T, H, C, scale)
+        for (String t : List.of("_f32", "_f64")) {
+            m.put("attn_fwd" + t, List.of(P, P, P, I, I, I, D));
+            m.put("attn_bwd_dq" + t, List.of(P, P, P, P, P, I, I, I, D));
+            m.put("attn_bwd_dkdv" + t, List.of(P, P, P, P, P, I, I, I, D));
+            m.put("attn_rfwd" + t, List.of(P, P, P, P, P, P, I, I, I, D));
+            m.put("attn_rbwd_dq" + t, List.of(P, P, P, P, P, P, P, P, P, I, I, I, D));
+            m.put("attn_rbwd_dkdv" + t, List.of(P, P, P, P, P, P, P, P, P, I, I, I, D));
+        }
         return java.util.Collections.unmodifiableMap(m);
     }
 
