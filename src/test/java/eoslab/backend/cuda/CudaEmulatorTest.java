@@ -1,15 +1,10 @@
 package eoslab.backend.cuda;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
+
+
 import org.junit.jupiter.api.Test;
 
 /**
@@ -29,22 +24,7 @@ import org.junit.jupiter.api.Test;
 class CudaEmulatorTest {
     @Test
     void cudaBackendRunsOnTheHostEmulator() throws IOException, InterruptedException {
-        assumeTrue(CudaKernelBuildTest.nvccPresent(), "no nvcc: no kernels.fatbin to load");
-        assumeTrue(Files.isExecutable(Path.of("/usr/bin/g++")) || Files.isExecutable(Path.of("/usr/local/bin/g++")), "no g++");
-        Path dir = Path.of("target/cuda-emulator").toAbsolutePath();
-        Process build = new ProcessBuilder("bash", "native/emulator/build.sh", dir.toString()).redirectErrorStream(true).start();
-        String buildLog = new String(build.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(build.waitFor(120, TimeUnit.SECONDS), "emulator build timed out");
-        assertEquals(0, build.exitValue(), buildLog);
-
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        String cp = Path.of("target/classes").toAbsolutePath() + ":" + Path.of("target/test-classes").toAbsolutePath();
-        Process p = new ProcessBuilder(List.of(java, "--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector", "-Xmx1g",
-                "-D" + NativeLibrary.LIBPATH_PROPERTY + "=" + dir, "-cp", cp, EmulatorMain.class.getName()))
-                .redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(180, TimeUnit.SECONDS), "emulator run timed out");
-        assertEquals(0, p.exitValue(), out);
+        String out = HostEmulator.run(EmulatorMain.class, "1g", 180);
         assertTrue(out.contains("GPU 0       : eoslab host emulator"), out);
         assertTrue(out.contains("parity: all ops agree"), out);
         assertTrue(out.contains("EMULATOR OK"), out);

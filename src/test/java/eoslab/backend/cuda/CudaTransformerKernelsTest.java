@@ -9,11 +9,11 @@ import eoslab.backend.CpuBackend;
 import eoslab.gpt.TransformerKernels;
 import eoslab.tensor.DType;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+
 import org.junit.jupiter.api.Test;
 
 /**
@@ -35,23 +35,8 @@ class CudaTransformerKernelsTest {
 
     @Test
     void onTheHostEmulator() throws IOException, InterruptedException {
-        assumeTrue(CudaKernelBuildTest.nvccPresent(), "no nvcc: no kernels.fatbin to load");
-        assumeTrue(Files.isExecutable(Path.of("/usr/bin/g++")) || Files.isExecutable(Path.of("/usr/local/bin/g++")), "no g++");
-        Path dir = Path.of("target/cuda-emulator").toAbsolutePath();
-        Process build = new ProcessBuilder("bash", "native/emulator/build.sh", dir.toString()).redirectErrorStream(true).start();
-        String buildLog = new String(build.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(build.waitFor(120, TimeUnit.SECONDS), "emulator build timed out");
-        assertEquals(0, build.exitValue(), buildLog);
-
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        String cp = Path.of("target/classes").toAbsolutePath() + ":" + Path.of("target/test-classes").toAbsolutePath();
-        Process p = new ProcessBuilder(List.of(java, "--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector", "-Xmx1g",
-                "-D" + NativeLibrary.LIBPATH_PROPERTY + "=" + dir, "-cp", cp, TransformerEmulatorMain.class.getName()))
-                .redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(180, TimeUnit.SECONDS), "emulator run timed out");
+        String out = HostEmulator.run(TransformerEmulatorMain.class, "1g", 180);
         System.out.println(out);
-        assertEquals(0, p.exitValue(), out);
         assertTrue(out.contains("TRANSFORMER OK"), out);
     }
 
