@@ -27,7 +27,8 @@ import java.util.Map;
  * @param optimizer      adamw, sgd or momentum (heavy ball)
  * @param lr             η, the peak of the learning-rate schedule (every step's η when it is constant)
  * @param lrSchedule     constant or cosine ({@link LrSchedule}: linear warmup, then η or a cosine decay to minLr)
- * @param warmupSteps    W, steps of linear warmup η(t + 1)/W; 0 = none; at most {@code steps}
+ * @param warmupSteps    W, steps of linear warmup η(t + 1)/W; 0 = none; at most {@code steps} (constant) or
+ *                       below the horizon {@code decaySteps} (cosine)
  * @param minLr          cosine: the floor η_min in (0, η]; NaN on input = η/10 (nanoGPT's); stored resolved; 0 for constant
  * @param decaySteps     cosine: D, the step at which η_t reaches the floor; 0 on input = {@code steps}; stored
  *                       resolved, so resuming with a larger --steps keeps the schedule already followed (η_min after D);
@@ -80,7 +81,6 @@ public record GptTrainConfig(
         require(lrSchedule != null && (lrSchedule.equals("constant") || lrSchedule.equals("cosine")),
                 "--lr-schedule must be constant or cosine, got '" + lrSchedule + "'");
         require(warmupSteps >= 0, "--warmup-steps must be >= 0, got " + warmupSteps);
-        require(warmupSteps <= steps, "--warmup-steps " + warmupSteps + " exceeds --steps " + steps);
         if (lrSchedule.equals("cosine")) {
             if (Double.isNaN(minLr)) minLr = lr / 10;
             if (decaySteps == 0) decaySteps = steps;
@@ -89,6 +89,9 @@ public record GptTrainConfig(
             require(Double.isNaN(minLr) || minLr == 0, "--min-lr is the floor of --lr-schedule cosine; this run's schedule is constant");
             require(decaySteps == 0, "--decay-steps is the horizon of --lr-schedule cosine; this run's schedule is constant");
             minLr = 0;
+            // the warmup must end within the run (a cosine's bound is its horizon D, checked by LrSchedule,
+            // so a first leg shorter than the warmup can be resumed when --decay-steps is given)
+            require(warmupSteps <= steps, "--warmup-steps " + warmupSteps + " exceeds --steps " + steps);
         }
         try {
             schedule(lr, lrSchedule, warmupSteps, minLr, decaySteps);
