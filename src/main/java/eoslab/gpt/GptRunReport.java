@@ -40,6 +40,7 @@ public final class GptRunReport {
         GptTrainer.Result res = tr.run(start, dir, (m, tps) -> {
             StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "  step %6d  train loss %.4f  val loss %.4f",
                     (Long) m.get("step"), (Double) m.get("train_loss"), (Double) m.get("val_loss")));
+            if (!ls.isConstant()) sb.append("  η ").append(num((Double) m.get("lr")));
             if (m.get("lambda_max") instanceof Double l) sb.append(String.format(Locale.ROOT, "  λmax %.4g", l));
             if (m.get("precond_lambda_max") instanceof Double p) sb.append(String.format(Locale.ROOT, "  λmax(P⁻¹H) %.4g", p));
             if (!tps.isNaN()) sb.append(String.format(Locale.ROOT, "  %.0f tok/s", tps));
