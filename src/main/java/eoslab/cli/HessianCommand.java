@@ -5,7 +5,15 @@ import eoslab.curvature.BatchSharpness;
 import eoslab.curvature.EigenResult;
 import eoslab.curvature.Hutchinson;
 import eoslab.curvature.Lanczos;
+import eoslab.curvature.LinearOperator;
+import eoslab.curvature.MinibatchCurvature;
 import eoslab.curvature.Slq;
+import eoslab.gpt.GptObjective;
+import eoslab.gpt.GptTrainConfig;
+import eoslab.gpt.GptTrainer;
+import eoslab.gpt.TextBatches;
+import eoslab.optim.AdamW;
+import eoslab.tensor.DType;
 import eoslab.io.AtomicFiles;
 import eoslab.io.Json;
 import eoslab.nn.HessianOperator;
@@ -34,7 +42,8 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "hessian", mixinStandardHelpOptions = true,
         description = {"Curvature of the training loss at a checkpoint, printed as JSON.",
-                "Uses the checkpoint's own data, model and loss (its saved configuration)."})
+                "Uses the checkpoint's own data, model and loss (its saved configuration).",
+                "GPT checkpoints: the Hessian on the run's fixed sharpness batch, or on --batches fresh batches of text windows."})
 public final class HessianCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
@@ -60,6 +69,9 @@ public final class HessianCommand implements Callable<Integer> {
     int gridPoints;
     @Option(names = "--seed", defaultValue = "0", description = "seed of the probes and minibatches (default: ${DEFAULT-VALUE})")
     long seed;
+    @Option(names = "--batches", defaultValue = "0", description = "GPT checkpoints: the Hessian of the loss on this many fresh batches of the run's B text windows "
+            + "(seeded by --seed); 0 = the run's fixed sharpness batch, the one its logged lambda_max is of (default: ${DEFAULT-VALUE})")
+    int batches;
     @Option(names = "--out", description = "also write the JSON to this file")
     Path out;
 
@@ -70,7 +82,13 @@ public final class HessianCommand implements Callable<Integer> {
         if (density && (slqProbes < 1 || slqSteps < 2 || gridPoints < 2)) throw new UserError("--slq-probes >= 1, --slq-steps >= 2 and --grid >= 2 are needed for --density");
         Path ckpt = Files.isDirectory(checkpoint) ? checkpoint.resolve(Trainer.CHECKPOINT) : checkpoint;
         if (!Files.isRegularFile(ckpt)) throw new UserError(checkpoint + ": no checkpoint there (expected a .safetensors file written by eoslab train)");
+        if (batches < 0) throw new UserError("--batches must be >= 0 (0 = the run's fixed sharpness batch), got " + batches);
         Backend be = common.open();
+        if (GptTrainer.isCheckpoint(ckpt)) {
+            print(gpt(ckpt, be));
+            return 0;
+        }
+        if (batches > 0) throw new UserError("--batches: for GPT checkpoints; this MLP checkpoint's Hessian is of the full training set");
         TrainConfig cfg = Trainer.configOf(ckpt);
         Trainer tr = new Trainer(cfg, be, System.err);
         Trainer.State s = tr.loadCheckpoint(ckpt);
@@ -96,14 +114,7 @@ public final class HessianCommand implements Callable<Integer> {
         r.put("eigen_method", eig.method());
         r.put("threshold", tr.opt.threshold());
         r.put("lambda_max_over_threshold", eig.values()[0] / tr.opt.threshold());
-        if (traceProbes > 0) {
-            Hutchinson.Estimate tr2 = Hutchinson.trace(h, traceProbes, Math.min(8, traceProbes), seed);
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("estimate", tr2.trace());
-            m.put("std_error", tr2.stdError());
-            m.put("probes", traceProbes);
-            r.put("trace", m);
-        }
+        trace(h, r);
         if (bsBatches > 0) {
             int b = batchSize != null ? batchSize : cfg.batchSize() > 0 ? cfg.batchSize() : Math.min(128, f.n());
             if (b < 1 || b > f.n()) throw new UserError("--batch-size must be in [1, " + f.n() + "], got " + b);
@@ -116,6 +127,31 @@ public final class HessianCommand implements Callable<Integer> {
             m.put("threshold", 2 / cfg.lr());
             r.put("batch_sharpness", m);
         }
+        density(h, r);
+        r.put("hvps", h.products());
+        r.put("seconds", (System.nanoTime() - t0) * 1e-9);
+        print(r);
+        return 0;
+    }
+
+    private void print(Map<String, Object> r) throws java.io.IOException {
+        String json = Json.pretty(r);
+        if (out != null) AtomicFiles.writeString(out, json + "\n");
+        System.out.println(json);
+    }
+
+    private void trace(LinearOperator h, Map<String, Object> r) {
+        if (traceProbes > 0) {
+            Hutchinson.Estimate tr2 = Hutchinson.trace(h, traceProbes, Math.min(8, traceProbes), seed);
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("estimate", tr2.trace());
+            m.put("std_error", tr2.stdError());
+            m.put("probes", traceProbes);
+            r.put("trace", m);
+        }
+    }
+
+    private void density(LinearOperator h, Map<String, Object> r) {
         if (density) {
             var runs = Slq.runs(h, slqProbes, slqSteps, Math.min(8, slqProbes), seed);
             double lo = Double.POSITIVE_INFINITY, hi = Double.NEGATIVE_INFINITY;
@@ -131,12 +167,118 @@ public final class HessianCommand implements Callable<Integer> {
             m.put("steps", slqSteps);
             r.put("density", m);
         }
-        r.put("hvps", h.products());
+    }
+
+    /**
+     * A GPT-2 run's checkpoint ({@link GptTrainer}): the same quantities on the Hessian of the mean token
+     * loss on the run's fixed sharpness batch (default; the batch its logged lambda_max is of) or on
+     * {@code --batches} N fresh batches of B windows (one batch of N·B windows, evaluated as N·accum
+     * micro-batches so memory stays that of the run). Thresholds are at η_t of the checkpoint's step t
+     * (the run's learning-rate schedule); for AdamW the threshold applies to λ_max(P⁻¹H), reported as
+     * {@code precond_lambda_max} with P = diag(√v̂ + ε) of the checkpoint's state. Batch sharpness uses
+     * fresh batches of {@code --batch-size} (default B) windows against 2/η_t.
+     */
+    private Map<String, Object> gpt(Path ckpt, Backend be) {
+        GptTrainConfig cfg = GptTrainer.configOf(ckpt);
+        GptTrainer tr = new GptTrainer(cfg, be, System.err);
+        GptTrainer.State s = tr.loadCheckpoint(ckpt);
+        Tensor w = tr.opt.params(s.x());
+        int b = cfg.batchSize(), seqLen = cfg.tokensPerSequence();
+        // different streams for the curvature batch and the batch-sharpness batches, both from --seed
+        GptObjective f = batches == 0 ? tr.sharpnessBatch
+                : new GptObjective(be, cfg.dtype(), tr.model, new TextBatches(tr.data.train(), b * batches, seqLen, seed), cfg.accum() * batches);
+        long t0 = System.nanoTime();
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("checkpoint", ckpt.toString());
+        r.put("step", s.step());
+        r.put("model", tr.model.describe());
+        r.put("parameters", f.dim());
+        r.put("optimizer", tr.opt.name());
+        r.put("curvature_batch", batches == 0 ? "the run's fixed sharpness batch (" + b + " windows of " + seqLen + " tokens)"
+                : batches + " fresh batches of " + b + " windows of " + seqLen + " tokens (--seed " + seed + ")");
+        r.put("tokens", (long) f.batches().batchSize() * seqLen);
+        r.put("loss_convention", "mean next-token cross-entropy over the batch's tokens (nats)");
+        Tensor g = be.zeros(f.dtype(), f.dim());
+        r.put("loss", f.evaluate(0, w, g, null, 0, null));
+        r.put("grad_norm", Math.sqrt(be.dot(g, g)));
+        CountingOperator h = new CountingOperator(f.hessian(w, 0));
+        EigenResult eig = Lanczos.topK(h, topK, Lanczos.Options.defaults().withTol(tol).withSeed(seed));
+        r.put("eigenvalues", eig.values());
+        r.put("eigen_residuals", eig.residuals());
+        r.put("eigen_converged", eig.converged());
+        r.put("eigen_method", eig.method());
+        double eta = tr.opt.lr(s.step()), thr = tr.opt.threshold(s.step());
+        r.put("lr", eta);
+        if (!tr.opt.lrSchedule().isConstant()) r.put("lr_schedule", tr.opt.lrSchedule().describe());
+        r.put("threshold", thr);
+        if (tr.opt instanceof AdamW && s.step() >= 1) {
+            CountingOperator p = new CountingOperator(GptTrainer.preconditioned(f.hessian(w, 0), tr.preconditionerScale(s.x(), s.step())));
+            EigenResult pe = Lanczos.topK(p, 1, Lanczos.Options.defaults().withTol(tol).withSeed(seed + 1));
+            r.put("precond_lambda_max", pe.values()[0]);
+            r.put("precond_converged", pe.converged());
+            r.put("threshold_applies_to", "precond_lambda_max (λ_max of P^-1 H, P = diag(sqrt(v_hat) + eps))");
+            r.put("lambda_max_over_threshold", pe.values()[0] / thr);
+            h.products += p.products;
+        } else if (tr.opt instanceof AdamW) {
+            r.put("threshold_applies_to", "precond_lambda_max, undefined at step 0 (v = 0)");
+        } else {
+            r.put("lambda_max_over_threshold", eig.values()[0] / thr);
+        }
+        trace(h, r);
+        if (bsBatches > 0) {
+            int bb = batchSize != null ? batchSize : b;
+            if (bb < 1) throw new UserError("--batch-size must be >= 1 sequence, got " + bb);
+            GptObjective fb = new GptObjective(be, cfg.dtype(), tr.model, new TextBatches(tr.data.train(), bb, seqLen, seed ^ BATCH_SHARPNESS_STREAM),
+                    bb % cfg.accum() == 0 ? cfg.accum() : 1);
+            MinibatchCurvature mc = new MinibatchCurvature() {
+                @Override public long dim() { return fb.dim(); }
+
+                @Override public Backend backend() { return be; }
+
+                @Override public DType dtype() { return fb.dtype(); }
+
+                @Override
+                public void gradAndHvp(long i, Tensor gi, Tensor hg) {
+                    fb.evaluate(i, w, gi, null, 0, null);
+                    fb.hessian(w, i).apply(gi, hg, 1);
+                }
+            };
+            BatchSharpness.Estimate bs = BatchSharpness.estimate(mc, 0, bsBatches);
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("estimate", bs.mean());
+            m.put("std_error", bs.stdError());
+            m.put("batch_size", bb);
+            m.put("batches", bsBatches);
+            m.put("threshold", 2 / eta);
+            r.put("batch_sharpness", m);
+        }
+        density(h, r);
+        r.put("hvps", h.products);
         r.put("seconds", (System.nanoTime() - t0) * 1e-9);
-        String json = Json.pretty(r);
-        if (out != null) AtomicFiles.writeString(out, json + "\n");
-        System.out.println(json);
-        return 0;
+        return r;
+    }
+
+    /** Keeps the batch-sharpness windows apart from a --batches curvature batch of the same --seed. */
+    private static final long BATCH_SHARPNESS_STREAM = 0x6b5a_0000_0000_0003L;
+
+    /** A Hessian operator that counts its products (k per batched call). */
+    private static final class CountingOperator implements LinearOperator {
+        private final LinearOperator h;
+        long products;
+
+        CountingOperator(LinearOperator h) { this.h = h; }
+
+        @Override public long dim() { return h.dim(); }
+
+        @Override public Backend backend() { return h.backend(); }
+
+        @Override public DType dtype() { return h.dtype(); }
+
+        @Override
+        public void apply(Tensor in, Tensor o, int k) {
+            h.apply(in, o, k);
+            products += k;
+        }
     }
 
 }

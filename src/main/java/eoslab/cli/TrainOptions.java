@@ -36,8 +36,16 @@ public final class TrainOptions {
     String loss;
     @Option(names = "--optimizer", description = "gd (full batch), sgd or momentum; GPT models: adamw, sgd or momentum (default: gd; adamw for GPT models)")
     String optimizer;
-    @Option(names = "--lr", description = "learning rate η, constant (default: 0.01; 6e-4 for GPT models with adamw)")
+    @Option(names = "--lr", description = "learning rate η, constant; GPT models: the peak of --lr-schedule (default: 0.01; 6e-4 for GPT models with adamw)")
     Double lr;
+    @Option(names = "--lr-schedule", defaultValue = "constant", description = "GPT: constant or cosine (after --warmup-steps, η decays as a cosine to --min-lr at --decay-steps, as llm.c/nanoGPT) (default: ${DEFAULT-VALUE})")
+    String lrSchedule;
+    @Option(names = "--warmup-steps", defaultValue = "0", description = "GPT: linear warmup, η_t = η(t+1)/W for t < W (default: ${DEFAULT-VALUE})")
+    long warmupSteps;
+    @Option(names = "--min-lr", description = "GPT, cosine: the floor η_min (default: --lr/10)")
+    Double minLr;
+    @Option(names = "--decay-steps", defaultValue = "0", description = "GPT, cosine: the step at which η_t reaches --min-lr; 0 = --steps (default: ${DEFAULT-VALUE})")
+    long decaySteps;
     @Option(names = "--momentum", defaultValue = "0.9", description = "heavy-ball β for --optimizer momentum (default: ${DEFAULT-VALUE})")
     double momentum;
     @Option(names = "--weight-decay", defaultValue = "0", description = "weight decay λ: L2 for gd, sgd, momentum; decoupled for adamw (default: ${DEFAULT-VALUE})")
@@ -102,7 +110,8 @@ public final class TrainOptions {
     static final java.util.List<String> IMAGE_ONLY = java.util.List.of("--classes", "--n-train", "--n-test", "--normalization", "--hidden",
             "--activation", "--no-bias", "--loss", "--chunk"),
             GPT_ONLY = java.util.List.of("--tokenizer", "--seq-len", "--accum", "--layers", "--heads", "--channels", "--context",
-                    "--beta1", "--beta2", "--adam-eps", "--val-batches", "--sharpness-every");
+                    "--beta1", "--beta2", "--adam-eps", "--val-batches", "--sharpness-every",
+                    "--lr-schedule", "--warmup-steps", "--min-lr", "--decay-steps");
 
     /** An option of the other model family is an error, not silently ignored. */
     void checkFamily(picocli.CommandLine.ParseResult pr) {
@@ -139,7 +148,7 @@ public final class TrainOptions {
         String opt = optimizer != null ? optimizer : "adamw";
         double eta = lr != null ? lr : opt.equals("adamw") ? 6e-4 : 0.01;
         return new GptTrainConfig(data != null ? data : "text", tokenizer, model, layers, heads, channels, context, initScale,
-                opt, eta, beta1, beta2, adamEps, momentum, weightDecay, batchSize != null ? batchSize : 8, seqLen, accum,
+                opt, eta, lrSchedule, warmupSteps, minLr != null ? minLr : Double.NaN, decaySteps, beta1, beta2, adamEps, momentum, weightDecay, batchSize != null ? batchSize : 8, seqLen, accum,
                 steps == null ? 1000 : steps, seed, logEvery, valBatches, sharpnessEvery, topK, lanczosSteps, lanczosTol, dtype, device, checkpointEvery);
     }
 }

@@ -3,6 +3,7 @@ package eoslab.gpt;
 import eoslab.io.AtomicFiles;
 import eoslab.io.Json;
 import eoslab.io.Plots;
+import eoslab.optim.LrSchedule;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -32,19 +33,21 @@ public final class GptRunReport {
         out.println("eoslab: " + tr.model.describe() + "; " + tr.data.tokenizer() + " tokens of " + tr.data.name() + ": "
                 + tr.data.train().length + " train / " + tr.data.val().length + " validation");
         String accum = c.accum() == 1 ? "" : String.format(Locale.ROOT, " (%d micro-batches of %d)", c.accum(), c.batchSize() / c.accum());
-        out.printf(Locale.ROOT, "eoslab: %s η=%s, B=%d sequences × T=%d tokens%s, threshold %s, %d steps, seed %d, %s%n",
-                tr.opt.name(), num(c.lr()), c.batchSize(), c.tokensPerSequence(), accum,
-                num(tr.opt.threshold()), c.steps(), c.seed(), c.dtypeName());
+        LrSchedule ls = tr.opt.lrSchedule();
+        out.printf(Locale.ROOT, "eoslab: %s %s, B=%d sequences × T=%d tokens%s, threshold %s%s, %d steps, seed %d, %s%n",
+                tr.opt.name(), ls.isConstant() ? "η=" + num(c.lr()) : ls.describe(), c.batchSize(), c.tokensPerSequence(), accum,
+                num(tr.opt.threshold()), ls.isConstant() ? "" : " at the peak η", c.steps(), c.seed(), c.dtypeName());
         GptTrainer.Result res = tr.run(start, dir, (m, tps) -> {
             StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "  step %6d  train loss %.4f  val loss %.4f",
                     (Long) m.get("step"), (Double) m.get("train_loss"), (Double) m.get("val_loss")));
+            if (!ls.isConstant()) sb.append("  η ").append(num((Double) m.get("lr")));
             if (m.get("lambda_max") instanceof Double l) sb.append(String.format(Locale.ROOT, "  λmax %.4g", l));
             if (m.get("precond_lambda_max") instanceof Double p) sb.append(String.format(Locale.ROOT, "  λmax(P⁻¹H) %.4g", p));
             if (!tps.isNaN()) sb.append(String.format(Locale.ROOT, "  %.0f tok/s", tps));
             out.println(sb);
         });
         List<Map<String, Object>> all = readMetrics(dir);
-        writePlots(all, dir, tr.opt.threshold(), tr.precondSharpness != null);
+        writePlots(all, dir, tr.opt.threshold(), tr.precondSharpness != null, ls);
         Map<String, Object> sm = new LinkedHashMap<>();
         sm.put("steps", c.steps());
         sm.put("seconds_this_session", res.seconds());
@@ -69,7 +72,7 @@ public final class GptRunReport {
     }
 
     /** loss.png (train and validation loss against the step); sharpness.png when λ_max was measured. */
-    static void writePlots(List<Map<String, Object>> ms, Path dir, double threshold, boolean adam) throws IOException {
+    static void writePlots(List<Map<String, Object>> ms, Path dir, double threshold, boolean adam, LrSchedule ls) throws IOException {
         int n = ms.size();
         double[] x = new double[n], tr = new double[n], va = new double[n];
         for (int i = 0; i < n; i++) {
@@ -91,9 +94,23 @@ public final class GptRunReport {
         List<Plots.Series> series = new ArrayList<>();
         series.add(new Plots.Series("λ_max(H)", xs, sl.stream().mapToDouble(Double::doubleValue).toArray()));
         if (adam) series.add(new Plots.Series("λ_max(P⁻¹H)", xs, sp.stream().mapToDouble(Double::doubleValue).toArray()));
-        Plots.linePlot(dir.resolve(SHARPNESS_PNG), "Sharpness on a fixed training batch", "step", "top Hessian eigenvalue", series,
-                // AdamW: λ_max(P⁻¹H) and its threshold sit orders of magnitude above λ_max(H), hence a log axis
-                Plots.Options.DEFAULT.withLogY(adam).withHLine(threshold, (adam ? "AdamW threshold on λ_max(P⁻¹H) " : "threshold ") + num(threshold)));
+        // AdamW: λ_max(P⁻¹H) and its threshold sit orders of magnitude above λ_max(H), hence a log axis
+        Plots.Options opts = Plots.Options.DEFAULT.withLogY(adam);
+        String label = adam ? "AdamW threshold on λ_max(P⁻¹H)" : "threshold";
+        if (ls.isConstant()) {
+            opts = opts.withHLine(threshold, label + " " + num(threshold));
+        } else {
+            // the threshold moves with η_t: plot each logged step's, leaving out the warmup, where 2/η_t is huge
+            List<Double> tx = new ArrayList<>(), ty = new ArrayList<>();
+            for (Map<String, Object> m : ms) {
+                if (get(m, "step") < ls.warmupSteps()) continue;
+                tx.add(get(m, "step"));
+                ty.add(get(m, "threshold"));
+            }
+            if (!tx.isEmpty()) series.add(new Plots.Series(label + " at η_t", tx.stream().mapToDouble(Double::doubleValue).toArray(),
+                    ty.stream().mapToDouble(Double::doubleValue).toArray()));
+        }
+        Plots.linePlot(dir.resolve(SHARPNESS_PNG), "Sharpness on a fixed training batch", "step", "top Hessian eigenvalue", series, opts);
     }
 
     /** 4 significant digits without trailing zeros: 0.0006, 6.333e+04. */

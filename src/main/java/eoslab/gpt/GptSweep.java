@@ -40,7 +40,8 @@ import java.util.Map;
  * σ = |1 − η(α + λ)| for every optimizer (as {@link CheckpointAnalysis} does; for AdamW this ignores
  * the preconditioner and the moments — a documented simplification, since SD of the full (w, m, v)
  * map needs its non-symmetric Jacobian), or the heavy-ball 2d-state form for momentum runs with
- * {@code stateJacobian}. n in √(d/n) and in the bound is the number of training tokens.
+ * {@code stateJacobian}; η is η_t of the run's schedule at the analysed step (the final η for a
+ * finished run; {@link #jacobianOf}). n in √(d/n) and in the bound is the number of training tokens.
  */
 public final class GptSweep {
     private GptSweep() {
@@ -86,10 +87,15 @@ public final class GptSweep {
         });
     }
 
-    /** The update Jacobian SD uses for this run (see the class comment). */
-    public static UpdateJacobian jacobianOf(GptTrainConfig cfg, boolean stateJacobian) {
+    /**
+     * The update Jacobian SD uses for this run at step t (see the class comment), at η_t of the run's
+     * schedule: the map φ(1, θ^t ω, ·) that acts on the state of step t. For a finished run (t = --steps)
+     * that is the last η of the schedule — a cosine run's floor when its horizon is --steps; for a
+     * constant schedule it is η.
+     */
+    public static UpdateJacobian jacobianOf(GptTrainConfig cfg, long t, boolean stateJacobian) {
         double beta = cfg.optimizer().equals("momentum") && stateJacobian ? cfg.momentum() : 0;
-        return new UpdateJacobian(cfg.lr(), beta, cfg.weightDecay());
+        return new UpdateJacobian(cfg.schedule().lr(t), beta, cfg.weightDecay());
     }
 
     /**
@@ -109,12 +115,16 @@ public final class GptSweep {
         LinearOperator h = tr.sharpnessBatch.hessian(w, 0);
         EigenResult top = Lanczos.topK(h, 1, Lanczos.Options.defaults().withTol(o.lanczosTol()).withSeed(cfg.seed()));
         Hutchinson.Estimate trace = Hutchinson.trace(h, o.traceProbes(), Math.min(8, o.traceProbes()), cfg.seed() + 1);
-        UpdateJacobian jac = jacobianOf(cfg, o.stateJacobian());
+        UpdateJacobian jac = jacobianOf(cfg, s.step(), o.stateJacobian());
         int sdBatch = o.sdBatchSize() != null && o.sdBatchSize() > 0 ? o.sdBatchSize() : cfg.batchSize();
 
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("step", s.step());
         m.put("lr", cfg.lr());
+        if (!cfg.schedule().isConstant()) {
+            m.put("lr_schedule", cfg.schedule().describe());
+            m.put("lr_at_step", cfg.schedule().lr(s.step()));   // the η of SD's Jacobian and of the threshold
+        }
         m.put("batch_size", cfg.batchSize());
         m.put("weight_decay", cfg.weightDecay());
         m.put("optimizer", cfg.optimizer());
@@ -130,7 +140,7 @@ public final class GptSweep {
         m.put("eval_batches", cfg.valBatches());
         m.put("lambda_max", top.values()[0]);
         m.put("lambda_max_converged", top.converged());
-        m.put("threshold", tr.opt.threshold());
+        m.put("threshold", tr.opt.threshold(s.step()));
         m.put("trace", trace.trace());
         m.put("trace_std_error", trace.stdError());
         m.put("curvature_batch", "the run's fixed sharpness batch (" + cfg.batchSize() + " windows)");

@@ -1,5 +1,6 @@
 package eoslab.gpt;
 
+import eoslab.optim.LrSchedule;
 import eoslab.tensor.DType;
 import eoslab.util.UserError;
 
@@ -24,7 +25,14 @@ import java.util.Map;
  * @param context        maxT, the positions of wpe; 0 = the preset's (1024 for gpt2, 16 for gpt-tiny)
  * @param initScale      multiplies GPT-2's initial standard deviations (0.02, 0.02/√(2L))
  * @param optimizer      adamw, sgd or momentum (heavy ball)
- * @param lr             η, constant
+ * @param lr             η, the peak of the learning-rate schedule (every step's η when it is constant)
+ * @param lrSchedule     constant or cosine ({@link LrSchedule}: linear warmup, then η or a cosine decay to minLr)
+ * @param warmupSteps    W, steps of linear warmup η(t + 1)/W; 0 = none; at most {@code steps} (constant) or
+ *                       below the horizon {@code decaySteps} (cosine)
+ * @param minLr          cosine: the floor η_min in (0, η]; NaN on input = η/10 (nanoGPT's); stored resolved; 0 for constant
+ * @param decaySteps     cosine: D, the step at which η_t reaches the floor; 0 on input = {@code steps}; stored
+ *                       resolved, so resuming with a larger --steps keeps the schedule already followed (η_min after D);
+ *                       0 for constant
  * @param beta1          AdamW β₁
  * @param beta2          AdamW β₂
  * @param adamEps        AdamW ε
@@ -47,7 +55,7 @@ import java.util.Map;
  */
 public record GptTrainConfig(
         String data, String tokenizer, String model, int layers, int heads, int channels, int context, double initScale,
-        String optimizer, double lr, double beta1, double beta2, double adamEps, double momentum, double weightDecay,
+        String optimizer, double lr, String lrSchedule, long warmupSteps, double minLr, long decaySteps, double beta1, double beta2, double adamEps, double momentum, double weightDecay,
         int batchSize, int seqLen, int accum, long steps, long seed, int logEvery, int valBatches,
         int sharpnessEvery, int topK, int lanczosSteps, double lanczosTol, String dtypeName, String device, int checkpointEvery) {
 
@@ -70,6 +78,26 @@ public record GptTrainConfig(
         require(initScale > 0 && Double.isFinite(initScale), "--init-scale must be a positive number, got " + initScale);
         require(OPTIMIZERS.contains(optimizer), "--optimizer for a GPT model must be adamw, sgd or momentum, got '" + optimizer + "'");
         require(lr > 0 && Double.isFinite(lr), "--lr must be a positive number, got " + lr);
+        require(lrSchedule != null && (lrSchedule.equals("constant") || lrSchedule.equals("cosine")),
+                "--lr-schedule must be constant or cosine, got '" + lrSchedule + "'");
+        require(warmupSteps >= 0, "--warmup-steps must be >= 0, got " + warmupSteps);
+        if (lrSchedule.equals("cosine")) {
+            if (Double.isNaN(minLr)) minLr = lr / 10;
+            if (decaySteps == 0) decaySteps = steps;
+            require(decaySteps > 0, "--decay-steps must be >= 1 (0 = --steps), got " + decaySteps);
+        } else {
+            require(Double.isNaN(minLr) || minLr == 0, "--min-lr is the floor of --lr-schedule cosine; this run's schedule is constant");
+            require(decaySteps == 0, "--decay-steps is the horizon of --lr-schedule cosine; this run's schedule is constant");
+            minLr = 0;
+            // the warmup must end within the run (a cosine's bound is its horizon D, checked by LrSchedule,
+            // so a first leg shorter than the warmup can be resumed when --decay-steps is given)
+            require(warmupSteps <= steps, "--warmup-steps " + warmupSteps + " exceeds --steps " + steps);
+        }
+        try {
+            schedule(lr, lrSchedule, warmupSteps, minLr, decaySteps);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
         require(beta1 >= 0 && beta1 < 1, "--beta1 must be in [0, 1), got " + beta1);
         require(beta2 >= 0 && beta2 < 1, "--beta2 must be in [0, 1), got " + beta2);
         require(adamEps > 0 && Double.isFinite(adamEps), "--adam-eps must be a positive number, got " + adamEps);
@@ -96,6 +124,15 @@ public record GptTrainConfig(
         }
         require(device.equals("cpu") || device.equals("cuda") || device.equals("auto"), "--device must be cpu, cuda or auto, got '" + device + "'");
         require(checkpointEvery >= 0, "--checkpoint-every must be >= 0, got " + checkpointEvery);
+    }
+
+    /** η_t of this run ({@link LrSchedule}); constant η when {@code lrSchedule} is constant and there is no warmup. */
+    public LrSchedule schedule() {
+        return schedule(lr, lrSchedule, warmupSteps, minLr, decaySteps);
+    }
+
+    private static LrSchedule schedule(double lr, String kind, long warmup, double minLr, long decay) {
+        return new LrSchedule(LrSchedule.Kind.parse(kind), lr, warmup, minLr, decay);
     }
 
     private static void require(boolean ok, String message) {
@@ -131,10 +168,14 @@ public record GptTrainConfig(
         return fromMap(m);
     }
 
-    /** A grid point of a sweep: η, B and weight decay replaced (the rest, the seed included, kept). */
+    /**
+     * A grid point of a sweep: η, B and weight decay replaced (the rest, the seed included, kept). A
+     * cosine floor keeps its ratio to η (η_min/η), so every point decays by the same factor.
+     */
     public GptTrainConfig withGridPoint(double newLr, int newBatch, double newWeightDecay) {
         Map<String, Object> m = toMap();
         m.put("lr", newLr);
+        if (lrSchedule.equals("cosine")) m.put("min_lr", minLr * (newLr / lr));
         m.put("batch_size", newBatch);
         m.put("weight_decay", newWeightDecay);
         return fromMap(m);
@@ -153,6 +194,10 @@ public record GptTrainConfig(
         m.put("init_scale", initScale);
         m.put("optimizer", optimizer);
         m.put("lr", lr);
+        m.put("lr_schedule", lrSchedule);
+        m.put("warmup_steps", warmupSteps);
+        m.put("min_lr", minLr);
+        m.put("decay_steps", decaySteps);
         m.put("beta1", beta1);
         m.put("beta2", beta2);
         m.put("adam_eps", adamEps);
@@ -180,7 +225,12 @@ public record GptTrainConfig(
         try {
             return new GptTrainConfig(str(m, "data"), str(m, "tokenizer"), str(m, "model"), num(m, "layers").intValue(),
                     num(m, "heads").intValue(), num(m, "channels").intValue(), num(m, "context").intValue(), num(m, "init_scale").doubleValue(),
-                    str(m, "optimizer"), num(m, "lr").doubleValue(), num(m, "beta1").doubleValue(), num(m, "beta2").doubleValue(),
+                    str(m, "optimizer"), num(m, "lr").doubleValue(),
+                    // runs saved before the schedule existed were constant
+                    m.containsKey("lr_schedule") ? str(m, "lr_schedule") : "constant",
+                    m.containsKey("warmup_steps") ? num(m, "warmup_steps").longValue() : 0,
+                    m.containsKey("min_lr") ? num(m, "min_lr").doubleValue() : Double.NaN,
+                    m.containsKey("decay_steps") ? num(m, "decay_steps").longValue() : 0, num(m, "beta1").doubleValue(), num(m, "beta2").doubleValue(),
                     num(m, "adam_eps").doubleValue(), num(m, "momentum").doubleValue(), num(m, "weight_decay").doubleValue(),
                     num(m, "batch_size").intValue(), num(m, "seq_len").intValue(), num(m, "accum").intValue(), num(m, "steps").longValue(),
                     num(m, "seed").longValue(), num(m, "log_every").intValue(), num(m, "val_batches").intValue(),

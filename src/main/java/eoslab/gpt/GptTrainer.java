@@ -49,7 +49,9 @@ import java.util.function.BiConsumer;
  * the preconditioned sharpness whose stability threshold is (2 + 2β₁)/((1 − β₁)η) (Cohen et al.
  * 2022; SPEC §1). It is undefined at t = 0 (v = 0) and written as null there.
  * {@code above_threshold} compares the threshold with λ_max for sgd and momentum, with the
- * preconditioned value for AdamW.
+ * preconditioned value for AdamW. Under a learning-rate schedule ({@link GptTrainConfig#schedule})
+ * {@code lr} is η_t, {@code threshold} is that of η_t (2/η_t, …) and {@code eta_t} the elapsed time
+ * Σ_{s&lt;t} η_s (η·t when η is constant, the time axis of Kwag et al.).
  */
 public final class GptTrainer {
     public static final String CHECKPOINT = "checkpoint.safetensors", METRICS = "metrics.jsonl", CONFIG = "config.json", TIMING = "timing.jsonl";
@@ -97,9 +99,9 @@ public final class GptTrainer {
                     + t + ": " + e.getMessage());
         }
         this.opt = switch (cfg.optimizer()) {
-            case "adamw" -> new AdamW(train, cfg.lr(), cfg.beta1(), cfg.beta2(), cfg.adamEps(), cfg.weightDecay(), false, null);
-            case "momentum" -> new Momentum(train, cfg.lr(), cfg.momentum(), cfg.weightDecay(), null);
-            default -> new Sgd(train, cfg.lr(), cfg.weightDecay(), null);
+            case "adamw" -> new AdamW(train, cfg.schedule(), cfg.beta1(), cfg.beta2(), cfg.adamEps(), cfg.weightDecay(), false, null);
+            case "momentum" -> new Momentum(train, cfg.schedule(), cfg.momentum(), cfg.weightDecay(), null);
+            default -> new Sgd(train, cfg.schedule(), cfg.weightDecay(), null);
         };
         this.sharpness = new SharpnessTracker(cfg.topK(), cfg.lanczosSteps(), cfg.lanczosTol(), cfg.seed());
         this.precondSharpness = opt instanceof AdamW ? new SharpnessTracker(cfg.topK(), cfg.lanczosSteps(), cfg.lanczosTol(), cfg.seed() + 1) : null;
@@ -187,10 +189,11 @@ public final class GptTrainer {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("step", t);
         m.put("tokens", t * tokensPerStep());
-        m.put("eta_t", opt.lr() * t);
+        m.put("eta_t", opt.lrSchedule().elapsed(t));   // the time axis Σ_{s<t} η_s (= η·t when constant)
+        m.put("lr", opt.lr(t));                          // η_t, the rate step t uses
         m.put("train_loss", train.evaluate(t, w, null, null, 0, null));
         m.put("val_loss", val.meanLossAndAccuracy(w, cfg.valBatches(), false)[0]);
-        m.put("threshold", opt.threshold());
+        m.put("threshold", opt.threshold(t));
         boolean sharp = cfg.sharpnessEvery() > 0 && (t % cfg.sharpnessEvery() == 0 || t == cfg.steps());
         if (sharp) {
             double[] eig = sharpness.estimate(sharpnessBatch.hessian(w, 0), t);
@@ -203,7 +206,7 @@ public final class GptTrainer {
             }
             if (precondSharpness != null) m.put("precond_lambda_max", pre);
             double ref = precondSharpness != null ? (pre == null ? Double.NaN : pre) : eig[0];
-            m.put("above_threshold", ref >= opt.threshold());
+            m.put("above_threshold", ref >= opt.threshold(t));
         }
         return m;
     }
@@ -356,6 +359,10 @@ public final class GptTrainer {
         r.put("micro_batch", cfg.batchSize() / cfg.accum());
         r.put("tokens_per_step", tokensPerStep());
         r.put("threshold", opt.threshold());
+        if (!opt.lrSchedule().isConstant()) {
+            r.put("threshold_at", "the peak --lr; metrics.jsonl has each step's threshold at its η_t");
+            r.put("lr_schedule", opt.lrSchedule().describe());
+        }
         r.put("threshold_applies_to", opt instanceof AdamW ? "precond_lambda_max (λ_max of P^-1 H)" : "lambda_max");
         m.put("resolved", r);
         AtomicFiles.writeString(dir.resolve(CONFIG), Json.pretty(m));

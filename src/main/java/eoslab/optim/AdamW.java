@@ -34,19 +34,28 @@ import eoslab.tensor.Tensor;
 public final class AdamW implements Optimizer {
     private final StepLoss f;
     private final BatchSchedule schedule;
-    private final double lr, beta1, beta2, eps, weightDecay;
+    private final LrSchedule lr;
+    private final double beta1, beta2, eps, weightDecay;
     private final boolean freeze;
     private Tensor grad, hv, dirs;
 
     public AdamW(StepLoss f, double lr, double beta1, double beta2, double eps, double weightDecay,
                  boolean freezePreconditioner, BatchSchedule schedule) {
-        if (!(lr > 0) || Double.isInfinite(lr)) throw new IllegalArgumentException("learning rate must be a positive number, got " + lr);
+        this(f, Sgd.checkLr(lr), beta1, beta2, eps, weightDecay, freezePreconditioner, schedule);
+    }
+
+    /**
+     * AdamW with step t at η_t of {@code lr}: η_t enters only the w update, (1 − η_tλ)w − η_t m̂/p, as in
+     * PyTorch when a scheduler sets the group's lr before step t (m and v carry no η).
+     */
+    public AdamW(StepLoss f, LrSchedule lr, double beta1, double beta2, double eps, double weightDecay,
+                 boolean freezePreconditioner, BatchSchedule schedule) {
         if (!(beta1 >= 0 && beta1 < 1)) throw new IllegalArgumentException("AdamW beta1 must be in [0, 1), got " + beta1);
         if (!(beta2 >= 0 && beta2 < 1)) throw new IllegalArgumentException("AdamW beta2 must be in [0, 1), got " + beta2);
         if (!(eps > 0)) throw new IllegalArgumentException("AdamW eps must be > 0, got " + eps);
         if (!(weightDecay >= 0)) throw new IllegalArgumentException("weight decay must be >= 0, got " + weightDecay);
         this.f = f;
-        this.lr = lr;
+        this.lr = java.util.Objects.requireNonNull(lr, "learning-rate schedule");
         this.beta1 = beta1;
         this.beta2 = beta2;
         this.eps = eps;
@@ -70,7 +79,7 @@ public final class AdamW implements Optimizer {
 
     @Override public DType dtype() { return f.dtype(); }
 
-    @Override public double lr() { return lr; }
+    @Override public LrSchedule lrSchedule() { return lr; }
 
     public double beta1() { return beta1; }
 
@@ -86,14 +95,14 @@ public final class AdamW implements Optimizer {
      * Adam's threshold is on the preconditioned sharpness λ_max(P⁻¹H), not on λ_max(H):
      * (2 + 2β₁)/((1 − β₁)η) (Cohen et al. 2022; SPEC §1).
      */
-    @Override public double threshold() { return (2 + 2 * beta1) / ((1 - beta1) * lr); }
+    @Override public double thresholdAt(double eta) { return (2 + 2 * beta1) / ((1 - beta1) * eta); }
 
     /** The row schedule when built on a data set; null when the loss forms its own batches (text windows). */
     @Override public BatchSchedule schedule() { return schedule; }
 
     @Override
     public Optimizer withLr(double newLr) {
-        return new AdamW(f, newLr, beta1, beta2, eps, weightDecay, freeze, schedule);
+        return new AdamW(f, lr.withPeak(Sgd.checkLr(newLr).peak()), beta1, beta2, eps, weightDecay, freeze, schedule);
     }
 
     @Override
@@ -117,7 +126,7 @@ public final class AdamW implements Optimizer {
         double loss = f.evaluate(t, w, grad, k > 0 ? dirs : null, k, hv);
         if (!Double.isFinite(loss)) throw new DivergedException(t, loss);
 
-        AdamWCoefficients c = AdamWCoefficients.atStep(t, lr, beta1, beta2, eps, weightDecay);
+        AdamWCoefficients c = AdamWCoefficients.atStep(t, lr.lr(t), beta1, beta2, eps, weightDecay);
         // tangents first: the Jacobian is taken at the state before the step
         if (k > 0) be.adamwTangents(tangents.view(0, 3 * d * k), k, grad, hv.view(0, k * d), m, v, c, freeze);
         be.adamwUpdate(w, m, v, grad, c);

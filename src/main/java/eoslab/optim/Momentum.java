@@ -16,7 +16,8 @@ import eoslab.tensor.Tensor;
  */
 public final class Momentum implements Optimizer {
     private final StepLoss f;
-    private final double lr, beta, weightDecay;
+    private final LrSchedule lr;
+    private final double beta, weightDecay;
     private final BatchSchedule schedule;
     private Tensor grad, hv, dirs;
 
@@ -27,11 +28,15 @@ public final class Momentum implements Optimizer {
 
     /** Heavy ball on any per-step loss (e.g. text windows); {@code schedule} is the row schedule or null. */
     public Momentum(StepLoss f, double lr, double beta, double weightDecay, BatchSchedule schedule) {
-        if (!(lr > 0) || Double.isInfinite(lr)) throw new IllegalArgumentException("learning rate must be a positive number, got " + lr);
+        this(f, Sgd.checkLr(lr), beta, weightDecay, schedule);
+    }
+
+    /** Heavy ball with step t at η_t of {@code lr} (m carries no η, so a varying η_t needs nothing else). */
+    public Momentum(StepLoss f, LrSchedule lr, double beta, double weightDecay, BatchSchedule schedule) {
         if (!(beta >= 0 && beta < 1)) throw new IllegalArgumentException("momentum must be in [0, 1), got " + beta);
         if (!(weightDecay >= 0)) throw new IllegalArgumentException("weight decay must be >= 0, got " + weightDecay);
         this.f = f;
-        this.lr = lr;
+        this.lr = java.util.Objects.requireNonNull(lr, "learning-rate schedule");
         this.beta = beta;
         this.weightDecay = weightDecay;
         this.schedule = schedule;
@@ -47,17 +52,17 @@ public final class Momentum implements Optimizer {
 
     @Override public DType dtype() { return f.dtype(); }
 
-    @Override public double lr() { return lr; }
+    @Override public LrSchedule lrSchedule() { return lr; }
 
     public double beta() { return beta; }
 
-    @Override public double threshold() { return (2 + 2 * beta) / lr; }
+    @Override public double thresholdAt(double eta) { return (2 + 2 * beta) / eta; }
 
     @Override public BatchSchedule schedule() { return schedule; }
 
     @Override
     public Optimizer withLr(double newLr) {
-        return new Momentum(f, newLr, beta, weightDecay, schedule);
+        return new Momentum(f, lr.withPeak(Sgd.checkLr(newLr).peak()), beta, weightDecay, schedule);
     }
 
     @Override
@@ -71,6 +76,7 @@ public final class Momentum implements Optimizer {
     public void step(long t, Tensor state, Tensor tangents, int k) {
         Backend be = f.backend();
         long d = f.dim();
+        double eta = lr.lr(t);
         Tensor w = state.view(0, d), m = state.view(d, d);
         if (grad == null) grad = be.zeros(f.dtype(), d);
         if (k > 0 && (hv == null || hv.size < k * d)) {
@@ -85,10 +91,10 @@ public final class Momentum implements Optimizer {
             Tensor dw = tangents.view(2 * d * j, d), dm = tangents.view(2 * d * j + d, d), h = hv.view(d * j, d);
             if (weightDecay != 0) be.axpby(weightDecay, dw, 1, h);
             be.axpby(1, h, beta, dm);      // δm' = β δm + (H + λI) δw
-            be.axpby(-lr, dm, 1, dw);      // δw' = δw − η δm'
+            be.axpby(-eta, dm, 1, dw);     // δw' = δw − η_t δm'
         }
         if (weightDecay != 0) be.axpby(weightDecay, w, 1, grad);
         be.axpby(1, grad, beta, m);        // m' = β m + ∇L_B + λw
-        be.axpby(-lr, m, 1, w);            // w' = w − η m'
+        be.axpby(-eta, m, 1, w);           // w' = w − η_t m'
     }
 }

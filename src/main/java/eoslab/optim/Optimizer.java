@@ -14,14 +14,34 @@ public interface Optimizer extends RandomMap {
     /** Number of model parameters d (the state has {@link #dim()} ≥ d elements). */
     long paramDim();
 
-    /** Learning rate η. */
-    double lr();
+    /** Learning rate η: the schedule's peak ({@link LrSchedule#peak}); η_t of every step when it is constant. */
+    default double lr() {
+        return lrSchedule().peak();
+    }
+
+    /** η_t, the learning rate step t uses. */
+    default double lr(long t) {
+        return lrSchedule().lr(t);
+    }
+
+    /** The learning-rate schedule η_t (constant unless built with one). */
+    LrSchedule lrSchedule();
 
     /**
-     * The stability threshold for λ_max of the loss Hessian: 2/η for GD and SGD,
-     * (2 + 2β)/η for heavy-ball momentum (SPEC §1).
+     * The stability threshold at learning rate η: for λ_max of the loss Hessian 2/η for GD and SGD,
+     * (2 + 2β)/η for heavy-ball momentum; for AdamW on λ_max(P⁻¹H) (SPEC §1).
      */
-    double threshold();
+    double thresholdAt(double eta);
+
+    /** The threshold of step t, at η_t: it moves with η_t under a schedule. */
+    default double threshold(long t) {
+        return thresholdAt(lr(t));
+    }
+
+    /** The threshold at the peak η (the threshold of every step for a constant schedule). */
+    default double threshold() {
+        return thresholdAt(lr());
+    }
 
     /** The noise ω this map reads. */
     BatchSchedule schedule();
@@ -34,6 +54,9 @@ public interface Optimizer extends RandomMap {
     /** A fresh state (parameters w0, any extra state zero) on the optimizer's backend. */
     Tensor initialState(double[] w0);
 
-    /** A copy of this optimizer with another learning rate and the same noise (for branching). */
+    /**
+     * A copy of this optimizer with another learning rate and the same noise (for branching): the
+     * schedule's peak becomes {@code lr} ({@link LrSchedule#withPeak}).
+     */
     Optimizer withLr(double lr);
 }

@@ -14,7 +14,8 @@ import eoslab.tensor.Tensor;
  */
 public final class Sgd implements Optimizer {
     private final StepLoss f;
-    private final double lr, weightDecay;
+    private final LrSchedule lr;
+    private final double weightDecay;
     private final BatchSchedule schedule;
     private Tensor grad, hv;
 
@@ -25,10 +26,14 @@ public final class Sgd implements Optimizer {
 
     /** SGD on any per-step loss (e.g. text windows); {@code schedule} is the row schedule or null. */
     public Sgd(StepLoss f, double lr, double weightDecay, BatchSchedule schedule) {
-        if (!(lr > 0) || Double.isInfinite(lr)) throw new IllegalArgumentException("learning rate must be a positive number, got " + lr);
+        this(f, checkLr(lr), weightDecay, schedule);
+    }
+
+    /** SGD with step t at η_t of {@code lr}. */
+    public Sgd(StepLoss f, LrSchedule lr, double weightDecay, BatchSchedule schedule) {
         if (!(weightDecay >= 0)) throw new IllegalArgumentException("weight decay must be >= 0, got " + weightDecay);
         this.f = f;
-        this.lr = lr;
+        this.lr = java.util.Objects.requireNonNull(lr, "learning-rate schedule");
         this.weightDecay = weightDecay;
         this.schedule = schedule;
     }
@@ -43,15 +48,15 @@ public final class Sgd implements Optimizer {
 
     @Override public DType dtype() { return f.dtype(); }
 
-    @Override public double lr() { return lr; }
+    @Override public LrSchedule lrSchedule() { return lr; }
 
-    @Override public double threshold() { return 2 / lr; }
+    @Override public double thresholdAt(double eta) { return 2 / eta; }
 
     @Override public BatchSchedule schedule() { return schedule; }
 
     @Override
     public Optimizer withLr(double newLr) {
-        return new Sgd(f, newLr, weightDecay, schedule);
+        return new Sgd(f, lr.withPeak(checkLr(newLr).peak()), weightDecay, schedule);
     }
 
     @Override
@@ -62,6 +67,7 @@ public final class Sgd implements Optimizer {
     @Override
     public void step(long t, Tensor w, Tensor tangents, int k) {
         Backend be = f.backend();
+        double eta = lr.lr(t);
         if (grad == null) grad = be.zeros(f.dtype(), f.dim());
         if (k > 0 && (hv == null || hv.size < (long) k * f.dim())) hv = be.zeros(f.dtype(), (long) k * f.dim());
         double loss = f.evaluate(t, w, grad, tangents, k, hv);
@@ -69,9 +75,15 @@ public final class Sgd implements Optimizer {
         if (k > 0) {
             Tensor hk = hv.view(0, (long) k * f.dim());
             if (weightDecay != 0) be.axpby(weightDecay, tangents, 1, hk);
-            be.axpby(-lr, hk, 1, tangents);                 // δw ← (I − η(H + λI)) δw
+            be.axpby(-eta, hk, 1, tangents);                // δw ← (I − η_t(H + λI)) δw
         }
         if (weightDecay != 0) be.axpby(weightDecay, w, 1, grad);
-        be.axpby(-lr, grad, 1, w);                            // w ← w − η(∇L_B + λw)
+        be.axpby(-eta, grad, 1, w);                           // w ← w − η_t(∇L_B + λw)
+    }
+
+    /** A constant schedule; the optimizers' own message for a bad η. */
+    static LrSchedule checkLr(double lr) {
+        if (!(lr > 0) || Double.isInfinite(lr)) throw new IllegalArgumentException("learning rate must be a positive number, got " + lr);
+        return LrSchedule.constant(lr);
     }
 }
