@@ -47,6 +47,9 @@ class CudaEmulatorTest {
         assertEquals(0, p.exitValue(), out);
         assertTrue(out.contains("GPU 0       : eoslab host emulator"), out);
         assertTrue(out.contains("parity: all ops agree"), out);
+        // every kernel family is in the doctor's table, the newer ones included
+        for (String op : List.of("gptSoftmaxCausal", "adamw", "gram", "attention", "gemmBf16", "gemmTf32"))
+            assertTrue(java.util.regex.Pattern.compile("(?m)^\\s*" + op + "\\s+F32 ok").matcher(out).find(), "doctor's table lists no " + op + ":\n" + out);
         assertTrue(out.contains("EMULATOR OK"), out);
     }
 }
