@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -49,7 +50,7 @@ class CudaEmulatorTest {
         assertTrue(out.contains("parity: all ops agree"), out);
         // every kernel family is in the doctor's table, the newer ones included
         for (String op : List.of("gptSoftmaxCausal", "adamw", "gram", "attention", "gemmBf16", "gemmTf32"))
-            assertTrue(java.util.regex.Pattern.compile("(?m)^\\s*" + op + "\\s+F32 ok").matcher(out).find(), "doctor's table lists no " + op + ":\n" + out);
+            assertTrue(Pattern.compile("(?m)^\\s*" + op + "\\s+F32 ok").matcher(out).find(), "doctor's table lists no " + op + ":\n" + out);
         assertTrue(out.contains("EMULATOR OK"), out);
     }
 }
