@@ -18,12 +18,17 @@ class CudaKernelBuildTest {
      * False in the self-contained image (bin/eoslab-test), where those tests skip.
      */
     static boolean nvccPresent() {
-        for (String p : new String[] {"target/classes", "target/test-classes", "native/emulator"})
-            if (!Files.isDirectory(Path.of(p))) return false;
-        return nvccOnPath();
+        return buildTree() && nvccOnPath();
     }
 
-    private static boolean nvccOnPath() {
+    /** The working directory is the Maven build tree (not the image). */
+    static boolean buildTree() {
+        for (String p : new String[] {"target/classes", "target/test-classes", "native/emulator"})
+            if (!Files.isDirectory(Path.of(p))) return false;
+        return true;
+    }
+
+    static boolean nvccOnPath() {
         if (Files.isExecutable(Path.of("/usr/local/bin/nvcc")) || Files.isExecutable(Path.of("/usr/local/cuda/bin/nvcc"))) return true;
         String path = System.getenv("PATH");
         if (path == null) return false;
