@@ -61,7 +61,13 @@ summary="$work/summary.md"
 declare -A est_full=([env]=0.2 [doctor]=1 [test]=3 [a]=6 [b]=1 [c]=1 [d]=4 [e]=2 [f]=4)
 declare -A est_quick=([env]=0.2 [doctor]=1 [test]=3 [a]=1 [b]=0.5 [c]=0.5 [d]=2 [e]=1 [f]=2)
 declare -A est_smoke=([env]=0.1 [doctor]=0.3 [test]=1 [a]=1 [b]=1.5 [c]=0.3 [d]=0.5 [e]=0.5 [f]=0.5)   # measured on 2 CPUs: 55, 62, 4, 9, 13, 14 s
-est() { case $mode in full) echo "${est_full[$1]}" ;; quick) echo "${est_quick[$1]}" ;; *) echo "${est_smoke[$1]}" ;; esac; }
+est() {
+  case $mode in
+    full) if [[ $1 == a ]]; then echo $(( 2 * ${repeats:-3} )); else echo "${est_full[$1]}"; fi ;;   # (a): ~2 min per repeat
+    quick) echo "${est_quick[$1]}" ;;
+    *) echo "${est_smoke[$1]}" ;;
+  esac
+}
 sec() { awk -v m="$1" 'BEGIN {printf "%d", m * 60}'; }
 
 IFS=, read -r -a plan <<< "$steps"
