@@ -142,8 +142,12 @@ step_env() {
 step_doctor() { "$eoslab" doctor > "$work/doctor.txt" 2>&1; local rc=$?; tail -25 "$work/doctor.txt"; return $rc; }
 step_test() {
   [[ -x "$etest" ]] || { echo "no $etest (a source checkout: run mvn test instead)"; return 1; }
-  "$etest" --reports-dir "$work/junit" > "$work/test-tree.txt" 2>&1; local rc=$?
-  grep -E "tests (successful|failed|skipped|aborted|found)|MISMATCH|FAIL" "$work/test-tree.txt" | head -40; return $rc
+  "$etest" --disable-ansi-colors --reports-dir "$work/junit" > "$work/test-tree.txt" 2>&1; local rc=$?
+  grep -E "tests (successful|failed|skipped|aborted|found)|MISMATCH|FAIL" "$work/test-tree.txt" | head -40
+  # on a GPU none of the default selection may skip: a skip there means CUDA was not usable (see env.txt, doctor.txt)
+  local skipped; skipped=$(sed -n 's/^\[ *\([0-9]*\) tests aborted.*/\1/p' "$work/test-tree.txt" | head -1)
+  if [[ $rc == 0 && $device == cuda && ${skipped:-0} -gt 0 ]]; then echo "test: $skipped GPU tests skipped: CUDA (or cuSOLVER) was not usable, see env.txt and doctor.txt"; return 3; fi
+  return $rc
 }
 step_part() {
   local p="$1"
@@ -178,7 +182,7 @@ done
   echo
   echo "Total $(( $(date +%s) - t_start )) s of $budget min."
   if [[ -f "$work/doctor.txt" ]]; then echo; echo "## doctor"; echo; echo '```'; grep -E "^(GPU|driver|cuBLAS|cuSOLVER|kernels|parity)|FAIL" "$work/doctor.txt" | head -40; echo '```'; fi
-  if [[ -f "$work/test-tree.txt" ]]; then echo; echo "## eoslab-test"; echo; echo '```'; grep -E "tests (found|successful|skipped|aborted|failed)|MethodSource|=>" "$work/test-tree.txt" | head -60; echo '```'; fi
+  if [[ -f "$work/test-tree.txt" ]]; then echo; echo "## eoslab-test"; echo; echo '```'; grep -E "tests (found|successful|skipped|aborted|failed)|✘" "$work/test-tree.txt" | head -60; echo '```'; fi
   for f in "$work"/bench/results-*.md; do [[ -f "$f" ]] && { echo; cat "$f"; }; done
 } >> "$summary"
 cp "$summary" "$out/summary.md"
