@@ -79,7 +79,10 @@ header() {  # title
 }
 now() { date +%s.%N; }
 median() { sort -g | awk '{a[NR] = $1} END {print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2)}'; }
-"$eoslab" doctor > "$out/doctor.txt" 2>&1 || { [[ $device != cuda ]] || { echo "run-all.sh: eoslab doctor failed (see $out/doctor.txt)" >&2; exit 1; }; }
+# (EOSLAB_SKIP_DOCTOR=1: the caller ran it, e.g. bench/gpu/session.sh)
+if [[ -z "${EOSLAB_SKIP_DOCTOR:-}" ]]; then
+  "$eoslab" doctor > "$out/doctor.txt" 2>&1 || { [[ $device != cuda ]] || { echo "run-all.sh: eoslab doctor failed (see $out/doctor.txt)" >&2; exit 1; }; }
+fi
 
 if [[ $only == *a* ]]; then
   echo "== (a) branching baseline: n=$N, $STEPS steps, lambda_max every 32 (x$repeats each side)"

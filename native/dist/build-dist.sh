@@ -3,7 +3,7 @@
 #   target/dist/eoslab/            runtime/  a jlink'ed Java runtime (no JDK needed where it runs)
 #                                  lib/      eoslab.jar (shaded, kernels.fatbin inside),
 #                                            eoslab-tests.jar + junit-platform-console-standalone.jar
-#                                  bin/      eoslab, eoslab-test, eoslab-bench-gpu
+#                                  bin/      eoslab, eoslab-test, eoslab-bench-gpu, eoslab-gpu-session
 #                                  bench/gpu/ the GPU benchmark scripts;  docs/gpu.md;  COMMIT
 #   target/dist/eoslab-VERSION-linux-x64.tar.gz
 # Modules: what jdeps reports for the shaded jar and the JUnit console launcher, plus
@@ -43,6 +43,7 @@ cp "$console" "$out/lib/junit-platform-console-standalone.jar"
 cp native/dist/eoslab native/dist/eoslab-test "$out/bin/"
 mkdir -p "$out/bench" && cp -r bench/gpu "$out/bench/gpu"
 ln -s ../bench/gpu/run-all.sh "$out/bin/eoslab-bench-gpu"
+ln -s ../bench/gpu/session.sh "$out/bin/eoslab-gpu-session"
 cp docs/gpu.md "$out/docs/"
 chmod +x "$out"/bin/eoslab "$out"/bin/eoslab-test "$out"/bench/gpu/*.sh
 commit="$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
@@ -54,4 +55,5 @@ tarball="target/dist/eoslab-$version-linux-x64.tar.gz"
 tar -C target/dist -czf "$tarball" eoslab
 size() { du -sk "$@" | awk '{s += $1} END {printf "%.1f MB", s / 1024}'; }
 echo "build-dist: $out: runtime $(size "$out/runtime"), eoslab.jar $(size "$out/lib/eoslab.jar"), test jars $(size "$out/lib/eoslab-tests.jar" "$out/lib/junit-platform-console-standalone.jar")"
+echo "build-dist: image $(size "$out") (the device tool carries at most 64 MiB with the repository: carry the tarball)"
 echo "build-dist: image without test jars $(( $(du -sk "$out" | cut -f1) - $(du -sk "$out/lib/eoslab-tests.jar" "$out/lib/junit-platform-console-standalone.jar" | awk '{s+=$1} END {print s}') ))k; $tarball $(size "$tarball")"

@@ -1,7 +1,10 @@
 package eoslab.backend.cuda;
 
 import eoslab.backend.Act;
+import eoslab.backend.AdamWCoefficients;
 import eoslab.backend.Backend;
+import eoslab.backend.GemmPrecision;
+import eoslab.gpt.AttentionKernels;
 import eoslab.gpt.TransformerKernels;
 import eoslab.tensor.DType;
 import eoslab.tensor.Tensor;
@@ -32,15 +35,33 @@ import java.util.SplittableRandom;
  *     F32 atol 1e-4, rtol 1e-4; F64 atol 1e-12, rtol 1e-11.
  * </ul>
  * The GPT-2 kernels ({@link TransformerKernels}) are cases too: gptEmbedding (EXACT), gptLayerNorm and
- * gptLayerNormR (REDUCTION), gptSoftmaxCausal (TRANSCENDENTAL).
+ * gptLayerNormR (REDUCTION), gptSoftmaxCausal (TRANSCENDENTAL); and every other kernel family:
+ * <ul>
+ * <li>adamw (adamwUpdate + adamwTangents, kernels/optim.cu): TRANSCENDENTAL (a square root and a
+ *     division per element; bit-identical on the host emulator, AdamWChecks);
+ * <li>gram (one-pass float64 Gram of k vectors, the CholeskyQR2 kernel): REDUCTION;
+ * <li>attention (the fused causal attention of kernels/attention.cu: forward y and lse, backward,
+ *     R-forward, R-backward, via {@link AttentionKernels#of}): ATTENTION, F32 atol 1e-4, rtol 2e-4
+ *     (the kernels accumulate in float, the reference in double; outputs are O(1), up to ~10 for
+ *     dqkv), F64 atol 1e-11, rtol 1e-10 (summation order only), as AttentionEmulatorMain;
+ * <li>gemmBf16 / gemmTf32 (F32 GEMM with {@link GemmPrecision#BF16} / {@link GemmPrecision#TF32}
+ *     operands on both sides): the output is C / S elementwise with S = Σ_l |a_il||b_lj| in float64
+ *     on the host, and the tolerance is GemmPrecisionChecks' bound for real cuBLAS,
+ *     |dev − cpu| ≤ (6u + 5u² + γ)·S with γ = (3K + 8)·2⁻²⁴ (each side within its own conversion
+ *     error of the exact product, the GPU's conversion possibly truncating): atol 6u + 5u² + γ,
+ *     rtol 0, at K = 64 (u = 2⁻⁸ bf16, 2⁻¹¹ TF32). F64 ignores the precision (GEMM tolerance).
+ * </ul>
  */
 public final class CudaParity {
     private CudaParity() {
     }
 
     public enum Kind {
-        EXACT, TRANSCENDENTAL, REDUCTION, GEMM
+        EXACT, TRANSCENDENTAL, REDUCTION, GEMM, ATTENTION, GEMM_BF16, GEMM_TF32
     }
+
+    /** K of the gemmBf16 / gemmTf32 cases, on which their tolerance depends (γ). */
+    static final int LOW_PRECISION_K = 64;
 
     public record Tolerance(double atol, double rtol) {
         public Tolerance {
@@ -55,6 +76,12 @@ public final class CudaParity {
             case TRANSCENDENTAL -> f32 ? new Tolerance(1e-6, 1e-5) : new Tolerance(1e-13, 1e-11);
             case REDUCTION -> f32 ? new Tolerance(1e-6, 1e-6) : new Tolerance(1e-12, 1e-11);
             case GEMM -> f32 ? new Tolerance(1e-4, 1e-4) : new Tolerance(1e-12, 1e-11);
+            case ATTENTION -> f32 ? new Tolerance(1e-4, 2e-4) : new Tolerance(1e-11, 1e-10);
+            case GEMM_BF16, GEMM_TF32 -> {
+                if (!f32) yield tolerance(Kind.GEMM, dtype);
+                double u = (kind == Kind.GEMM_BF16 ? GemmPrecision.BF16 : GemmPrecision.TF32).unitRoundoff();
+                yield new Tolerance(6 * u + 5 * u * u + (3.0 * LOW_PRECISION_K + 8) * 0x1p-24, 0);
+            }
         };
     }
 
@@ -341,6 +368,7 @@ public final class CudaParity {
         }));
         convCases(l);
         transformerCases(l);
+        newerKernelCases(l);
         return List.copyOf(l);
     }
 
@@ -450,6 +478,90 @@ public final class CudaParity {
     }
 
     /** Random indices in [0, bound) with a few forced repeats (so adjoint sums see duplicates). */
+    /** AdamW update and tangents, the Gram kernel, fused attention, bf16/TF32 GEMM (tolerances: class comment). */
+    private static void newerKernelCases(List<Named> l) {
+        l.add(new Named("adamw", Kind.TRANSCENDENTAL, (b, dt, r) -> {
+            int d = 301, k = 3, so = 5, xo = 3;                    // odd offsets: views into larger buffers
+            AdamWCoefficients c = AdamWCoefficients.atStep(7, 1e-3, 0.9, 0.95, 1e-8, 0.1);
+            double[] s = normal(r, so + 3 * d), g = normal(r, d), h = normal(r, k * d), x = normal(r, xo + 3 * d * k + 2);
+            for (int i = 0; i < d; i++) {
+                s[so + 2 * d + i] = 1e-4 * Math.abs(s[so + 2 * d + i]) * (i % 10 == 7 ? 0 : 1);   // v ≥ 0, some exactly 0
+                g[i] *= i % 10 == 7 ? 0 : 0.01;
+            }
+            Map<String, double[]> m = new LinkedHashMap<>();
+            for (boolean freeze : new boolean[] {false, true}) {
+                Tensor st = b.fromDoubles(dt, s), gt = b.fromDoubles(dt, g), ht = b.fromDoubles(dt, h), xt = b.fromDoubles(dt, x);
+                Tensor w = st.view(so, d), mm = st.view(so + d, d), v = st.view(so + 2L * d, d);
+                b.adamwTangents(xt.view(xo, 3L * d * k), k, gt, ht, mm, v, c, freeze);
+                b.adamwUpdate(w, mm, v, gt, c);
+                m.put("state" + (freeze ? "Frozen" : ""), st.toDoubles());
+                m.put("tangents" + (freeze ? "Frozen" : ""), xt.toDoubles());
+            }
+            return m;
+        }));
+        l.add(new Named("gram", Kind.REDUCTION, (b, dt, r) -> {
+            Map<String, double[]> m = new LinkedHashMap<>();
+            for (int[] dk : new int[][] {{1, 1}, {4099, 5}, {20000, 32}}) {
+                int d = dk[0], k = dk[1];
+                Tensor v = b.fromDoubles(dt, normal(r, d * k + 3));
+                m.put("G" + d + "x" + k, b.gram(v.view(3, (long) d * k), d, k));
+            }
+            return m;
+        }));
+        l.add(new Named("attention", Kind.ATTENTION, (b, dt, r) -> {
+            AttentionKernels ak = AttentionKernels.of(b);
+            Map<String, double[]> m = new LinkedHashMap<>();
+            // {B, T, H, head size}: T = 1, several query/key tiles, GPT-2's head size 64
+            for (int[] sh : new int[][] {{2, 1, 1, 4}, {2, 40, 3, 4}, {1, 20, 2, 64}}) {
+                int bs = sh[0], t = sh[1], h = sh[2], c = h * sh[3], n = bs * t;
+                double[] q = normal(r, 3 * n * c);
+                for (int i = 0; i < q.length; i++) q[i] *= 1.5;   // peaked enough that the running max moves
+                Tensor qkv = b.fromDoubles(dt, q), rqkv = b.fromDoubles(dt, normal(r, 3 * n * c));
+                Tensor dy = b.fromDoubles(dt, normal(r, n * c)), rdy = b.fromDoubles(dt, normal(r, n * c));
+                Tensor y = b.fromDoubles(dt, nan(n * c)), lse = b.fromDoubles(dt, nan(n * h)), dqkv = b.zeros(dt, 3L * n * c);
+                Tensor ry = b.fromDoubles(dt, nan(n * c)), rlse = b.fromDoubles(dt, nan(n * h)), rdqkv = b.zeros(dt, 3L * n * c);
+                ak.forward(qkv, y, lse, bs, t, h, c);
+                ak.backward(qkv, y, lse, dy, dqkv, bs, t, h, c);
+                ak.rForward(qkv, y, lse, rqkv, ry, rlse, bs, t, h, c);
+                ak.rBackward(qkv, y, lse, dy, rqkv, ry, rlse, rdy, rdqkv, bs, t, h, c);
+                String key = java.util.Arrays.toString(sh);
+                m.put("y" + key, y.toDoubles());
+                m.put("lse" + key, lse.toDoubles());
+                m.put("dqkv" + key, dqkv.toDoubles());
+                m.put("R{y}" + key, ry.toDoubles());
+                m.put("R{lse}" + key, rlse.toDoubles());
+                m.put("R{dqkv}" + key, rdqkv.toDoubles());
+            }
+            return m;
+        }));
+        for (GemmPrecision p : new GemmPrecision[] {GemmPrecision.BF16, GemmPrecision.TF32}) {
+            String name = p == GemmPrecision.BF16 ? "gemmBf16" : "gemmTf32";
+            l.add(new Named(name, p == GemmPrecision.BF16 ? Kind.GEMM_BF16 : Kind.GEMM_TF32, (b, dt, r) -> {
+                int m = 33, n = 29, k = LOW_PRECISION_K, batch = 2;
+                double[] a = normal(r, batch * m * k), bb = normal(r, batch * k * n);
+                // S = Σ_l |a_il||b_lj| (α = 1, β = 0), of the operands as stored (float32 for F32), in float64
+                Tensor ta = b.fromDoubles(dt, a), tb = b.fromDoubles(dt, bb);
+                double[] af = ta.toDoubles(), bf = tb.toDoubles();
+                Tensor tc = b.fromDoubles(dt, nan(batch * m * n));
+                GemmPrecision old = b.setGemmPrecision(p);
+                try {
+                    b.gemm(false, true, m, n, k, 1.0, ta, k, (long) m * k, tb, k, (long) n * k, 0.0, tc, n, (long) m * n, batch);
+                } finally {
+                    b.setGemmPrecision(old);
+                }
+                double[] c = tc.toDoubles();
+                for (int q = 0; q < batch; q++)
+                    for (int i = 0; i < m; i++)
+                        for (int j = 0; j < n; j++) {
+                            double s = 0;
+                            for (int e = 0; e < k; e++) s += Math.abs(af[q * m * k + i * k + e]) * Math.abs(bf[q * n * k + j * k + e]);
+                            c[q * m * n + i * n + j] /= s;
+                        }
+                return out("c/S", c);
+            }));
+        }
+    }
+
     private static int[] indices(SplittableRandom r, int n, int bound) {
         int[] ix = new int[n];
         for (int i = 0; i < n; i++) ix[i] = r.nextInt(bound);

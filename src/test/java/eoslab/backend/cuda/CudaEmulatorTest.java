@@ -3,8 +3,8 @@ package eoslab.backend.cuda;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-
-
+import java.util.List;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -27,6 +27,9 @@ class CudaEmulatorTest {
         String out = HostEmulator.run(EmulatorMain.class, "1g", 180);
         assertTrue(out.contains("GPU 0       : eoslab host emulator"), out);
         assertTrue(out.contains("parity: all ops agree"), out);
+        // every kernel family is in the doctor's table, the newer ones included
+        for (String op : List.of("gptSoftmaxCausal", "adamw", "gram", "attention", "gemmBf16", "gemmTf32"))
+            assertTrue(Pattern.compile("(?m)^\\s*" + op + "\\s+F32 ok").matcher(out).find(), "doctor's table lists no " + op + ":\n" + out);
         assertTrue(out.contains("EMULATOR OK"), out);
     }
 }

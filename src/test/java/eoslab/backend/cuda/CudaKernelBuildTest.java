@@ -12,7 +12,23 @@ import org.junit.jupiter.api.Test;
 
 /** Where nvcc exists, the build put a real fatbin with every kernel into the classes (and so the jar). */
 class CudaKernelBuildTest {
+    /**
+     * nvcc is installed and this is the Maven build tree (target/classes, target/test-classes and
+     * native/emulator under the working directory): what the fatbin and host-emulator tests need.
+     * False in the self-contained image (bin/eoslab-test), where those tests skip.
+     */
     static boolean nvccPresent() {
+        return buildTree() && nvccOnPath();
+    }
+
+    /** The working directory is the Maven build tree (not the image). */
+    static boolean buildTree() {
+        for (String p : new String[] {"target/classes", "target/test-classes", "native/emulator"})
+            if (!Files.isDirectory(Path.of(p))) return false;
+        return true;
+    }
+
+    static boolean nvccOnPath() {
         if (Files.isExecutable(Path.of("/usr/local/bin/nvcc")) || Files.isExecutable(Path.of("/usr/local/cuda/bin/nvcc"))) return true;
         String path = System.getenv("PATH");
         if (path == null) return false;

@@ -31,7 +31,8 @@ class CudaParityHarnessTest {
         for (String op : List.of("roundtrip", "copy", "fill", "gatherRows", "gemmNN", "gemmNT", "gemmTN", "gemmTT", "gemmBatched",
                 "gemmStride0A", "gemmStride0B", "gemmStride0C", "axpby", "dot", "mul", "addBias", "sumRows", "activationRELU",
                 "activationTANH", "activationGELU", "activationIDENTITY", "softmaxCE10", "softmaxCE1000", "mse", "im2col", "col2im",
-                "addChannelBias", "sumChannels", "maxPool2d", "gatherIndexed", "scatterIndexed")) {
+                "addChannelBias", "sumChannels", "maxPool2d", "gatherIndexed", "scatterIndexed", "gptEmbedding", "gptLayerNorm",
+                "gptLayerNormR", "gptSoftmaxCausal", "adamw", "gram", "attention", "gemmBf16", "gemmTf32")) {
             assertTrue(CudaParity.names().contains(op), op);
         }
     }

@@ -48,9 +48,9 @@ final class HostEmulator {
     static String run(Class<?> main, String xmx, int timeoutSeconds, String... jvmOptions) throws IOException, InterruptedException {
         Path dir = require();
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        String cp = Path.of("target/classes").toAbsolutePath() + ":" + Path.of("target/test-classes").toAbsolutePath();
+        String cp = System.getProperty("java.class.path");   // this JVM's: classes, test classes and the dependencies
         List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector",
-                "-Xmx" + xmx, "-D" + NativeLibrary.LIBPATH_PROPERTY + "=" + dir));
+                "-Xmx" + xmx, "-Djava.awt.headless=true", "-D" + NativeLibrary.LIBPATH_PROPERTY + "=" + dir));
         cmd.addAll(List.of(jvmOptions));
         cmd.addAll(List.of("-cp", cp, main.getName()));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
