@@ -49,7 +49,7 @@ def setting(r):
 
 def part_d(e, t, elog):
     print("(d) One AdamW training step (forward + backward + update) on random tokens; median of the timed steps after warm-up,")
-    print("synchronized. 'update' = step − forward+backward. The ratio is eoslab's tokens/s over that row's.")
+    print("synchronized. 'update' = step − forward+backward. The ratio is eoslab's (fp32) tokens/s over that row's.")
     print()
     ed = [r for r in e if r.get("part") == "d"]
     if ed:
@@ -58,10 +58,11 @@ def part_d(e, t, elog):
     print("| implementation | precision | step ms | forward+backward ms | update ms | tokens/s | eoslab / this |")
     print("|---|---|---|---|---|---|---|")
     etok = ed[0]["tokens_per_s"] if ed else None
-    if ed:
-        r = ed[0]
-        print(f"| eoslab | {r['dtype']} | {ms(r['step_s'])} | {ms(r['fwd_bwd_s'])} | {ms(r['update_s'])} | {r['tokens_per_s']:.0f} | 1 |")
-    else:
+    for r in ed:  # the first row (fp32 GEMMs) is the one the ratios use; a --precision bf16 row follows when run
+        prec = r["dtype"] + ("" if r.get("precision", "f32") == "f32" else f", {r['precision']} GEMMs")
+        print(f"| eoslab | {prec} | {ms(r['step_s'])} | {ms(r['fwd_bwd_s'])} | {ms(r['update_s'])} | {r['tokens_per_s']:.0f} | "
+              f"{ratio(etok, r['tokens_per_s'])} |")
+    if not ed:
         print(f"| eoslab | | failed: {tail(elog)} | | | | |")
     for r in (x for x in t if x.get("part") == "d"):
         name = "PyTorch " + ("torch.compile" if r.get("compile") else "eager") + (f", attn {r['attn']}" if "attn" in r else "")

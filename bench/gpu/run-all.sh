@@ -61,8 +61,8 @@ case $quick in
   1) GM=gpt2-124M GB=8 GT=1024 GE="8:1 2:1,8" GFB=2 GFT=256 GW=1 GR=3 GFW=1 GFR=2 ;;
   *) GM=tiny GB=4 GT=16 GE="4:1 2:1,8" GFB=2 GFT=16 GW=3 GR=5 GFW=2 GFR=3 ;;
 esac
-# Device time of the parts asked for, on one H100, before any of it ran: rough estimates (FLOP counts and
-# eoslab's host-side AdamW update at 124M parameters), not measurements; the first GPU run should replace them.
+# Device time of the parts asked for, on one H100, before any of it ran: rough estimates (FLOP counts), not
+# measurements; the first GPU run should replace them.
 est=0
 for p in a:6 b:1 c:1 d:4 e:2 f:4; do [[ $only == *${p%%:*}* ]] && est=$((est + ${p##*:})); done
 [[ $quick == 0 ]] || est=$(( (est + 1) / 2 ))
@@ -161,11 +161,10 @@ if [[ $only == *c* ]]; then
   } > "$out/results-c.md"
   cat "$out/results-c.md"
 fi
-# GPT-2 parts: the eoslab side may fail (e.g. no CUDA transformer kernels yet); the PyTorch side still runs and
-# the report says what eoslab printed last.
+# GPT-2 parts: if the eoslab side fails, the PyTorch side still runs and the report says what eoslab printed last.
 gpt2() {  # log-file, eoslab bench gpt2 options...
   local log="$1"; shift
-  # GPT-2 124M: eoslab's AdamW update runs on host copies of the 3d state and its tangents (several GB)
+  # GPT-2 124M: the tracker's seeded start vectors and checkpoint-sized host arrays need a large heap
   EOSLAB_JAVA_OPTS="${EOSLAB_JAVA_OPTS:--Xmx64g}" "${bench[@]}" gpt2 --device "$device" --model "$GM" --warmup "$GW" --repeats "$GR" "$@" >> "$log" 2>&1 \
     || echo "eoslab bench gpt2 $* failed (exit $?)" >> "$log"
 }
@@ -183,6 +182,7 @@ if [[ $only == *d* ]]; then
       && "$py" "$here/gpt2_torch.py" --check "$out/gpt2-check.safetensors"; } > "$out/d-check.log" 2>&1 || true
   same="$(grep -E '^CHECK' "$out/d-check.log" || echo "check failed to run (see d-check.log)")"
   gpt2 "$out/d-eoslab.log" --parts d --batch "$GB" --seq-len "$GT"
+  gpt2 "$out/d-eoslab.log" --parts d --batch "$GB" --seq-len "$GT" --precision bf16
   torch_gpt2 "$out/d-torch.jsonl" --batch "$GB" --seq-len "$GT" --parts d
   if [[ $device == cuda ]]; then
     # like for like with eoslab, which materializes the (T, T) attention maps

@@ -365,6 +365,7 @@ public final class BenchCommand implements Runnable {
                 base.put("V", cfg.vocab()); base.put("L", cfg.layers()); base.put("H", cfg.heads()); base.put("C", cfg.channels());
                 base.put("params", cfg.numParams());
                 base.put("B", s.batch()); base.put("T", s.seqLen()); base.put("dtype", s.dtype().toString().toLowerCase());
+                base.put("precision", p.be().gemmPrecision().label);   // GEMM operand rounding (--precision)
                 base.put("warmup", s.warmup()); base.put("repeats", s.repeats());
                 if (ps.contains("d")) {
                     Gpt2Bench.TrainResult r = Gpt2Bench.trainStep(p, s);
