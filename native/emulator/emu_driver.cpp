@@ -230,9 +230,28 @@ CUresult cuModuleGetFunction(void** f, void*, const char* name) {
 CUresult cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
                         unsigned shared, void* stream, void** params, void** extra) {
     const Kernel* k = static_cast<const Kernel*>(f);
-    if (gx == 0 || gy == 0 || gz == 0 || bx == 0 || by == 0 || bz == 0 || bx * by * bz > 1024 || gy > 65535 || gz > 65535)
-        return 1;
-    if (shared != 0 || stream != nullptr || extra != nullptr || params == nullptr) return 1;
+    // The launch limits of sm_80 and sm_90 (CUDA Programming Guide, "Technical Specifications per
+    // Compute Capability"): the real driver refuses a launch past any of them with
+    // CUDA_ERROR_INVALID_VALUE, so a launch shape that only the GPU would reject fails here too.
+    // Checked one dimension at a time in 64 bits: bx * by * bz can wrap in 32.
+    const char* bad = nullptr;
+    if (gx == 0 || gy == 0 || gz == 0 || bx == 0 || by == 0 || bz == 0) bad = "a zero grid or block dimension";
+    else if (bx > 1024 || by > 1024) bad = "blockDim.x or blockDim.y > 1024";
+    else if (bz > 64) bad = "blockDim.z > 64";
+    else if ((unsigned long long)bx * by * bz > 1024) bad = "more than 1024 threads per block";
+    else if (gx > 2147483647u) bad = "gridDim.x > 2^31 - 1";
+    else if (gy > 65535 || gz > 65535) bad = "gridDim.y or gridDim.z > 65535";
+    // Dynamic shared memory: 48 KiB per block unless the kernel opted in with
+    // cuFuncSetAttribute(CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES), which eoslab never calls.
+    // The emulator has no extern __shared__ either, so any nonzero request is refused.
+    else if (shared > 48 * 1024) bad = "more than 48 KiB of dynamic shared memory without the opt-in attribute";
+    else if (shared != 0) bad = "dynamic shared memory (no eoslab kernel uses it; the emulator cannot provide it)";
+    else if (stream != nullptr || extra != nullptr || params == nullptr) bad = "a stream, extra or null kernelParams";
+    if (bad != nullptr) {
+        std::fprintf(stderr, "emulator: cuLaunchKernel(%s, grid (%u, %u, %u), block (%u, %u, %u), shared %u): %s\n",
+                     k->name, gx, gy, gz, bx, by, bz, shared, bad);
+        return 1;   // CUDA_ERROR_INVALID_VALUE
+    }
     if (!k->check(params)) {
         std::fprintf(stderr, "emulator: %s got a pointer argument outside every allocation\n", k->name);
         bad_pointer_errors++;

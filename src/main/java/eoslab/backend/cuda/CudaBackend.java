@@ -224,7 +224,8 @@ public final class CudaBackend implements Backend {
         return p.address() + t.offset * t.dtype.bytes;
     }
 
-    private Kernels.Ptr ptr(Tensor t) {
+    /** The device address of {@code t}'s first element, as a kernel argument. */
+    Kernels.Ptr ptr(Tensor t) {
         return new Kernels.Ptr(addr(t));
     }
 
