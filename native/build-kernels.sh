@@ -22,8 +22,13 @@ if [[ -z "$nvcc" ]]; then
   exit 0
 fi
 
+# ptxas's per-kernel registers and static shared memory (--resource-usage), for
+# CudaKernelResourceTest: a kernel whose registers x the block size the Java side launches it with
+# exceed 65536, or whose __shared__ exceeds 48 KiB, cannot launch on the GPU at all.
+usage="${EOSLAB_RESOURCE_USAGE:-target/kernels-resource-usage.txt}"
+
 # Up to date? (the fatbin is newer than every kernel source and this script)
-if [[ -f "$out" ]]; then
+if [[ -f "$out" && -f "$usage" ]]; then
   stale=0
   for f in kernels/*.cu kernels/*.cuh "$0"; do
     [[ -e "$f" && "$f" -nt "$out" ]] && stale=1
@@ -41,7 +46,12 @@ mkdir -p "$(dirname "$out")"
 tmp="$out.tmp.$$"
 # --fmad=false: F32 a*x + b*y must round like Java (no fused multiply-add); see kernels/eoslab.cu.
 # -Werror all-warnings and ptxas -Werror: a warning is a build failure.
-"$nvcc" -fatbin -O3 --fmad=false -std=c++17 -Werror all-warnings -Xptxas -Werror \
-  "${gencode[@]}" -o "$tmp" "$src"
+# (ptxas writes the resource usage to stderr, with any error: shown only when the build fails.)
+if ! "$nvcc" -fatbin -O3 --fmad=false -std=c++17 -Werror all-warnings -Xptxas -Werror --resource-usage \
+  "${gencode[@]}" -o "$tmp" "$src" 2> "$usage.tmp"; then
+  cat "$usage.tmp" >&2
+  exit 1
+fi
+mv "$usage.tmp" "$usage"
 mv "$tmp" "$out"
 echo "kernels: $out ($(stat -c %s "$out") bytes, sm_${archs// /,sm_} + compute_$last PTX, $("$nvcc" --version | tail -1))"
