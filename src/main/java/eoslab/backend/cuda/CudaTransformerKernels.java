@@ -118,6 +118,12 @@ public final class CudaTransformerKernels implements TransformerKernels {
         if (tokens.dtype != DType.I32) throw new IllegalArgumentException(op + ": token ids must be I32, got " + tokens.dtype);
         String k = sfx(op, dout, dwte, dwpe);
         long n = (long) b * t;
+        // embedding_backward_wte takes the row count as an int, and its grid's y covers the columns
+        // THREADS at a time: past either limit the kernel would skip rows (n wraps negative) or the
+        // GPU would refuse the launch (gridDim.y > 65535), so refuse here with the shapes.
+        if (n > Integer.MAX_VALUE) throw new IllegalArgumentException(op + ": B·T = " + n + " tokens exceed 2^31 - 1");
+        if ((c + CudaBackend.THREADS - 1) / CudaBackend.THREADS > 65535)
+            throw new IllegalArgumentException(op + ": C = " + c + " needs more than 65535 column blocks (grid y limit)");
         need(op, "tokens", tokens, n);
         need(op, "dout", dout, n * c);
         need(op, "dwpe", dwpe, (long) t * c);

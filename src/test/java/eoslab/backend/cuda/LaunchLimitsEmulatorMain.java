@@ -24,6 +24,15 @@ public final class LaunchLimitsEmulatorMain {
             try_(gpu, x, "block=1024x2", 1, 1, 1024, 2);
             try_(gpu, x, "block=65536x65536", 1, 1, 65536, 65536);     // 2^32 threads: wraps to 0 in 32 bits
             try_(gpu, x, "grid.y=0", 1, 0, 256, 1);
+            // embeddingBackward at C = 2^24 + 1: 65537 column blocks of 256, one past the grid's y limit.
+            // Refused by the shape check before any tensor size is looked at, so tiny tensors do.
+            Tensor tok = gpu.fromInts(new int[] {0});
+            try {
+                gpu.transformerKernels().embeddingBackward(tok, x, x, x, 1, 1, (1 << 24) + 1);
+                System.out.println("OK embeddingBackward C=2^24+1");
+            } catch (IllegalArgumentException e) {
+                System.out.println("REFUSED embeddingBackward C=2^24+1 " + e.getMessage());
+            }
             gpu.sync();
         }
         System.out.println("LIMITS DONE");
