@@ -128,6 +128,23 @@ final class Kernels {
         return java.util.Collections.unmodifiableMap(m);
     }
 
+    /**
+     * Threads per block each kernel is launched with: attention by tile, gram_partial with
+     * GRAM_THREADS, the column-sum kernels with (32, 8) = (CS_COLS, CS_LANES), every other kernel with
+     * THREADS. Enforced at every launch, so that CudaKernelResourceTest, which checks ptxas's
+     * registers × these threads against the SM's 65536 registers (past them the GPU refuses every
+     * launch with CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES, which the emulator cannot see), checks the block
+     * sizes that are really launched.
+     */
+    static int blockThreads(String kernel) {
+        if (kernel.startsWith("attn_")) return kernel.endsWith("_f32") ? CudaAttention.TILE_F32 : CudaAttention.TILE_F64;
+        if (kernel.startsWith("gram_partial_")) return CudaBackend.GRAM_THREADS;
+        if (kernel.startsWith("sum_rows_")) return 32 * 8;
+        if (kernel.startsWith("layernorm_param_partial_") || kernel.startsWith("layernorm_rparam_partial_"))
+            return CudaTransformerKernels.CS_COLS * CudaTransformerKernels.CS_LANES;
+        return CudaBackend.THREADS;
+    }
+
     /** A device pointer argument (distinguishes it from a long long count in {@link #launch}). */
     record Ptr(long address) {
     }
@@ -217,11 +234,20 @@ final class Kernels {
         /** Launch {@code kernel} on the legacy default stream (ordered with cuBLAS and the memcpys). */
         void launch(String kernel, int gridX, int gridY, int blockX, int blockY, Object... args) {
             checkArgs(kernel, args);
+            if ((long) blockX * blockY != blockThreads(kernel))
+                throw new IllegalStateException("launch of " + kernel + " with a (" + blockX + ", " + blockY + ") block; "
+                        + "Kernels.blockThreads says " + blockThreads(kernel) + " threads (what CudaKernelResourceTest checked against its registers)");
+            int st = launchStatus(kernel, gridX, gridY, blockX, blockY, args);
+            if (st != 0) CudaStatus.check("cuLaunchKernel(" + kernel + ")", st);
+        }
+
+        /** cuLaunchKernel's status for this launch, at any block shape (the launch-limit tests probe illegal ones). */
+        int launchStatus(String kernel, int gridX, int gridY, int blockX, int blockY, Object... args) {
+            checkArgs(kernel, args);
             MemorySegment f = function(kernel);
             try (Arena a = Arena.ofConfined()) {
-                int st = CudaDriver.cuLaunchKernel(f, gridX, gridY, 1, blockX, blockY, 1, 0, MemorySegment.NULL,
+                return CudaDriver.cuLaunchKernel(f, gridX, gridY, 1, blockX, blockY, 1, 0, MemorySegment.NULL,
                         params(a, args), MemorySegment.NULL);
-                if (st != 0) CudaStatus.check("cuLaunchKernel(" + kernel + ")", st);
             }
         }
     }

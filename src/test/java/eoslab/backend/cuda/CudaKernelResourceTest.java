@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Test;
  * the 65536 registers of an SM fails every launch with CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES (701);
  * static __shared__ over 48 KiB per block does not load. The numbers are ptxas's
  * ({@code nvcc --resource-usage}), which native/build-kernels.sh saves to
- * target/kernels-resource-usage.txt when it builds the fatbin with the real flags.
+ * target/kernels-resource-usage.txt when it builds the fatbin with the real flags; the block sizes are
+ * {@link Kernels#blockThreads}, which every launch enforces.
  */
 class CudaKernelResourceTest {
     static final Path USAGE = Path.of("target/kernels-resource-usage.txt");
@@ -57,20 +58,6 @@ class CudaKernelResourceTest {
     }
 
     /**
-     * Threads per block each kernel is launched with (the launch sites in CudaBackend,
-     * CudaTransformerKernels, CudaAttention): attention by tile, gram_partial with GRAM_THREADS,
-     * the column-sum kernels with (32, 8) or (CS_COLS, CS_LANES), every other kernel with THREADS.
-     */
-    static int blockThreads(String kernel) {
-        if (kernel.startsWith("attn_")) return kernel.endsWith("_f32") ? CudaAttention.TILE_F32 : CudaAttention.TILE_F64;
-        if (kernel.startsWith("gram_partial_")) return CudaBackend.GRAM_THREADS;
-        if (kernel.startsWith("sum_rows_")) return 32 * 8;
-        if (kernel.startsWith("layernorm_param_partial_") || kernel.startsWith("layernorm_rparam_partial_"))
-            return CudaTransformerKernels.CS_COLS * CudaTransformerKernels.CS_LANES;
-        return CudaBackend.THREADS;
-    }
-
-    /**
      * Registers a block takes from the SM: registers are allocated per warp, in units of 256
      * (CUDA occupancy calculator, sm_80/sm_90), so a block of t threads at r registers uses
      * ⌈t/32⌉ · ⌈32 r / 256⌉ · 256.
@@ -84,7 +71,7 @@ class CudaKernelResourceTest {
     static List<String> problems(List<Usage> usage) {
         List<String> bad = new ArrayList<>();
         for (Usage u : usage) {
-            int t = blockThreads(u.kernel());
+            int t = Kernels.blockThreads(u.kernel());
             long regs = blockRegisters(u.registers(), t);
             if (regs > SM_REGISTERS)
                 bad.add(u.kernel() + " (" + u.arch() + "): " + u.registers() + " registers x " + t + " threads = " + regs + " > " + SM_REGISTERS);
