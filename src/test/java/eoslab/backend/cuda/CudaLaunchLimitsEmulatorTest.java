@@ -18,6 +18,7 @@ class CudaLaunchLimitsEmulatorTest {
         for (String ok : new String[] {"grid.y=65535", "block=1024x1"}) assertTrue(out.contains("OK " + ok + "\n"), ok + " must launch:\n" + out);
         for (String bad : new String[] {"grid.y=65536", "grid.x=2^31", "block=1025x1", "block=1x1025", "block=1024x2", "block=65536x65536", "grid.y=0"})
             assertTrue(out.contains("REFUSED " + bad + " 1\n"), bad + " must be refused with CUDA_ERROR_INVALID_VALUE:\n" + out);
+        assertTrue(out.contains("REFUSED fill_f32 block=128 (blockThreads 256)"), out);
         assertTrue(out.contains("REFUSED embeddingBackward C=2^24+1 embeddingBackward: C = 16777217 needs more than 65535 column blocks"), out);
         assertTrue(out.contains("LIMITS DONE"), out);
     }

@@ -25,6 +25,13 @@ public final class LaunchLimitsEmulatorMain {
             try_(gpu, x, "block=1024x2", 1, 1, 1024, 2);
             try_(gpu, x, "block=65536x65536", 1, 1, 65536, 65536);     // 2^32 threads: wraps to 0 in 32 bits
             try_(gpu, x, "grid.y=0", 1, 0, 256, 1);
+            // Module.launch refuses a block other than Kernels.blockThreads (the size the register check used).
+            try {
+                gpu.launch("fill_f32", 1, 1, 128, 1, gpu.ptr(x), 0L, 1f);
+                System.out.println("OK fill_f32 block=128");
+            } catch (IllegalStateException e) {
+                System.out.println("REFUSED fill_f32 block=128 (blockThreads " + Kernels.blockThreads("fill_f32") + ")");
+            }
             // embeddingBackward at C = 2^24 + 1: 65537 column blocks of 256, one past the grid's y limit.
             // Refused by the shape check before any tensor size is looked at, so tiny tensors do.
             Tensor tok = gpu.fromInts(new int[] {0});
