@@ -1,5 +1,7 @@
 package eoslab.gpt;
 
+import eoslab.io.Json;
+
 import eoslab.optim.LrSchedule;
 import eoslab.tensor.DType;
 import eoslab.util.UserError;
@@ -223,33 +225,21 @@ public record GptTrainConfig(
     /** Inverse of {@link #toMap()} (numbers may arrive as any Number). */
     public static GptTrainConfig fromMap(Map<String, Object> m) {
         try {
-            return new GptTrainConfig(str(m, "data"), str(m, "tokenizer"), str(m, "model"), num(m, "layers").intValue(),
-                    num(m, "heads").intValue(), num(m, "channels").intValue(), num(m, "context").intValue(), num(m, "init_scale").doubleValue(),
-                    str(m, "optimizer"), num(m, "lr").doubleValue(),
+            return new GptTrainConfig(Json.str(m, "data"), Json.str(m, "tokenizer"), Json.str(m, "model"), Json.num(m, "layers").intValue(),
+                    Json.num(m, "heads").intValue(), Json.num(m, "channels").intValue(), Json.num(m, "context").intValue(), Json.num(m, "init_scale").doubleValue(),
+                    Json.str(m, "optimizer"), Json.num(m, "lr").doubleValue(),
                     // runs saved before the schedule existed were constant
-                    m.containsKey("lr_schedule") ? str(m, "lr_schedule") : "constant",
-                    m.containsKey("warmup_steps") ? num(m, "warmup_steps").longValue() : 0,
-                    m.containsKey("min_lr") ? num(m, "min_lr").doubleValue() : Double.NaN,
-                    m.containsKey("decay_steps") ? num(m, "decay_steps").longValue() : 0, num(m, "beta1").doubleValue(), num(m, "beta2").doubleValue(),
-                    num(m, "adam_eps").doubleValue(), num(m, "momentum").doubleValue(), num(m, "weight_decay").doubleValue(),
-                    num(m, "batch_size").intValue(), num(m, "seq_len").intValue(), num(m, "accum").intValue(), num(m, "steps").longValue(),
-                    num(m, "seed").longValue(), num(m, "log_every").intValue(), num(m, "val_batches").intValue(),
-                    num(m, "sharpness_every").intValue(), num(m, "top_k").intValue(), num(m, "lanczos_steps").intValue(),
-                    num(m, "lanczos_tol").doubleValue(), str(m, "dtype"), str(m, "device"), num(m, "checkpoint_every").intValue());
+                    m.containsKey("lr_schedule") ? Json.str(m, "lr_schedule") : "constant",
+                    m.containsKey("warmup_steps") ? Json.num(m, "warmup_steps").longValue() : 0,
+                    m.containsKey("min_lr") ? Json.num(m, "min_lr").doubleValue() : Double.NaN,
+                    m.containsKey("decay_steps") ? Json.num(m, "decay_steps").longValue() : 0, Json.num(m, "beta1").doubleValue(), Json.num(m, "beta2").doubleValue(),
+                    Json.num(m, "adam_eps").doubleValue(), Json.num(m, "momentum").doubleValue(), Json.num(m, "weight_decay").doubleValue(),
+                    Json.num(m, "batch_size").intValue(), Json.num(m, "seq_len").intValue(), Json.num(m, "accum").intValue(), Json.num(m, "steps").longValue(),
+                    Json.num(m, "seed").longValue(), Json.num(m, "log_every").intValue(), Json.num(m, "val_batches").intValue(),
+                    Json.num(m, "sharpness_every").intValue(), Json.num(m, "top_k").intValue(), Json.num(m, "lanczos_steps").intValue(),
+                    Json.num(m, "lanczos_tol").doubleValue(), Json.str(m, "dtype"), Json.str(m, "device"), Json.num(m, "checkpoint_every").intValue());
         } catch (NullPointerException | ClassCastException e) {
             throw new UserError("saved GPT configuration is incomplete or malformed (" + e.getMessage() + ")");
         }
-    }
-
-    private static String str(Map<String, Object> m, String k) {
-        Object o = m.get(k);
-        if (o == null) throw new NullPointerException("missing '" + k + "'");
-        return o.toString();
-    }
-
-    private static Number num(Map<String, Object> m, String k) {
-        Object o = m.get(k);
-        if (!(o instanceof Number x)) throw new NullPointerException("missing number '" + k + "'");
-        return x;
     }
 }

@@ -98,6 +98,23 @@ public final class Json {
         }
     }
 
+    /**
+     * Field {@code k} of a map read back from JSON (a saved configuration), as text; a
+     * NullPointerException naming the field when it is missing, for the caller to turn into its error.
+     */
+    public static String str(java.util.Map<String, Object> m, String k) {
+        Object o = m.get(k);
+        if (o == null) throw new NullPointerException("missing '" + k + "'");
+        return o.toString();
+    }
+
+    /** Field {@code k} of a map read back from JSON, as a number; NullPointerException naming it otherwise. */
+    public static Number num(java.util.Map<String, Object> m, String k) {
+        Object o = m.get(k);
+        if (!(o instanceof Number x)) throw new NullPointerException("missing number '" + k + "'");
+        return x;
+    }
+
     /** Read a JSON file into a tree; UserError if missing or invalid. */
     public static JsonNode readTree(Path file) {
         return parse(file.toString(), readText(file));

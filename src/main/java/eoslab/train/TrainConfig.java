@@ -1,6 +1,8 @@
 package eoslab.train;
 
+
 import eoslab.backend.Act;
+import eoslab.io.Json;
 import eoslab.nn.Loss;
 import eoslab.tensor.DType;
 import eoslab.util.UserError;
@@ -142,29 +144,17 @@ public record TrainConfig(
     /** Inverse of {@link #toMap()} (numbers may arrive as any Number, arrays as lists). */
     public static TrainConfig fromMap(Map<String, Object> m) {
         try {
-            return new TrainConfig(str(m, "data"), ints(m.get("classes")), num(m, "n").intValue(), num(m, "n_test").intValue(),
-                    m.get("normalization") == null ? null : m.get("normalization").toString(), str(m, "model"), ints(m.get("hidden")), str(m, "activation"),
-                    (Boolean) m.get("bias"), num(m, "init_scale").doubleValue(), str(m, "loss"), str(m, "optimizer"),
-                    num(m, "lr").doubleValue(), num(m, "momentum").doubleValue(), num(m, "weight_decay").doubleValue(),
-                    num(m, "batch_size").intValue(), num(m, "steps").longValue(), num(m, "seed").longValue(),
-                    num(m, "log_every").intValue(), num(m, "top_k").intValue(), num(m, "lanczos_steps").intValue(),
-                    num(m, "lanczos_tol").doubleValue(), str(m, "dtype"), str(m, "device"), num(m, "chunk").intValue(),
-                    num(m, "checkpoint_every").intValue());
+            return new TrainConfig(Json.str(m, "data"), ints(m.get("classes")), Json.num(m, "n").intValue(), Json.num(m, "n_test").intValue(),
+                    m.get("normalization") == null ? null : m.get("normalization").toString(), Json.str(m, "model"), ints(m.get("hidden")), Json.str(m, "activation"),
+                    (Boolean) m.get("bias"), Json.num(m, "init_scale").doubleValue(), Json.str(m, "loss"), Json.str(m, "optimizer"),
+                    Json.num(m, "lr").doubleValue(), Json.num(m, "momentum").doubleValue(), Json.num(m, "weight_decay").doubleValue(),
+                    Json.num(m, "batch_size").intValue(), Json.num(m, "steps").longValue(), Json.num(m, "seed").longValue(),
+                    Json.num(m, "log_every").intValue(), Json.num(m, "top_k").intValue(), Json.num(m, "lanczos_steps").intValue(),
+                    Json.num(m, "lanczos_tol").doubleValue(), Json.str(m, "dtype"), Json.str(m, "device"), Json.num(m, "chunk").intValue(),
+                    Json.num(m, "checkpoint_every").intValue());
         } catch (NullPointerException | ClassCastException e) {
             throw new UserError("saved configuration is incomplete or malformed (" + e.getMessage() + ")");
         }
-    }
-
-    private static String str(Map<String, Object> m, String k) {
-        Object o = m.get(k);
-        if (o == null) throw new NullPointerException("missing '" + k + "'");
-        return o.toString();
-    }
-
-    private static Number num(Map<String, Object> m, String k) {
-        Object o = m.get(k);
-        if (!(o instanceof Number x)) throw new NullPointerException("missing number '" + k + "'");
-        return x;
     }
 
     private static int[] ints(Object o) {
