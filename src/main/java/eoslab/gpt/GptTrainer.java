@@ -306,15 +306,10 @@ public final class GptTrainer {
     }
 
     /** The configuration stored in a GPT checkpoint. */
-    @SuppressWarnings("unchecked")
     public static GptTrainConfig configOf(Path checkpoint) {
-        try (SafetensorsReader r = SafetensorsReader.open(checkpoint)) {
-            String js = r.metadata().get(META_CONFIG);
-            if (js == null) throw new UserError(checkpoint + ": not an eoslab GPT training checkpoint (no " + META_CONFIG + " metadata)");
-            return GptTrainConfig.fromMap(Json.mapper().readValue(js, Map.class));
-        } catch (IOException e) {
-            throw new UserError(checkpoint + ": cannot read the configuration (" + e.getMessage() + ")");
-        }
+        Map<String, Object> m = SafetensorsReader.metadataObject(checkpoint, META_CONFIG);
+        if (m == null) throw new UserError(checkpoint + ": not an eoslab GPT training checkpoint (no " + META_CONFIG + " metadata)");
+        return GptTrainConfig.fromMap(m);
     }
 
     /** Restore the state and the sharpness warm starts from a checkpoint of this run. */

@@ -99,6 +99,21 @@ public final class SafetensorsReader implements AutoCloseable {
         return path;
     }
 
+    /**
+     * The JSON object stored as the metadata entry {@code key} of {@code file} (e.g. a run's saved
+     * configuration), or null when the file has no such entry; a UserError naming the file when it
+     * cannot be read or the entry is not a JSON object.
+     */
+    @SuppressWarnings("unchecked")
+    public static Map<String, Object> metadataObject(Path file, String key) {
+        try (SafetensorsReader r = open(file)) {
+            String js = r.metadata().get(key);
+            return js == null ? null : Json.mapper().readValue(js, Map.class);
+        } catch (IOException e) {
+            throw new UserError(file + ": cannot read its " + key + " metadata (" + e.getMessage() + ")");
+        }
+    }
+
     /** The {@code __metadata__} map (empty if the file has none), in file order. */
     public Map<String, String> metadata() {
         return metadata;

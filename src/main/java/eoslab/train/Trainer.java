@@ -242,15 +242,10 @@ public final class Trainer {
     }
 
     /** The configuration stored in a checkpoint. */
-    @SuppressWarnings("unchecked")
     public static TrainConfig configOf(Path checkpoint) {
-        try (SafetensorsReader r = SafetensorsReader.open(checkpoint)) {
-            String js = r.metadata().get(META_CONFIG);
-            if (js == null) throw new UserError(checkpoint + ": not an eoslab training checkpoint (no " + META_CONFIG + " metadata)");
-            return TrainConfig.fromMap(Json.mapper().readValue(js, Map.class));
-        } catch (IOException e) {
-            throw new UserError(checkpoint + ": cannot read the configuration (" + e.getMessage() + ")");
-        }
+        Map<String, Object> m = SafetensorsReader.metadataObject(checkpoint, META_CONFIG);
+        if (m == null) throw new UserError(checkpoint + ": not an eoslab training checkpoint (no " + META_CONFIG + " metadata)");
+        return TrainConfig.fromMap(m);
     }
 
     /** Restore the state (and the sharpness tracker's warm start) from a checkpoint of this run. */
