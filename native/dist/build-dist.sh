@@ -10,7 +10,8 @@
 # jdk.incubator.vector (loaded reflectively via --add-modules, so jdeps cannot see it). The JDK
 # needs no jmods: JDK 24+ jlink links from its own run-time image (JEP 493) when built with
 # --enable-linkable-runtime, as Temurin 25 is.
-#   usage: native/dist/build-dist.sh VERSION     env: JAVA_HOME (a JDK 25), EOSLAB_DIST_MODULES (override)
+#   usage: native/dist/build-dist.sh VERSION     env: JAVA_HOME (a JDK 25), EOSLAB_DIST_MODULES (override),
+#          EOSLAB_DIST_PLOTS=0 (a lean image without java.desktop: no PNG plots, about 20 MB smaller)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 version="${1:?usage: build-dist.sh VERSION}"
@@ -29,6 +30,12 @@ mkdir -p "$out/lib" "$out/bin" "$out/docs"
 
 deps() { "$jdk/bin/jdeps" --multi-release 25 --ignore-missing-deps --print-module-deps "$@" 2>/dev/null; }
 modules="${EOSLAB_DIST_MODULES:-$( { deps "$jar"; deps "$console"; echo jdk.incubator.vector; } | tr ',' '\n' | sort -u | paste -sd, -)}"
+# A lean image (EOSLAB_DIST_PLOTS=0) links only java.base, java.logging and java.xml (the JUnit
+# launcher logs through the one and writes its --reports-dir XML with the other) and the vector API: no java.desktop (AWT, for the PNG plots: about 19 MB of the runtime)
+# and no java.sql (jdeps sees optional converters in Jackson and picocli that eoslab never uses).
+# Its commands write every data file but no PNG, and say so once per run (eoslab.io.Plots);
+# src/test/java/eoslab/cli/LeanRuntimeTest.java runs eoslab on exactly these modules.
+if [[ "${EOSLAB_DIST_PLOTS:-1}" == 0 ]]; then modules=java.base,java.logging,java.xml,jdk.incubator.vector; fi
 echo "build-dist: jlink modules $modules"
 "$jdk/bin/jlink" --add-modules "$modules" --strip-debug --no-header-files --no-man-pages --compress zip-9 \
   --exclude-files '**/libsplashscreen.so,**/libjsound.so' --output "$out/runtime" 2>&1 | grep -v "incubator modules" || true

@@ -1,6 +1,7 @@
 package eoslab.cli;
 
 import eoslab.backend.Backend;
+import eoslab.io.Plots;
 import eoslab.train.EosSummary;
 import eoslab.train.RunReport;
 import eoslab.train.TrainConfig;
@@ -46,7 +47,7 @@ public final class DemoCommand implements Callable<Integer> {
         Trainer tr = new Trainer(preset(steps, lr, seed, common.device), be, System.err);
         TrainCommand.prepareFresh(out, true);
         EosSummary s = RunReport.run(tr, tr.initial(), out, !noProgress, System.out);
-        System.out.println("eoslab: plots: " + out.resolve(RunReport.SHARPNESS_PNG) + ", " + out.resolve(RunReport.LOSS_PNG));
+        if (Plots.available()) System.out.println("eoslab: plots: " + out.resolve(RunReport.SHARPNESS_PNG) + ", " + out.resolve(RunReport.LOSS_PNG));
         return s.reached() ? 0 : 4;
     }
 }

@@ -17,10 +17,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import javax.imageio.ImageIO;
-import java.awt.Color;
-import java.awt.Graphics2D;
-import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -285,35 +281,18 @@ public final class GrokCommand implements java.util.concurrent.Callable<Integer>
             anySd |= Double.isFinite(sd[i]);
         }
         Plots.Options o = Plots.Options.DEFAULT.withSize(900, 360);
-        List<BufferedImage> panels = new ArrayList<>();
-        panels.add(Plots.render("Addition mod p: accuracy", "step", "accuracy",
+        List<Plots.Panel> panels = new ArrayList<>();
+        panels.add(new Plots.Panel("Addition mod p: accuracy", "step", "accuracy",
                 List.of(new Plots.Series("train", step, tra), new Plots.Series("test", step, tea)),
                 o.withYRange(0.0, 1.0).withHLine(jumpAcc, "jump at " + jumpAcc)));
-        panels.add(Plots.render("Sharpness", "step", "λ_max of the training-loss Hessian",
+        panels.add(new Plots.Panel("Sharpness", "step", "λ_max of the training-loss Hessian",
                 List.of(new Plots.Series("λ_max", step, lam)),
                 o.withHLine(threshold, String.format(Locale.ROOT, "(2+2β)/η = %.4g", threshold))));
         if (anySd) {
-            panels.add(Plots.render("Sharpness dimension", "step", "SD",
+            panels.add(new Plots.Panel("Sharpness dimension", "step", "SD",
                     List.of(new Plots.Series("SD", step, sd)), o));
         }
-        int w = panels.getFirst().getWidth(), h = 0;
-        for (BufferedImage p : panels) h += p.getHeight();
-        BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = img.createGraphics();
-        try {
-            g.setColor(Color.WHITE);
-            g.fillRect(0, 0, w, h);
-            int y = 0;
-            for (BufferedImage p : panels) {
-                g.drawImage(p, 0, y, null);
-                y += p.getHeight();
-            }
-        } finally {
-            g.dispose();
-        }
-        AtomicFiles.write(png, os -> {
-            if (!ImageIO.write(img, "png", os)) throw new IOException("no PNG writer available in this JVM");
-        });
+        Plots.stackedPlot(png, panels);
     }
 
     private static double num(Map<String, Object> m, String k) {

@@ -53,8 +53,8 @@ public final class GptRunReport {
         sm.put("seconds_this_session", res.seconds());
         sm.put("final", all.getLast());
         AtomicFiles.writeString(dir.resolve(SUMMARY), Json.pretty(sm));
-        out.printf(Locale.ROOT, "eoslab: %d steps in %.1f s; wrote %s/{config.json, metrics.jsonl, timing.jsonl, checkpoint.safetensors, %s%s, %s}%n",
-                res.stepsDone(), res.seconds(), dir, LOSS_PNG, c.sharpnessEvery() > 0 ? ", " + SHARPNESS_PNG : "", SUMMARY);
+        out.printf(Locale.ROOT, "eoslab: %d steps in %.1f s; wrote %s/{config.json, metrics.jsonl, timing.jsonl, checkpoint.safetensors, %s%s}%n",
+                res.stepsDone(), res.seconds(), dir, !Plots.available() ? "" : LOSS_PNG + ", " + (c.sharpnessEvery() > 0 ? SHARPNESS_PNG + ", " : ""), SUMMARY);
         return res;
     }
 

@@ -70,8 +70,8 @@ public final class RunReport {
         sm.put("eos", s.toMap());
         AtomicFiles.writeString(dir.resolve(SUMMARY), Json.pretty(sm));
         out.println(s.describe());
-        out.printf(Locale.ROOT, "eoslab: %d steps in %.1f s; wrote %s/{config.json, metrics.jsonl, checkpoint.safetensors, %s, %s, %s}%n",
-                res.stepsDone(), res.seconds(), dir, LOSS_PNG, SHARPNESS_PNG, SUMMARY);
+        out.printf(Locale.ROOT, "eoslab: %d steps in %.1f s; wrote %s/{config.json, metrics.jsonl, checkpoint.safetensors, %s%s}%n",
+                res.stepsDone(), res.seconds(), dir, Plots.available() ? LOSS_PNG + ", " + SHARPNESS_PNG + ", " : "", SUMMARY);
         return s;
     }
 

@@ -12,7 +12,7 @@ class PlotsStyleTest {
     static final double[] X = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
 
     static BufferedImage draw(Plots.Series s) {
-        return Plots.render(null, "x", "y", List.of(s), Plots.Options.DEFAULT.withYRange(0.0, 1.0).withLegend(Plots.Legend.NONE));
+        return ChartRenderer.render(null, "x", "y", List.of(s), Plots.Options.DEFAULT.withYRange(0.0, 1.0).withLegend(Plots.Legend.NONE));
     }
 
     static double[] constant(double v) {

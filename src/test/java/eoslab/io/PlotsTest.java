@@ -105,8 +105,8 @@ class PlotsTest {
     void referenceLineAndSeriesAreDrawn() {
         double eta = 0.01;
         List<Plots.Series> s = List.of(eosLike(eta).get(0));
-        BufferedImage with = Plots.render("t", "η·t", "λ", s, Plots.Options.DEFAULT.withHLine(2 / eta, "2/η"));
-        BufferedImage without = Plots.render("t", "η·t", "λ", s, Plots.Options.DEFAULT);
+        BufferedImage with = ChartRenderer.render("t", "η·t", "λ", s, Plots.Options.DEFAULT.withHLine(2 / eta, "2/η"));
+        BufferedImage without = ChartRenderer.render("t", "η·t", "λ", s, Plots.Options.DEFAULT);
         int blue = 0x1f77b4;
         // a dash pattern of 8 on / 5 off over a ~800 px plot leaves > 300 dark pixels in one row;
         // without the line, the darkest row (tick labels) has far fewer
@@ -123,6 +123,6 @@ class PlotsTest {
         assertThrows(IllegalArgumentException.class, () -> new Plots.Series("a", new double[2], new double[3]));
         assertThrows(IllegalArgumentException.class, () -> Plots.Options.DEFAULT.withSize(10, 10));
         assertThrows(IllegalArgumentException.class, () -> Plots.Options.DEFAULT.withHLine(Double.NaN, "x"));
-        assertThrows(IllegalArgumentException.class, () -> Plots.render("t", "x", "y", List.of(), Plots.Options.DEFAULT));
+        assertThrows(IllegalArgumentException.class, () -> ChartRenderer.render("t", "x", "y", List.of(), Plots.Options.DEFAULT));
     }
 }
