@@ -1,6 +1,8 @@
-// The Gram matrix G = VᵀV of k vectors in float64, in ONE pass over V: the hot loop of CholeskyQR2
-// (Fukaya et al. 2014), the QR of the Lyapunov tracker (SPEC §4, issue #5). Included at the end of
-// kernels/eoslab.cu. CPU reference: CpuBackend.gram (same math, different summation order).
+// The Gram matrix G = VᵀV of k vectors in float64, in ONE pass over V, and one CholeskyQR pass
+// V <- V R^-1 in place with the Gram of the result fused in (qr_apply_gram, below): the QR of the
+// Lyapunov tracker (CholeskyQR/CholeskyQR2, Fukaya et al. 2014; SPEC §4, issue #5), which then reads V
+// twice and writes it once. Included at the end of kernels/eoslab.cu. CPU reference: CpuGram (the
+// Gram: same math, different summation order; V R^-1: the same bits).
 //
 // Layout (as Backend.gram): vector i (i < k) is v[i*ld .. i*ld + d), i.e. V (d, k) column-major with
 // leading dimension ld >= d (ld = d for eoslab's "k blocks of d"). Input float32 or float64; every
@@ -46,8 +48,15 @@
 #define GRAM_LOADS 8       // global loads in flight per thread while a slab is read
 #define GRAM_SHARED 4608   // doubles of shared memory = GRAM_THREADS * GRAM_TILE * GRAM_TILE (the group sum)
 
+// APPLY (qr_apply_gram_*, k <= 32 only: one diagonal block holds every vector): between loading a
+// slab and forming its products, each row of the slab is replaced by x U (see qr_apply_row below),
+// rounded to T, written back to V, and the Gram is formed from the rounded values: one CholeskyQR
+// pass, V <- V R^-1 with its orthogonality check, reading and writing V once.
 template <typename T>
-__device__ __forceinline__ void gram_partial_impl(const T* v, i64 ld, i64 d, int k, double* partial) {
+__device__ __forceinline__ void qr_apply_row(double* x, int k, const double* __restrict__ u);
+
+template <typename T, bool APPLY>
+__device__ __forceinline__ void gram_partial_impl(T* v, i64 ld, i64 d, int k, const double* __restrict__ u, double* partial) {
     __shared__ double2 sh2[GRAM_SHARED / 2];          // double2: 16-byte aligned
     double* sh = reinterpret_cast<double*>(sh2);
     // (I, J), I >= J, from the pair index p = I(I+1)/2 + J.
@@ -107,6 +116,15 @@ __device__ __forceinline__ void gram_partial_impl(const T* v, i64 ld, i64 d, int
             }
         }
         __syncthreads();
+        if (APPLY) {
+            for (int r = t; r < S; r += GRAM_THREADS) qr_apply_row<T>(sh + r * pitch, k, u);
+            __syncthreads();
+            for (int e = t; e < n; e += GRAM_THREADS) {   // write back: the load's order, coalesced along rows
+                int q = e >> logS, r = e & (S - 1);
+                i64 row = r0 + r;
+                if (q < k && row < d) v[(i64)q * ld + row] = (T)sh[r * pitch + q];
+            }
+        }
         if (active) {
             for (int r = g; r < S; r += groups) {
                 const double* rowp = sh + r * pitch;
@@ -149,11 +167,71 @@ __device__ __forceinline__ void gram_partial_impl(const T* v, i64 ld, i64 d, int
     }
 }
 extern "C" __global__ void __launch_bounds__(GRAM_THREADS, 3) gram_partial_f32(const float* v, i64 ld, i64 d, int k, double* partial) {
-    gram_partial_impl(v, ld, d, k, partial);
+    gram_partial_impl<float, false>(const_cast<float*>(v), ld, d, k, nullptr, partial);
 }
 extern "C" __global__ void __launch_bounds__(GRAM_THREADS, 3) gram_partial_f64(const double* v, i64 ld, i64 d, int k, double* partial) {
-    gram_partial_impl(v, ld, d, k, partial);
+    gram_partial_impl<double, false>(const_cast<double*>(v), ld, d, k, nullptr, partial);
 }
+
+// One CholeskyQR pass on one row x (k values, float64, in place): x_i <- sum_{l <= i} U_li x_l, U
+// upper triangular (k, k) row-major float64 (R^-1). Exactly CpuGram.solve's arithmetic, so V U agrees
+// with the CPU backend to the bit: outputs in groups of four, i0 = 4g .. 4g+3, each a chain of fma over
+// l = 0 .. min(k, i0+4)-1 in that order with the coefficient 0 where l > i, rounded once to T. Groups go
+// from the last one down, so every x_l a group reads (l < i0 + 4) is still an input.
+__device__ __forceinline__ double qr_coef(const double* __restrict__ u, int k, int l, int i) {
+    return i < k && l <= i ? u[l * k + i] : 0.0;
+}
+template <typename T, typename X>
+__device__ __forceinline__ void qr_apply_groups(X x, int k, const double* __restrict__ u) {
+    for (int i0 = (k - 1) & ~3; i0 >= 0; i0 -= 4) {
+        int lmax = i0 + 4 < k ? i0 + 4 : k;
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        for (int l = 0; l < lmax; l++) {
+            double xl = x.get(l);
+            s0 = fma(xl, qr_coef(u, k, l, i0), s0);
+            s1 = fma(xl, qr_coef(u, k, l, i0 + 1), s1);
+            s2 = fma(xl, qr_coef(u, k, l, i0 + 2), s2);
+            s3 = fma(xl, qr_coef(u, k, l, i0 + 3), s3);
+        }
+        x.set(i0, (T)s0);
+        if (i0 + 1 < k) x.set(i0 + 1, (T)s1);
+        if (i0 + 2 < k) x.set(i0 + 2, (T)s2);
+        if (i0 + 3 < k) x.set(i0 + 3, (T)s3);
+    }
+}
+struct SharedRow {          // a slab row in shared memory (float64)
+    double* p;
+    __device__ double get(int l) const { return p[l]; }
+    template <typename T> __device__ void set(int i, T val) const { p[i] = (double)val; }
+};
+template <typename T>
+struct GlobalRow {          // row `row` of V in global memory (vectors ld apart)
+    T* v; i64 ld, row;
+    __device__ double get(int l) const { return (double)v[(i64)l * ld + row]; }
+    __device__ void set(int i, T val) const { v[(i64)i * ld + row] = val; }
+};
+template <typename T>
+__device__ __forceinline__ void qr_apply_row(double* x, int k, const double* __restrict__ u) {
+    qr_apply_groups<T>(SharedRow{x}, k, u);
+}
+
+// V <- V U and its Gram partials in one pass (k <= 32; grid (B, 1)); gram_reduce_f64 sums them.
+// __launch_bounds__(GRAM_THREADS, 2): under gram_partial's 3 blocks per SM (<= 72 registers) the
+// apply phase spills 200 bytes per thread; with 2 (<= 113) nothing spills. Not yet measured on a GPU.
+extern "C" __global__ void __launch_bounds__(GRAM_THREADS, 2) qr_apply_gram_f32(float* v, i64 ld, i64 d, int k, const double* u, double* partial) {
+    gram_partial_impl<float, true>(v, ld, d, k, u, partial);
+}
+extern "C" __global__ void __launch_bounds__(GRAM_THREADS, 2) qr_apply_gram_f64(double* v, i64 ld, i64 d, int k, const double* u, double* partial) {
+    gram_partial_impl<double, true>(v, ld, d, k, u, partial);
+}
+
+// V <- V U for k > 32 (the Gram is a separate gram_partial pass): one thread per row, in place.
+template <typename T>
+__device__ __forceinline__ void qr_apply_impl(T* v, i64 ld, i64 d, int k, const double* __restrict__ u) {
+    for (i64 row = gtid(); row < d; row += gstride()) qr_apply_groups<T>(GlobalRow<T>{v, ld, row}, k, u);
+}
+extern "C" __global__ void qr_apply_f32(float* v, i64 ld, i64 d, int k, const double* u) { qr_apply_impl(v, ld, d, k, u); }
+extern "C" __global__ void qr_apply_f64(double* v, i64 ld, i64 d, int k, const double* u) { qr_apply_impl(v, ld, d, k, u); }
 
 // G (k, k) = sum over the blocks of partial[x] (lower triangle, block order), mirrored to the upper.
 extern "C" __global__ void gram_reduce_f64(const double* partial, int blocks, int k, double* g) {

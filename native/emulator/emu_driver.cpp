@@ -150,6 +150,7 @@ const Kernel KERNELS[] = {
     K(im2col_f32) K(im2col_f64) K(col2im_f32) K(col2im_f64) K(add_channel_bias_f32) K(add_channel_bias_f64)
     KB(sum_channels_f32) KB(sum_channels_f64) K(max_pool2d_f32) K(max_pool2d_f64) K(gather_indexed_f32) K(gather_indexed_f64)
     K(scatter_indexed_f32) K(scatter_indexed_f64) KB(gram_partial_f32) KB(gram_partial_f64) K(gram_reduce_f64)
+    KB(qr_apply_gram_f32) KB(qr_apply_gram_f64) K(qr_apply_f32) K(qr_apply_f64)
     K(activation_backward_f32) K(activation_backward_f64) K(activation_rbackward_f32) K(activation_rbackward_f64)
     KB(softmax_ce_f32) KB(softmax_ce_f64) KB(softmax_ce_r_f32) KB(softmax_ce_r_f64) KB(mse_f32) KB(mse_f64)
     // kernels/transformer.cu (GPT-2)

@@ -109,6 +109,27 @@ public interface Backend extends AutoCloseable {
         return g;
     }
 
+    /**
+     * One pass of a CholeskyQR, in place: {@code v_i ← Σ_{l ≤ i} U_li v_l} for the k vectors of
+     * length d stored back to back in v (V ← V U, U upper triangular, (k, k) row-major, e.g. R⁻¹),
+     * then returns the float64 Gram of the STORED result ({@link #gram}), which is the pass's
+     * orthogonality check. Deterministic. The CPU and CUDA backends read and write V once, form each
+     * output as float64 fused multiply-adds in the order l = 0..i rounded once to v's dtype (so
+     * they agree to the bit), and the Gram while the rows are in cache; this default is a GEMM in
+     * v's dtype through a scratch copy of V, then {@link #gram}.
+     */
+    default double[] applyUpperAndGram(Tensor v, double[] u, long d, int k) {
+        if (u.length != k * k) throw new IllegalArgumentException("applyUpperAndGram: U has " + u.length + " entries, not k² = " + k * k);
+        if (d > Integer.MAX_VALUE) throw new IllegalArgumentException("applyUpperAndGram: vectors of " + d + " elements");
+        double[] ut = new double[k * k];
+        for (int i = 0; i < k; i++)
+            for (int l = 0; l < k; l++) ut[i * k + l] = l <= i ? u[l * k + i] : 0;
+        Tensor vk = v.view(0, d * k), copy = zeros(v.dtype, d * k), t = fromDoubles(v.dtype, ut);
+        copy(vk, copy);
+        gemm(false, false, k, (int) d, k, 1.0, t, k, copy, (int) d, 0.0, vk, (int) d);
+        return gram(vk, d, k);
+    }
+
     // ---- optimizer steps (issue #6: the state never leaves the device) ----------------------------
 
     /**

@@ -12,8 +12,6 @@ import eoslab.util.Parallel;
 public final class CpuBackend implements Backend {
     /** Elements per parallel task for elementwise work and reductions. */
     static final int BLOCK = 1 << 14;
-    /** Rows per task of {@link #gram}: k such slices of F64 stay in L2 for k up to ~64. */
-    static final int GRAM_BLOCK = 1 << 11;
 
     public static final CpuBackend INSTANCE = new CpuBackend();
 
@@ -212,47 +210,25 @@ public final class CpuBackend implements Backend {
         return s;
     }
 
-    /**
-     * One pass over V: rows are cut into fixed blocks of {@link #GRAM_BLOCK}; each block's k vectors
-     * are widened to float64 once and all k(k+1)/2 products formed while they sit in cache; the
-     * blocks' partial Grams are added in block order, so the result does not depend on threads.
-     */
+    /** One pass over V in fixed row blocks, four-by-four tiles of fused products ({@link CpuGram}). */
     @Override
     public double[] gram(Tensor v, long d, int k) {
-        if (d > Integer.MAX_VALUE) throw new IllegalArgumentException("gram: vectors of " + d + " elements");
-        int n = (int) d, vo = off(v);
-        boolean f32 = v.dtype == DType.F32;
-        int nb = Parallel.blocks(n, GRAM_BLOCK);
-        double[][] part = new double[nb][];
-        Parallel.forEach(nb, b -> {
-            int lo = b * GRAM_BLOCK, len = Math.min(n, lo + GRAM_BLOCK) - lo;
-            double[] blk = new double[k * len];
-            for (int i = 0; i < k; i++) {
-                int src = vo + i * n + lo;
-                if (f32) { float[] a = f32(v); for (int r = 0; r < len; r++) blk[i * len + r] = a[src + r]; }
-                else System.arraycopy(f64(v), src, blk, i * len, len);
-            }
-            double[] g = new double[k * k];
-            for (int i = 0; i < k; i++) {
-                for (int j = 0; j <= i; j++) {
-                    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-                    int bi = i * len, bj = j * len, r = 0;
-                    for (; r + 3 < len; r += 4) {
-                        s0 += blk[bi + r] * blk[bj + r];
-                        s1 += blk[bi + r + 1] * blk[bj + r + 1];
-                        s2 += blk[bi + r + 2] * blk[bj + r + 2];
-                        s3 += blk[bi + r + 3] * blk[bj + r + 3];
-                    }
-                    for (; r < len; r++) s0 += blk[bi + r] * blk[bj + r];
-                    g[i * k + j] = (s0 + s1) + (s2 + s3);
-                }
-            }
-            part[b] = g;
-        });
-        double[] g = new double[k * k];
-        for (double[] p : part) for (int q = 0; q < g.length; q++) g[q] += p[q];
-        for (int i = 0; i < k; i++) for (int j = 0; j < i; j++) g[j * k + i] = g[i * k + j];
-        return g;
+        checkQrVectors("gram", v, d, k);
+        return CpuGram.gram(v, (int) d, k);
+    }
+
+    /** One pass over V in fixed row blocks: V U and its Gram while the block is in cache ({@link CpuGram}). */
+    @Override
+    public double[] applyUpperAndGram(Tensor v, double[] u, long d, int k) {
+        checkQrVectors("applyUpperAndGram", v, d, k);
+        if (u.length != k * k) throw new IllegalArgumentException("applyUpperAndGram: U has " + u.length + " entries, not k² = " + k * k);
+        return CpuGram.applyUpperAndGram(v, u, (int) d, k);
+    }
+
+    private static void checkQrVectors(String op, Tensor v, long d, int k) {
+        if (d > Integer.MAX_VALUE) throw new IllegalArgumentException(op + ": vectors of " + d + " elements");
+        if (k < 1 || d < 0) throw new IllegalArgumentException(op + ": need k >= 1 and d >= 0, got k=" + k + ", d=" + d);
+        if (v.dtype == DType.I32) throw new IllegalArgumentException(op + " needs F32 or F64 vectors, got " + v);
     }
 
     @Override

@@ -150,14 +150,15 @@ public final class BenchCommand implements Runnable {
 
     /**
      * Thin QR of V (d, k), k = 32, d = 1e6..1e8: cuSOLVER geqrf+orgqr ({@link CudaLinalg#qr}) and
-     * CholeskyQR2 ({@link TallQr}) on the device, and CholeskyQR2's Gram pass alone
-     * ({@code Backend.gram}: kernels/gram.cu on a GPU). The least traffic any QR needs is reading V
-     * and writing Q, 2·d·k·bytes; the Gram's is reading V once, d·k·bytes. That over the median time,
-     * against the device's peak HBM bandwidth (2 × memory clock × bus width) and a measured device
-     * copy of V, is the figure reported (issue #5's target: the QR at ≥ 70% of peak). CholeskyQR2
-     * itself moves 7·d·k·bytes on a GPU (three Gram reads, two GEMMs reading and writing V; 5 with the
-     * fused host passes on the CPU); its rate on that traffic is printed too, as is the path it took
-     * (a fallback would time Householder instead).
+     * CholeskyQR ({@link TallQr}, QrMethod.CHOLESKY_QR2: a second pass only when needed) on the
+     * device, and its Gram pass alone ({@code Backend.gram}: kernels/gram.cu on a GPU). The least
+     * traffic any QR needs is reading V and writing Q, 2·d·k·bytes; the Gram's is reading V once,
+     * d·k·bytes. That over the median time, against the device's peak HBM bandwidth (2 × memory clock
+     * × bus width) and a measured device copy of V, is the figure reported (issue #5's target: the QR
+     * at ≥ 70% of peak). CholeskyQR itself must read V twice (R needs all of V before any of Q can be
+     * written): one pass moves 3·d·k·bytes (the Gram, then V ← V R⁻¹ with the check's Gram fused in,
+     * read and write), two passes 5 (k &gt; 32 on a GPU: 4 and 6, the Gram not fused); its rate on
+     * that traffic is printed too, as is the path it took (a fallback would time Householder instead).
      */
     @Command(name = "qr", mixinStandardHelpOptions = true,
             description = "Tall thin QR of d x k on the device as a fraction of HBM bandwidth.")
@@ -171,7 +172,7 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--dtype", defaultValue = "f32", description = "f32 or f64 (default: ${DEFAULT-VALUE})")
         String dtype;
         @Option(names = "--methods", defaultValue = "cusolver,gram,cholqr2",
-                description = "cusolver (CUDA only), gram (the Gram pass of CholeskyQR2 alone) and/or cholqr2 (default: ${DEFAULT-VALUE})")
+                description = "cusolver (CUDA only), gram (the Gram pass of CholeskyQR alone) and/or cholqr2 (CholeskyQR, a second pass when needed) (default: ${DEFAULT-VALUE})")
         String methods;
         @Option(names = "--warmup", defaultValue = "2", description = "untimed factorizations (default: ${DEFAULT-VALUE})")
         int warmup;
@@ -222,7 +223,8 @@ public final class BenchCommand implements Runnable {
                             if (i >= 0) s[i] = t;
                         }
                         double med = median(s), gbs = moved / med;
-                        int own = gpu != null ? 7 : 5;   // CholeskyQR2's own traffic in dk·B: GPU 3 Gram reads + 2 GEMMs; host passes 3 reads + 2 writes
+                        // CholeskyQR's own traffic in dk·B: the Gram read + 2 per pass (+1 per pass for k > 32 on a GPU)
+                        int passes = path[0].equals("CHOLESKY_QR2") ? 2 : 1, own = 1 + passes * (gpu != null && k > 32 ? 3 : 2);
                         // a copy of V moves 2dk·B: the same bytes as the QR's least traffic, twice the Gram's
                         double ofCopy = (bytes / copy) / (moved / med);
                         System.out.printf("  d=%-10d %-9s median %.3f ms  %.0f GB/s (%sdk·%dB / t) = %.1f%% of peak, %.1f%% of a device copy's rate%s%n",

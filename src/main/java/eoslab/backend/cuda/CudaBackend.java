@@ -511,9 +511,15 @@ public final class CudaBackend implements Backend {
         int nb = gramBlocks(d, k);
         int pairs = gramPairs(k);
         if (pairs > 65535) throw new IllegalArgumentException("gram: k=" + k + " is too many vectors (at most 11,456)");
-        long kk = (long) k * k;
-        DevicePointer partial = memory.allocate(8L * kk * nb), g = memory.allocate(8L * kk);
+        DevicePointer partial = memory.allocate(8L * k * k * nb);
         module.launch("gram_partial" + sfx(v), nb, pairs, GRAM_THREADS, 1, ptr(v), ld, d, k, ptr(partial, 0));
+        return reduceGram(partial, nb, k);
+    }
+
+    /** G = the sum of the nb (k, k) partial Grams in block order (gram_reduce_f64), copied to the host. */
+    private double[] reduceGram(DevicePointer partial, int nb, int k) {
+        long kk = (long) k * k;
+        DevicePointer g = memory.allocate(8L * kk);
         module.launch("gram_reduce_f64", blocks(kk), 1, THREADS, 1, ptr(partial, 0), nb, k, ptr(g, 0));
         double[] out = new double[(int) kk];
         try (Arena a = Arena.ofConfined()) {
@@ -523,6 +529,34 @@ public final class CudaBackend implements Backend {
         }
         java.lang.ref.Reference.reachabilityFence(partial);
         return out;
+    }
+
+    /**
+     * One CholeskyQR pass in place (kernels/gram.cu): for k &lt;= 32, qr_apply_gram reads each slab
+     * of rows once, replaces it by its product with U (float64 fma chains in CpuGram's order, so V
+     * agrees with the CPU backend to the bit), writes it back and forms the Gram of the written
+     * values from shared memory: V is read once and written once. For k &gt; 32, qr_apply (a thread
+     * per row) and then {@link #gram}. U goes to the device as k² doubles.
+     */
+    @Override
+    public synchronized double[] applyUpperAndGram(Tensor v, double[] u, long d, int k) {
+        enter();
+        if (k < 1 || d < 0) throw new IllegalArgumentException("applyUpperAndGram: need k >= 1 and d >= 0, got k=" + k + ", d=" + d);
+        if (u.length != k * k) throw new IllegalArgumentException("applyUpperAndGram: U has " + u.length + " entries, not k² = " + k * k);
+        if (v.dtype == DType.I32) throw new IllegalArgumentException("applyUpperAndGram needs F32 or F64 vectors, got " + v);
+        if (v.size < d * k) throw new IllegalArgumentException("applyUpperAndGram: " + v + " holds fewer than " + k + " vectors of " + d);
+        Tensor ud = fromDoubles(DType.F64, u);
+        if (k > 32) {
+            if (d > 0) module.launch("qr_apply" + sfx(v), blocks(d), 1, THREADS, 1, ptr(v), d, d, k, ptr(ud));
+            java.lang.ref.Reference.reachabilityFence(ud);
+            return gram(v, d, k, d);
+        }
+        int nb = gramBlocks(d, k);
+        DevicePointer partial = memory.allocate(8L * k * k * nb);
+        module.launch("qr_apply_gram" + sfx(v), nb, 1, GRAM_THREADS, 1, ptr(v), d, d, k, ptr(ud), ptr(partial, 0));
+        double[] g = reduceGram(partial, nb, k);
+        java.lang.ref.Reference.reachabilityFence(ud);
+        return g;
     }
 
     /** Bytes of partial Grams a gram call may allocate (k² doubles per block). */

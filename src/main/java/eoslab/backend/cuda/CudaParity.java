@@ -39,7 +39,9 @@ import java.util.SplittableRandom;
  * <ul>
  * <li>adamw (adamwUpdate + adamwTangents, kernels/optim.cu): TRANSCENDENTAL (a square root and a
  *     division per element; bit-identical on the host emulator, AdamWChecks);
- * <li>gram (one-pass float64 Gram of k vectors, the CholeskyQR2 kernel): REDUCTION;
+ * <li>gram (one-pass float64 Gram of k vectors, the CholeskyQR kernel): REDUCTION;
+ * <li>qrApply (one CholeskyQR pass V ← V U with the Gram of the result, applyUpperAndGram;
+ *     k = 40 takes the k &gt; 32 kernels): REDUCTION (V agrees to the bit, GramQrChecks);
  * <li>attention (the fused causal attention of kernels/attention.cu: forward y and lse, backward,
  *     R-forward, R-backward, via {@link AttentionKernels#of}): ATTENTION, F32 atol 1e-4, rtol 2e-4
  *     (the kernels accumulate in float, the reference in double; outputs are O(1), up to ~10 for
@@ -505,6 +507,19 @@ public final class CudaParity {
                 int d = dk[0], k = dk[1];
                 Tensor v = b.fromDoubles(dt, normal(r, d * k + 3));
                 m.put("G" + d + "x" + k, b.gram(v.view(3, (long) d * k), d, k));
+            }
+            return m;
+        }));
+        l.add(new Named("qrApply", Kind.REDUCTION, (b, dt, r) -> {
+            Map<String, double[]> m = new LinkedHashMap<>();
+            for (int[] dk : new int[][] {{1, 1}, {4099, 5}, {20000, 32}, {300, 40}}) {
+                int d = dk[0], k = dk[1];
+                double[] u = new double[k * k];   // upper triangular with a dominant diagonal, like R⁻¹
+                double[] z = normal(r, k * k);
+                for (int i = 0; i < k; i++) for (int j = i; j < k; j++) u[i * k + j] = i == j ? 1 + 0.1 * Math.abs(z[i * k + j]) : 0.1 * z[i * k + j];
+                Tensor v = b.fromDoubles(dt, normal(r, d * k + 3));
+                m.put("G" + d + "x" + k, b.applyUpperAndGram(v.view(3, (long) d * k), u, d, k));
+                m.put("V" + d + "x" + k, v.toDoubles());
             }
             return m;
         }));

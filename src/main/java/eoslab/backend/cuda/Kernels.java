@@ -116,6 +116,10 @@ final class Kernels {
         m.put("gram_partial_f32", List.of(P, L, L, I, P));
         m.put("gram_partial_f64", List.of(P, L, L, I, P));
         m.put("gram_reduce_f64", List.of(P, I, I, P));
+        m.put("qr_apply_gram_f32", List.of(P, L, L, I, P, P));
+        m.put("qr_apply_gram_f64", List.of(P, L, L, I, P, P));
+        m.put("qr_apply_f32", List.of(P, L, L, I, P));
+        m.put("qr_apply_f64", List.of(P, L, L, I, P));
         // kernels/attention.cu (included by eoslab.cu): (qkv, y, lse, dy, rqkv, ry, rlse, rdy, out..., T, H, C, scale)
         for (String t : List.of("_f32", "_f64")) {
             m.put("attn_fwd" + t, List.of(P, P, P, I, I, I, D));
@@ -129,7 +133,7 @@ final class Kernels {
     }
 
     /**
-     * Threads per block each kernel is launched with: attention by tile, gram_partial with
+     * Threads per block each kernel is launched with: attention by tile, gram_partial and qr_apply_gram with
      * GRAM_THREADS, the column-sum kernels with (32, 8) = (CS_COLS, CS_LANES), every other kernel with
      * THREADS. Enforced at every launch, so that CudaKernelResourceTest, which checks ptxas's
      * registers × these threads against the SM's 65536 registers (past them the GPU refuses every
@@ -138,7 +142,7 @@ final class Kernels {
      */
     static int blockThreads(String kernel) {
         if (kernel.startsWith("attn_")) return kernel.endsWith("_f32") ? CudaAttention.TILE_F32 : CudaAttention.TILE_F64;
-        if (kernel.startsWith("gram_partial_")) return CudaBackend.GRAM_THREADS;
+        if (kernel.startsWith("gram_partial_") || kernel.startsWith("qr_apply_gram_")) return CudaBackend.GRAM_THREADS;
         if (kernel.startsWith("sum_rows_")) return 32 * 8;
         if (kernel.startsWith("layernorm_param_partial_") || kernel.startsWith("layernorm_rparam_partial_"))
             return CudaTransformerKernels.CS_COLS * CudaTransformerKernels.CS_LANES;

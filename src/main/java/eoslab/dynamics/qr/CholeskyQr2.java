@@ -5,27 +5,36 @@ import eoslab.tensor.DType;
 import eoslab.tensor.Tensor;
 
 /**
- * CholeskyQR2 (Fukaya, Nakatsukasa, Yanagisawa, Yamamoto 2014; Yamamoto et al. 2015) with float64
- * Gram matrices and a guarded fallback to {@link HouseholderQr}. The heavy work is one (k, k)·(k, d)
- * GEMM per pass on the backend; only k×k numbers cross to the host (on a GPU: cuBLAS GEMM, the
- * one-pass Gram of kernels/gram.cu, cuSOLVER Householder as the fallback; issue #5). On host arrays
- * (the CPU backend) each GEMM is fused with the Gram that follows it ({@link HostPasses}).
+ * CholeskyQR with float64 Gram matrices, a second pass only when the first one's orthogonality check
+ * fails (CholeskyQR2: Fukaya, Nakatsukasa, Yanagisawa, Yamamoto 2014; Yamamoto et al. 2015), and a
+ * guarded fallback to Householder. V is overwritten by Q in place: two backend passes per QR in the
+ * usual case ({@link Backend#gram}, {@link Backend#applyUpperAndGram}), and only k×k numbers cross
+ * to the host (on a GPU: kernels/gram.cu, cuSOLVER Householder as the fallback; issue #5).
  *
  * <pre>
- *   G1 = VᵀV,  R1 = chol(G1),  W = V R1⁻¹          pass 1 (V kept for the fallback)
- *   G2 = WᵀW,  R2 = chol(G2),  V ← W R2⁻¹,  R = R2 R1   pass 2
- *   e  = ‖VᵀV − I‖_F  (float64)                    check
+ *   G1 = VᵀV,  R1 = chol(G1)                          read V
+ *   V ← V R1⁻¹,  G2 = VᵀV  (the check, free)          read V, write V
+ *   if ‖G2 − I‖_F ≤ bound: done, R = R1               (one pass: CHOLESKY_QR)
+ *   R2 = chol(G2),  V ← V R2⁻¹,  G3 = VᵀV,  R = R2 R1  read V, write V  (CHOLESKY_QR2)
  * </pre>
  *
- * One pass loses orthogonality like κ(V)²·u (it squares the condition number); the second pass
- * repairs it to O(u) as long as W is not far from orthonormal, i.e. κ(V) ≲ u^{-1/2}. So it falls
- * back to Householder on the untouched V when chol(G1) or chol(G2) breaks down or ‖G2 − I‖_F &gt; 1/2
- * (κ(W) &gt; √3: pass 2 is no longer guaranteed); and when the final check exceeds the bound it
- * re-orthonormalizes the computed Q with Householder and folds that R into R (V = Q R still holds,
- * Q is well conditioned there, so this is accurate).
+ * Why one pass usually suffices: G1 is formed in float64 from the stored V (products of floats are
+ * exact in float64) and V R1⁻¹ is accumulated in float64 and rounded once, so the first Q loses
+ * orthogonality like u₆₄·κ(V)² plus the rounding of Q to the dtype (~k·u), not like u·κ(V)² as with
+ * a Gram in V's own precision. For float32 V and the default bound 1e-4 one pass holds up to
+ * κ(V) ≈ 10⁶; for float64 V and 1e-10, up to κ(V) ≈ 10³ (then the second pass repairs it to O(u)
+ * as long as κ(V) ≲ u₆₄^{-1/2}). The Lyapunov tracker's V = J·Q is as conditioned as the one-step
+ * Jacobian, far below either.
+ *
+ * <p>Fallbacks: chol(G1) breaks down → Householder on the untouched V. After the first pass V holds
+ * Q1 = V R1⁻¹, which still satisfies V_orig = Q1 R1 to the dtype's rounding (the product was float64
+ * and rounded once); so when ‖G2 − I‖_F &gt; 1/2 (κ(Q1) &gt; √3: a second pass is not guaranteed)
+ * or chol(G2) breaks down, Householder factors Q1 = Q_h R_h and R = R_h R1; and when the final check
+ * exceeds the bound, Householder re-orthonormalizes the computed Q and folds its R in the same way
+ * (Q is well conditioned there, so this is accurate).
  */
 public final class CholeskyQr2 implements TallQr {
-    /** ‖G2 − I‖_F above which pass 2 is not trusted (κ(W)² ≤ (1+½)/(1−½) = 3 below it). */
+    /** ‖G2 − I‖_F above which pass 2 is not trusted (κ(Q1)² ≤ (1+½)/(1−½) = 3 below it). */
     static final double PASS1_LIMIT = 0.5;
 
     private final Backend backend;
@@ -33,7 +42,6 @@ public final class CholeskyQr2 implements TallQr {
     private final long d;
     private final int k;
     private final double orthoBound;
-    private final Tensor work; // (k, d) row-major: W of pass 1
     private final TallQr householder;
 
     /** CholeskyQR2 falling back to the host {@link HouseholderQr}. */
@@ -55,7 +63,6 @@ public final class CholeskyQr2 implements TallQr {
         this.d = d;
         this.k = k;
         this.orthoBound = orthoBound;
-        this.work = backend.zeros(dtype, d * k);
         if (householder != null && (householder.d() != d || householder.k() != k)) {
             throw new IllegalArgumentException("CholeskyQR2: fallback QR is for (" + householder.d() + ", " + householder.k() + "), not (" + d + ", " + k + ")");
         }
@@ -87,49 +94,29 @@ public final class CholeskyQr2 implements TallQr {
     @Override
     public QrResult factor(Tensor v) {
         TallQr.checkShape(v, d, k);
-        if (v.dtype != dtype) throw new IllegalArgumentException("CholeskyQR2 built for " + dtype + ", got " + v.dtype);
-
-        // Host arrays (CPU backend): the fused blocked passes of HostPasses, 3 reads of V instead of 5.
-        boolean host = HostPasses.applies(v) && HostPasses.applies(work);
-        double[] r1 = choleskyUpper(host ? HostPasses.gram(v, (int) d, k) : Gram.of(backend, v, d, k), k);
-        if (r1 == null) return fallback(v, "Gram matrix VᵀV not numerically positive definite");
-        double[] g2 = host ? HostPasses.solveAndGram(v, invertUpper(r1, k), work, (int) d, k) : multiplyByInverseAndGram(v, r1, work);
-        double e1 = Gram.offIdentity(g2, k);
-        if (!(e1 <= PASS1_LIMIT)) return fallback(v, "pass 1 lost orthogonality: ‖WᵀW − I‖_F = " + e1);
-        double[] r2 = choleskyUpper(g2, k);
-        if (r2 == null) return fallback(v, "Gram matrix WᵀW not numerically positive definite");
-        double[] g3 = host ? HostPasses.solveAndGram(work, invertUpper(r2, k), v, (int) d, k) : multiplyByInverseAndGram(work, r2, v);
-        double[] r = upperTimesUpper(r2, r1, k);
-
-        double e = Gram.offIdentity(g3, k);
-        if (!(e <= orthoBound)) {
-            // V = Q R with Q well conditioned (κ ≤ √3·(1+O(u))): Householder on Q is accurate.
+        if (v.dtype != dtype) throw new IllegalArgumentException("CholeskyQR built for " + dtype + ", got " + v.dtype);
+        double[] r1 = choleskyUpper(backend.gram(v, d, k), k);
+        if (r1 == null) {
             QrResult h = householder.factor(v);
-            return new QrResult(upperTimesUpper(h.r(), r, k), k, QrPath.HOUSEHOLDER_FALLBACK, e,
-                    "‖QᵀQ − I‖_F = " + e + " after two passes exceeds the bound " + orthoBound);
+            return new QrResult(h.r(), k, QrPath.HOUSEHOLDER_FALLBACK, Double.NaN, "Gram matrix VᵀV not numerically positive definite");
         }
+        double[] g2 = backend.applyUpperAndGram(v, invertUpper(r1, k), d, k);   // V ← Q1 = V R1⁻¹
+        double e1 = Gram.offIdentity(g2, k);
+        if (e1 <= orthoBound) return new QrResult(r1, k, QrPath.CHOLESKY_QR, e1, null);
+        if (!(e1 <= PASS1_LIMIT)) return refactor(v, r1, e1, "pass 1 lost orthogonality: ‖Q1ᵀQ1 − I‖_F = " + e1);
+        double[] r2 = choleskyUpper(g2, k);
+        if (r2 == null) return refactor(v, r1, e1, "Gram matrix Q1ᵀQ1 not numerically positive definite");
+        double[] g3 = backend.applyUpperAndGram(v, invertUpper(r2, k), d, k);   // V ← Q = Q1 R2⁻¹
+        double[] r = upperTimesUpper(r2, r1, k);
+        double e = Gram.offIdentity(g3, k);
+        if (!(e <= orthoBound)) return refactor(v, r, e, "‖QᵀQ − I‖_F = " + e + " after two passes exceeds the bound " + orthoBound);
         return new QrResult(r, k, QrPath.CHOLESKY_QR2, e, null);
     }
 
-    private QrResult fallback(Tensor v, String reason) {
+    /** V holds Q with V_orig = Q r: Householder on Q, Q = Q_h R_h, so V_orig = Q_h (R_h r). */
+    private QrResult refactor(Tensor v, double[] r, double err, String reason) {
         QrResult h = householder.factor(v);
-        return new QrResult(h.r(), k, QrPath.HOUSEHOLDER_FALLBACK, Double.NaN, reason);
-    }
-
-    /**
-     * {@code dst = src R⁻¹} for k vectors: in the row-major (k, d) storage this is
-     * {@code dstᵀ = R⁻ᵀ srcᵀ}, one GEMM with the (k, k) lower-triangular R⁻ᵀ formed in float64
-     * (cuBLAS on a GPU: V stays on the device, only the k × k inverse goes there); returns
-     * {@code dstᵀdst} (the backend's one-pass float64 Gram, kernels/gram.cu on a GPU).
-     */
-    private double[] multiplyByInverseAndGram(Tensor src, double[] r, Tensor dst) {
-        double[] rinv = invertUpper(r, k);
-        double[] rinvT = new double[k * k];
-        for (int i = 0; i < k; i++)
-            for (int j = 0; j < k; j++) rinvT[i * k + j] = rinv[j * k + i];
-        Tensor t = backend.fromDoubles(dtype, rinvT); // (k, k)
-        backend.gemm(false, false, k, (int) d, k, 1.0, t, k, src, (int) d, 0.0, dst, (int) d);
-        return Gram.of(backend, dst, d, k);
+        return new QrResult(upperTimesUpper(h.r(), r, k), k, QrPath.HOUSEHOLDER_FALLBACK, err, reason);
     }
 
     /**

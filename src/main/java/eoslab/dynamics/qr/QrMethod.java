@@ -4,7 +4,8 @@ package eoslab.dynamics.qr;
 public enum QrMethod {
     /** Householder in float64 on the host: the reference, always orthogonal, one host round trip. */
     HOUSEHOLDER,
-    /** CholeskyQR2 on the backend with float64 Gram matrices, guarded, falling back to Householder. */
+    /** CholeskyQR on the backend with float64 Gram matrices, a second pass (CholeskyQR2) when the first
+     *  fails its orthogonality check, guarded, falling back to Householder ({@link CholeskyQr2}). */
     CHOLESKY_QR2;
 
     public static QrMethod parse(String s) {

@@ -4,8 +4,10 @@ package eoslab.dynamics.qr;
 public enum QrPath {
     /** Householder in float64 on the host, asked for directly. */
     HOUSEHOLDER,
-    /** CholeskyQR2 with float64 Gram matrices passed its orthogonality check. */
+    /** One CholeskyQR pass with a float64 Gram passed the orthogonality check. */
+    CHOLESKY_QR,
+    /** The first pass did not, a second one (CholeskyQR2) did. */
     CHOLESKY_QR2,
-    /** CholeskyQR2 was tried and rejected (see {@link QrResult#fallbackReason()}); Householder ran instead. */
+    /** CholeskyQR was tried and rejected (see {@link QrResult#fallbackReason()}); Householder ran instead. */
     HOUSEHOLDER_FALLBACK
 }

@@ -24,8 +24,14 @@ import java.util.SplittableRandom;
  * 1,200·u·Σ|terms| ≈ 1.4e-13·Σ|terms|; an indexing error would be O(1). Determinism: two calls
  * give the same bits.
  *
- * <p>CholeskyQR2: Q orthonormal (max |QᵀQ − I|_ij ≤ 1e-6 in F32, 1e-12 in F64), V = QR, and R and
- * Q equal to the CPU backend's CholeskyQR2 (|a − b| ≤ tol·max|ref| + tol·|ref|, tol = 2e-5 in F32,
+ * <p>One CholeskyQR pass ({@link CudaBackend#applyUpperAndGram}: qr_apply_gram for k ≤ 32, qr_apply
+ * + gram above): V U equal TO THE BIT to the CPU backend's (the same fma chains in the same order),
+ * for the same d, k as the Gram and F32/F64, and the returned Gram within the Gram tolerance of a
+ * float64 reference on the stored V U.
+ *
+ * <p>CholeskyQR: one pass on a well-conditioned V, two passes on a float64 V with κ ≈ 1e5; Q
+ * orthonormal (max |QᵀQ − I|_ij ≤ 1e-6 in F32, 1e-12 in F64), V = QR, and R and
+ * Q equal to the CPU backend's CholeskyQR (|a − b| ≤ tol·max|ref| + tol·|ref|, tol = 2e-5 in F32,
  * 1e-10 in F64); the fallback to cuSOLVER Householder (counted, so the device one is known to have
  * run) on an ill-conditioned V and after a failed final check, agreeing with the host Householder.
  */
@@ -35,6 +41,7 @@ final class GramQrChecks {
 
     static void run(CudaBackend gpu) {
         gram(gpu);
+        applyUpper(gpu);
         choleskyQr2(gpu);
         fallback(gpu);
     }
@@ -89,7 +96,46 @@ final class GramQrChecks {
         }
     }
 
-    // ---- CholeskyQR2 -------------------------------------------------------------------------------
+    // ---- one CholeskyQR pass: V ← V U and its Gram -------------------------------------------------
+
+    static void applyUpper(CudaBackend gpu) {
+        for (DType dt : new DType[] {DType.F32, DType.F64}) {
+            for (int d : new int[] {1, 7, 1003})
+                for (int k : new int[] {1, 3, 5, 8, 32, 40}) applyCase(gpu, dt, d, k);
+            applyCase(gpu, dt, 300_001, 8);
+        }
+    }
+
+    private static void applyCase(CudaBackend gpu, DType dt, int d, int k) {
+        SplittableRandom rng = new SplittableRandom(17L * d + k);
+        double[] v = new double[d * k], u = new double[k * k];
+        for (int i = 0; i < v.length; i++) v[i] = dt == DType.F32 ? (float) (rng.nextGaussian() + 0.3) : rng.nextGaussian() + 0.3;
+        for (int l = 0; l < k; l++) for (int i = l; i < k; i++) u[l * k + i] = l == i ? 0.5 + rng.nextDouble() : 0.3 * rng.nextGaussian();
+        Tensor tg = gpu.fromDoubles(dt, v), tc = CpuBackend.INSTANCE.fromDoubles(dt, v);
+        String what = "applyUpperAndGram " + dt + " d=" + d + " k=" + k;
+        double[] g = gpu.applyUpperAndGram(tg, u, d, k), gc = CpuBackend.INSTANCE.applyUpperAndGram(tc, u, d, k);
+        double[] q = tg.toDoubles(), qc = tc.toDoubles();
+        for (int i = 0; i < q.length; i++) {
+            if (Double.doubleToRawLongBits(q[i]) != Double.doubleToRawLongBits(qc[i])) {
+                throw new AssertionError(what + ": V U differs from the CPU backend's at " + i + ": " + q[i] + " vs " + qc[i]);
+            }
+        }
+        for (int i = 0; i < k; i++)
+            for (int j = 0; j < k; j++) {
+                double ref = 0, abs = 0;
+                for (int r = 0; r < d; r++) {
+                    double p = q[i * d + r] * q[j * d + r];
+                    ref += p;
+                    abs += Math.abs(p);
+                }
+                // the kernel's error (≤ 1.4e-13·Σ|p|, see the Gram) plus this plain row-order sum's (≤ d·u·Σ|p|)
+                double tol = 1e-300 + (2e-12 + d * 0x1p-52) * abs;
+                if (!(Math.abs(g[i * k + j] - ref) <= tol)) throw new AssertionError(what + ": G[" + i + "," + j + "] = " + g[i * k + j] + ", Σ " + ref);
+                if (!(Math.abs(g[i * k + j] - gc[i * k + j]) <= tol)) throw new AssertionError(what + ": G[" + i + "," + j + "] = " + g[i * k + j] + ", CPU " + gc[i * k + j]);
+            }
+    }
+
+    // ---- CholeskyQR ---------------------------------------------------------------------------------
 
     /** A TallQr that counts its calls: shows which Householder ran. */
     static final class Counting implements TallQr {
@@ -124,13 +170,26 @@ final class GramQrChecks {
             Tensor tg = gpu.fromDoubles(dt, v), tc = CpuBackend.INSTANCE.fromDoubles(dt, v);
             QrResult rg = TallQr.create(QrMethod.CHOLESKY_QR2, gpu, dt, d, k, Double.NaN).factor(tg);
             QrResult rc = TallQr.create(QrMethod.CHOLESKY_QR2, CpuBackend.INSTANCE, dt, d, k, Double.NaN).factor(tc);
-            String what = "CholeskyQR2 " + dt;
-            if (rg.path() != QrPath.CHOLESKY_QR2) throw new AssertionError(what + ": took " + rg.path() + " (" + rg.fallbackReason() + ")");
+            String what = "CholeskyQR " + dt;
+            if (rg.path() != QrPath.CHOLESKY_QR || rc.path() != QrPath.CHOLESKY_QR) {
+                throw new AssertionError(what + ": took " + rg.path() + " (" + rg.fallbackReason() + "), CPU " + rc.path());
+            }
             double[] q = tg.toDoubles();
             checkQr(what, dt, v, q, rg.r(), d, k);
             compare(what + " R vs CPU", dt, rg.r(), rc.r());
             compare(what + " Q vs CPU", dt, q, tc.toDoubles());
         }
+        // F64 with κ ≈ 1e5: one pass loses ~u·κ² ≈ 1e-6 > the 1e-10 bound, the second pass repairs it.
+        double[] v = gaussian(d, k, 45, DType.F64);
+        for (int j = 1; j < k; j++) for (int r = 0; r < d; r++) v[j * d + r] = v[r] + 1e-5 * v[j * d + r];
+        Tensor tg = gpu.fromDoubles(DType.F64, v), tc = CpuBackend.INSTANCE.fromDoubles(DType.F64, v);
+        QrResult rg = TallQr.create(QrMethod.CHOLESKY_QR2, gpu, DType.F64, d, k, Double.NaN).factor(tg);
+        QrResult rc = TallQr.create(QrMethod.CHOLESKY_QR2, CpuBackend.INSTANCE, DType.F64, d, k, Double.NaN).factor(tc);
+        if (rg.path() != QrPath.CHOLESKY_QR2 || rc.path() != QrPath.CHOLESKY_QR2) {
+            throw new AssertionError("two-pass CholeskyQR F64: took " + rg.path() + " (" + rg.fallbackReason() + "), CPU " + rc.path());
+        }
+        checkQr("two-pass CholeskyQR F64", DType.F64, v, tg.toDoubles(), rg.r(), d, k);
+        compare("two-pass CholeskyQR F64 R vs CPU", DType.F64, rg.r(), rc.r());
     }
 
     static void fallback(CudaBackend gpu) {

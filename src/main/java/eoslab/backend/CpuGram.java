@@ -1,4 +1,4 @@
-package eoslab.dynamics.qr;
+package eoslab.backend;
 
 import eoslab.tensor.Tensor;
 import eoslab.util.Parallel;
@@ -6,30 +6,27 @@ import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * CholeskyQR2's passes over V for tensors in host arrays (the CPU backend), fused so V is read
- * three times and written twice per QR instead of five reads (three Grams, two GEMMs) and two
- * writes (issue #3: the QR was 43-68% of a tracker step at k = 8, and the skinny (k, k)·(k, d)
- * GEMM and the scalar Gram were most of it):
+ * {@link CpuBackend#gram} and {@link CpuBackend#applyUpperAndGram}: the passes of a CholeskyQR over
+ * k vectors of length d in host arrays, blocked so each pass reads V once (and the second writes it
+ * once, in place):
  *
  * <pre>
- *   gram(V)                          G1 = VᵀV                         read V
- *   solveAndGram(V, R1⁻¹, W)         W = V R1⁻¹,  G2 = WᵀW             read V, write W
- *   solveAndGram(W, R2⁻¹, V)         Q = W R2⁻¹,  G3 = QᵀQ (the check) read W, write Q
+ *   gram(V)                       G = VᵀV                            read V
+ *   applyUpperAndGram(V, U)       V ← V U,  G = VᵀV of the stored V  read V, write V
  * </pre>
  *
  * Rows are cut into fixed blocks of {@link #BLOCK}; each block's k vectors are widened to float64
- * in a scratch block, multiplied by the triangular R⁻¹ there (each output row a float64 sum of at
- * most k products, rounded once to the tensor's dtype), and the Gram is formed from the ROUNDED
- * values, i.e. from exactly what is stored, while the block is in L1/L2. Partial Grams are added in
- * block order: results depend only on (d, k, the vector width), never on the thread count.
- *
- * <p>Numerics versus the backend path (Backend.gram + Backend.gemm): the same formulas; W = V R⁻¹
- * is accumulated in float64 and rounded once (CpuGemm's float32 GEMM rounds every step), and the
- * products are fused multiply-adds in float64 lanes, so results differ by rounding only. Every
- * operation is a lane-wise IEEE operation (no reduceLanes), so the bits do not depend on the JIT.
+ * in a scratch block, multiplied by the upper-triangular U there (each output a float64 sum of at
+ * most k products in the order l = 0..i, fused multiply-adds, rounded once to the tensor's dtype),
+ * and the Gram is formed from the ROUNDED values, i.e. from exactly what is stored, while the block
+ * is in L1/L2. A block's rows are read before any of them is written, so the product is in place.
+ * Partial Grams are added in block order: results depend only on (d, k, the vector width), never
+ * on the thread count. Every operation is a lane-wise IEEE operation (no reduceLanes), so the bits
+ * do not depend on the JIT. kernels/gram.cu's qr_apply kernels compute V U with the same fused
+ * products in the same order, so V U agrees to the bit on a GPU.
  */
-final class HostPasses {
-    private HostPasses() {
+final class CpuGram {
+    private CpuGram() {
     }
 
     private static final VectorSpecies<Double> DS = DoubleVector.SPECIES_PREFERRED;
@@ -37,27 +34,21 @@ final class HostPasses {
     /** Rows per block: k = 8 float64 slices (128 KiB) stay in L2; a multiple of every vector width. */
     static final int BLOCK = 2048;
 
-    /** Whether {@code t} lives in a host array these passes can work on. */
-    static boolean applies(Tensor t) {
-        return t.storage instanceof float[] || t.storage instanceof double[];
-    }
-
     /** {@code G = VᵀV}, (k, k) row-major, float64, for the k contiguous vectors of length d in v. */
     static double[] gram(Tensor v, int d, int k) {
-        return run(v, null, null, d, k);
+        return run(v, null, d, k);
     }
 
     /**
-     * {@code dst = src U} for the upper-triangular (k, k) row-major U (= R⁻¹), i.e.
-     * {@code dst_i = Σ_{l ≤ i} U_li src_l}, and returns {@code G = dstᵀdst} of the stored dst.
-     * src and dst must not overlap.
+     * {@code v_i ← Σ_{l ≤ i} U_li v_l} in place for the upper-triangular (k, k) row-major U (e.g.
+     * R⁻¹), and returns {@code G = vᵀv} of the stored result.
      */
-    static double[] solveAndGram(Tensor src, double[] u, Tensor dst, int d, int k) {
-        return run(src, u, dst, d, k);
+    static double[] applyUpperAndGram(Tensor v, double[] u, int d, int k) {
+        return run(v, u, d, k);
     }
 
-    private static double[] run(Tensor src, double[] u, Tensor dst, int d, int k) {
-        if (src.size != (long) d * k || (dst != null && dst.size != (long) d * k)) throw new IllegalArgumentException("QR passes: expected " + k + " vectors of " + d);
+    private static double[] run(Tensor v, double[] u, int d, int k) {
+        if (v.size < (long) d * k) throw new IllegalArgumentException("gram: " + v + " holds fewer than " + k + " vectors of " + d);
         double[] u4 = u == null ? null : groupsOfFour(u, k);
         int nb = Parallel.blocks(d, BLOCK);
         double[][] part = new double[nb][];
@@ -66,12 +57,12 @@ final class HostPasses {
             int pad = (len + L - 1) / L * L;           // zero tail: whole vectors, zeros add nothing
             int kp = (k + 3) & ~3;                      // vectors padded to whole 4×4 tiles with zeros
             double[][] sc = scratch(kp * pad);
-            double[] x = sc[0];                         // (k, pad) the block of src, widened
-            widen(src, d, k, lo, len, x, pad);
+            double[] x = sc[0];                         // (k, pad) the block of v, widened
+            widen(v, d, k, lo, len, x, pad);
             if (u != null) {
-                double[] y = sc[1];                     // (kp, pad) the block of dst
+                double[] y = sc[1];                     // (kp, pad) the block of V U
                 solve(x, u4, y, pad, k);
-                store(y, pad, dst, d, k, lo, len);      // rounds y to dst's dtype in place
+                store(y, pad, v, d, k, lo, len);        // rounds y to v's dtype, in y too
                 x = y;
             }
             java.util.Arrays.fill(x, k * pad, kp * pad, 0.0);
