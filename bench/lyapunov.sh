@@ -91,7 +91,7 @@ L.append("- **the machine is shared and was loaded by other jobs during the run*
 L.append(f"- commit: {E['COMMIT']}")
 L.append(f"- JDK: {E['JDK']}")
 L.append(f"- model: MLP 784-128-10 (ReLU, bias, MSE), 101,770 parameters, float32, full-batch GD over "
-         f"n = {E['N']} Gaussian-cluster examples; QR = CholeskyQR2 with float64 Gram matrices")
+         f"n = {E['N']} Gaussian-cluster examples; QR = CholeskyQR with float64 Gram matrices, in place (a second pass only if the first fails its check)")
 L.append(f"- method: JMH AverageTime, {E['JMH_R']} iterations after warm-up, one fork; ms per operation, "
          "median (min-max) over the measured iterations. Tracker step = `opt.step` with k tangents "
          "(gradient + k HVPs in one primal pass) + QR, i.e. one step of `LyapunovTracker.run` at qrInterval 1.")
