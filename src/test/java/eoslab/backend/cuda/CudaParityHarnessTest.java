@@ -69,6 +69,17 @@ class CudaParityHarnessTest {
         }
     }
 
+    /**
+     * Faulty does not override applyUpperAndGram, so it runs Backend's default (a GEMM through a
+     * scratch copy of V, then gram by dots): in float64 that agrees with the CPU's fused pass within
+     * the REDUCTION tolerance, and a wrong dot (hence a wrong Gram) is caught by the qrApply case.
+     */
+    @Test
+    void theDefaultQrPassAgreesWithTheFusedOneAndAWrongGramIsCaught() {
+        assertTrue(CudaParity.run("qrApply", DType.F64, new Faulty(Faulty.Bug.SCATTER_OVERWRITES), CpuBackend.INSTANCE, 1).ok());
+        assertFalse(CudaParity.run("qrApply", DType.F64, new Faulty(Faulty.Bug.DOT), CpuBackend.INSTANCE, 1).ok());
+    }
+
     /** CpuBackend with one planted bug. */
     static final class Faulty implements Backend {
         enum Bug { DOT, GEMM_IGNORES_TRANS_A, GELU_D2, CE_LOSS, GEMM_LAST_BATCH_ONLY, SCATTER_OVERWRITES, COL2IM_OVERWRITES }
