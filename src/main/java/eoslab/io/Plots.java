@@ -188,8 +188,8 @@ public final class Plots {
         }
         if (!AVAILABLE) {
             if (!WARNED.getAndSet(true)) {
-                System.err.println("eoslab: plots skipped: this Java runtime has no java.desktop module (a lean image);"
-                        + " the data files are written, draw them with eoslab on a full JDK or image");
+                System.err.println("eoslab: plots skipped: this Java runtime has no java.desktop module (a lean image,"
+                        + " EOSLAB_DIST_PLOTS=0); every data file is written, but no PNG");
             }
             return;
         }
