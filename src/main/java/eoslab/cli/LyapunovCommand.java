@@ -417,6 +417,7 @@ public final class LyapunovCommand implements Callable<Integer> {
         Map<String, Object> q = new LinkedHashMap<>();
         q.put("method", r.config().qr().name().toLowerCase(Locale.ROOT));
         q.put("count", r.qrCount());
+        q.put("second_passes", r.secondPasses());
         q.put("fallbacks", r.fallbacks());
         q.put("max_ortho_error", r.maxOrthoError());
         m.put("qr", q);

@@ -17,13 +17,14 @@ import java.util.List;
  * @param kyStdError       batch-means standard error of D_KY (NaN when a segment flags kTooSmall differently)
  * @param history          running estimates λ_i(t) recorded every {@code recordEvery} steps
  * @param qrCount          orthonormalizations done (burn-in included)
- * @param fallbacks        how many of them CholeskyQR2 handed to Householder
- * @param maxOrthoError    largest measured ‖QᵀQ − I‖_F on the CholeskyQR2 path (NaN if never measured)
+ * @param secondPasses     how many of them CholeskyQR needed a second pass for (CholeskyQR2)
+ * @param fallbacks        how many of them CholeskyQR handed to Householder
+ * @param maxOrthoError    largest measured ‖QᵀQ − I‖_F on the CholeskyQR path (NaN if never measured)
  * @param config           the settings of the run
  */
 public record LyapunovSpectrum(double[] exponents, double[] stdErrors, double[] partialSums, double[] partialStdErrors,
                                double[][] segmentExponents, KaplanYorke kaplanYorke, double kyStdError,
-                               List<Snapshot> history, long qrCount, long fallbacks, double maxOrthoError,
+                               List<Snapshot> history, long qrCount, long secondPasses, long fallbacks, double maxOrthoError,
                                LyapunovConfig config) {
 
     /**

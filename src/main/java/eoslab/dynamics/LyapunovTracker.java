@@ -99,7 +99,7 @@ public final class LyapunovTracker {
         double[][] segSum = new double[segments][k];
         long[] segSteps = new long[segments];
         List<LyapunovSpectrum.Snapshot> history = new ArrayList<>();
-        long qrCount = 0, fallbacks = 0;
+        long qrCount = 0, secondPasses = 0, fallbacks = 0;
         double maxOrtho = Double.NaN;
 
         long all = cfg.burnIn() + cfg.steps();
@@ -117,6 +117,7 @@ public final class LyapunovTracker {
             if (prof) qrS[(int) qrCount] = (tick(be) - q0) * 1e-9;
             qrCount++;
             if (res.path() == QrPath.HOUSEHOLDER_FALLBACK) fallbacks++;
+            if (res.path() == QrPath.CHOLESKY_QR2) secondPasses++;
             if (!Double.isNaN(res.orthoError())) maxOrtho = Double.isNaN(maxOrtho) ? res.orthoError() : Math.max(maxOrtho, res.orthoError());
             if (s + 1 <= cfg.burnIn()) continue;
 
@@ -180,7 +181,7 @@ public final class LyapunovTracker {
         }
         double kySe = kyFlagStable ? stdError(segKy) : Double.NaN;
         return new LyapunovSpectrum(lambda, se, partial, pse, segLambda, ky, kySe, List.copyOf(history),
-                qrCount, fallbacks, maxOrtho, cfg);
+                qrCount, secondPasses, fallbacks, maxOrtho, cfg);
     }
 
     /** The clock after the device has drained (profiling only). */

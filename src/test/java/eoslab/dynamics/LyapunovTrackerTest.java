@@ -245,6 +245,20 @@ class LyapunovTrackerTest {
         LyapunovSpectrum b = new LyapunovTracker(new Henon(), cfg.withQr(QrMethod.CHOLESKY_QR2)).run(Henon.initialState());
         // The state trajectory is the same and the Q dynamics contracts rounding differences: atol 1e-10.
         assertArrayEquals(a.exponents(), b.exponents(), 1e-10);
+        assertEquals(0, b.secondPasses(), "one step of Hénon stretches by at most ~e^2: κ²·u far below the bound");
+    }
+
+    @Test
+    void aQrEveryFourHenonStepsNeedsSecondPassesAndStillAgrees() {
+        // Four steps apart the tangents are stretched by e^(4·(λ1 − λ2)) ≈ 3e3 relative to each other:
+        // one pass loses κ²·u₆₄ ≈ 1e-9 > the 1e-10 float64 bound, so CholeskyQR takes its second pass.
+        LyapunovConfig cfg = LyapunovConfig.of(2, 4_000, 100).withQrInterval(4);
+        LyapunovSpectrum a = new LyapunovTracker(new Henon(), cfg.withQr(QrMethod.HOUSEHOLDER)).run(Henon.initialState());
+        LyapunovSpectrum b = new LyapunovTracker(new Henon(), cfg.withQr(QrMethod.CHOLESKY_QR2)).run(Henon.initialState());
+        assertTrue(b.secondPasses() > b.qrCount() / 2, b.secondPasses() + " second passes in " + b.qrCount() + " QRs");
+        assertEquals(0, b.fallbacks());
+        assertTrue(b.maxOrthoError() <= 1e-10, "ortho " + b.maxOrthoError());
+        assertArrayEquals(a.exponents(), b.exponents(), 1e-10);
     }
 
     @Test
