@@ -576,6 +576,7 @@ extern "C" __global__ void softmax_ce_f64(const double* logits, const int* label
 }
 
 // R-op of the CE gradient: out_j = scale p (Rz_j - <p, Rz_j>_row); one block per (tangent j, row r).
+// out must not alias probs: block (j, r) writes out_j[r] while every block (j', r) reads probs[r].
 template <typename T>
 __device__ void softmax_ce_r_impl(const T* probs, const T* rlogits, int rows, int classes, int k, double scale, T* out) {
     __shared__ double sh[THREADS];

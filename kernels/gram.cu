@@ -57,6 +57,9 @@ __device__ __forceinline__ void qr_apply_row(double* x, int k, const double* __r
 
 template <typename T, bool APPLY>
 __device__ __forceinline__ void gram_partial_impl(T* v, i64 ld, i64 d, int k, const double* __restrict__ u, double* partial) {
+    // APPLY updates rows in place: only right when one block pair holds every vector (k <= 32) and no
+    // other blockIdx.y touches the same rows (CudaBackend.applyUpperAndGram launches exactly that).
+    if (APPLY && (k > GRAM_BLOCK || gridDim.y != 1)) __trap();
     __shared__ double2 sh2[GRAM_SHARED / 2];          // double2: 16-byte aligned
     double* sh = reinterpret_cast<double*>(sh2);
     // (I, J), I >= J, from the pair index p = I(I+1)/2 + J.

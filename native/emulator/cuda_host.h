@@ -13,6 +13,8 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 
 struct dim3 {
     unsigned x, y, z;
@@ -32,6 +34,11 @@ inline int atomicCAS(int* address, int compare, int val) {
     return old;
 }
 inline float __double2float_rn(double d) { return (float)d; }
+// On a GPU __trap() aborts the kernel and the context (the next call returns an error); here the process.
+[[noreturn]] inline void __trap() {
+    std::fprintf(stderr, "emulator: __trap() in a kernel\n");
+    std::abort();
+}
 // vector_types.h: the 16-byte vector that kernels/gram.cu loads from shared memory.
 struct alignas(16) double2 {
     double x, y;

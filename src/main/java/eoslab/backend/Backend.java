@@ -130,6 +130,18 @@ public interface Backend extends AutoCloseable {
         return gram(vk, d, k);
     }
 
+    /**
+     * Throws unless the {@code batch} output blocks of {@code width} elements, {@code outStride}
+     * apart, are disjoint (sumRows, sumChannels): overlapping blocks would be summed into by
+     * concurrent tasks (threads on the CPU, blocks on a GPU), a race.
+     */
+    static void checkDisjointOutputs(String op, int batch, long outStride, int width) {
+        if (batch > 1 && outStride < width) {
+            throw new IllegalArgumentException(op + ": " + batch + " output blocks of " + width + " elements only " + outStride
+                    + " apart overlap (use outStride >= " + width + ")");
+        }
+    }
+
     // ---- optimizer steps (issue #6: the state never leaves the device) ----------------------------
 
     /**
@@ -175,7 +187,10 @@ public interface Backend extends AutoCloseable {
      */
     void addBias(Tensor bias, long biasStride, Tensor y, int rows, int cols, int batch);
 
-    /** {@code out_b = sum_r x_b[r, :] + beta out_b}; out_b starts {@code b * outStride} into out. */
+    /**
+     * {@code out_b = sum_r x_b[r, :] + beta out_b}; out_b starts {@code b * outStride} into out. The
+     * out_b must not overlap (batch = 1 or outStride &gt;= cols): each is written by its own task.
+     */
     void sumRows(Tensor x, int rows, int cols, int batch, double beta, Tensor out, long outStride);
 
     // ---- convolutions and pooling (NCHW: an example is (C, H, W) flattened, PyTorch's layout) --
@@ -205,6 +220,7 @@ public interface Backend extends AutoCloseable {
     /**
      * The adjoint of {@link #addChannelBias}: {@code out_b[c] = Σ_{i,s} x_b[i, c, s] + beta out_b[c]}
      * over the b-th (n, channels, spatial) block of x; out_b starts {@code b * outStride} into out.
+     * The out_b must not overlap (batch = 1 or outStride &gt;= channels).
      */
     void sumChannels(Tensor x, int n, int channels, int spatial, int batch, double beta, Tensor out, long outStride);
 

@@ -351,6 +351,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void sumRows(Tensor x, int rows, int cols, int batch, double beta, Tensor out, long outStride) {
+        Backend.checkDisjointOutputs("sumRows", batch, outStride, cols);
         int xo = off(x), oo = off(out), os = (int) outStride;
         Parallel.forEach(batch, b -> {
             int ob = oo + b * os;
@@ -484,6 +485,7 @@ public final class CpuBackend implements Backend {
     public void sumChannels(Tensor x, int n, int channels, int spatial, int batch, double beta, Tensor out, long outStride) {
         sameType(x, out);
         checkBlocks(x, n * channels * spatial, batch);
+        Backend.checkDisjointOutputs("sumChannels", batch, outStride, channels);
         int xo = off(x), oo = off(out), os = (int) outStride;
         // one task per (block, channel), summing examples then pixels in order, in float64
         Parallel.forEach(batch * channels, task -> {

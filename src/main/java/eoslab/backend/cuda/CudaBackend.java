@@ -638,6 +638,9 @@ public final class CudaBackend implements Backend {
         enter();
         sameType(x, out);
         if (cols == 0 || batch == 0) return;
+        Backend.checkDisjointOutputs("sumRows", batch, outStride, cols);
+        checkBlocks(x, (long) rows * cols, batch);
+        checkBlocks(out, (batch - 1) * outStride + cols, 1);
         // grid (column tiles of 32, batch), block (32 columns, 8 row lanes): see sum_rows_impl.
         // gridDim.y is at most 65535, so larger batches go in chunks.
         long xb = addr(x), ob = addr(out), es = x.dtype.bytes;
@@ -899,6 +902,7 @@ public final class CudaBackend implements Backend {
         enter();
         sameType(x, out);
         checkBlocks(x, (long) n * channels * spatial, batch);
+        Backend.checkDisjointOutputs("sumChannels", batch, outStride, channels);
         long blocks = (long) batch * channels;
         if (blocks == 0) return;
         checkBlocks(out, (batch - 1) * outStride + channels, 1);

@@ -141,12 +141,22 @@ final class Kernels {
      * sizes that are really launched.
      */
     static int blockThreads(String kernel) {
-        if (kernel.startsWith("attn_")) return kernel.endsWith("_f32") ? CudaAttention.TILE_F32 : CudaAttention.TILE_F64;
-        if (kernel.startsWith("gram_partial_") || kernel.startsWith("qr_apply_gram_")) return CudaBackend.GRAM_THREADS;
-        if (kernel.startsWith("sum_rows_")) return 32 * 8;
+        int[] s = blockShape(kernel);
+        return s[0] * s[1];
+    }
+
+    /**
+     * The block shape (x, y) of {@link #blockThreads}: the tree reductions index only threadIdx.x and
+     * need (THREADS, 1); sum_rows and the LayerNorm parameter partials need (32, 8). A launch must
+     * match the shape, not just the thread count.
+     */
+    static int[] blockShape(String kernel) {
+        if (kernel.startsWith("attn_")) return new int[] {kernel.endsWith("_f32") ? CudaAttention.TILE_F32 : CudaAttention.TILE_F64, 1};
+        if (kernel.startsWith("gram_partial_") || kernel.startsWith("qr_apply_gram_")) return new int[] {CudaBackend.GRAM_THREADS, 1};
+        if (kernel.startsWith("sum_rows_")) return new int[] {32, 8};
         if (kernel.startsWith("layernorm_param_partial_") || kernel.startsWith("layernorm_rparam_partial_"))
-            return CudaTransformerKernels.CS_COLS * CudaTransformerKernels.CS_LANES;
-        return CudaBackend.THREADS;
+            return new int[] {CudaTransformerKernels.CS_COLS, CudaTransformerKernels.CS_LANES};
+        return new int[] {CudaBackend.THREADS, 1};
     }
 
     /** A device pointer argument (distinguishes it from a long long count in {@link #launch}). */
@@ -238,9 +248,10 @@ final class Kernels {
         /** Launch {@code kernel} on the legacy default stream (ordered with cuBLAS and the memcpys). */
         void launch(String kernel, int gridX, int gridY, int blockX, int blockY, Object... args) {
             checkArgs(kernel, args);
-            if ((long) blockX * blockY != blockThreads(kernel))
+            int[] shape = blockShape(kernel);
+            if (blockX != shape[0] || blockY != shape[1])
                 throw new IllegalStateException("launch of " + kernel + " with a (" + blockX + ", " + blockY + ") block; "
-                        + "Kernels.blockThreads says " + blockThreads(kernel) + " threads (what CudaKernelResourceTest checked against its registers)");
+                        + "Kernels.blockShape says (" + shape[0] + ", " + shape[1] + ") (its indexing assumes it, and CudaKernelResourceTest checked its registers at that size)");
             int st = launchStatus(kernel, gridX, gridY, blockX, blockY, args);
             if (st != 0) CudaStatus.check("cuLaunchKernel(" + kernel + ")", st);
         }
