@@ -107,7 +107,7 @@ def part_f(e, t, elog):
     print("(f) One Lyapunov tracker step (QR every step) on GPT-2's minibatch loss, broken down, median ms per step:")
     print("'grad+k HVPs' = the map's loss evaluation (primal pass, gradient and the k tangents' HVPs); 'update' = the rest of")
     print("the map step (the optimizer's update of the state and of its k tangents); 'QR' = thin QR of the (state dim, k)")
-    print("tangents (eoslab CholeskyQR2, PyTorch torch.linalg.qr); 'rest' = ln R_ii bookkeeping. 'gradient' = a gradient")
+    print("tangents (eoslab CholeskyQR, a second pass only when needed; PyTorch torch.linalg.qr); 'rest' = ln R_ii bookkeeping. 'gradient' = a gradient")
     print("pass alone, for scale. PyTorch runs plain SGD only (w' = w − η∇L, V' = V − η H V); eoslab also AdamW (state 3d).")
     print()
     print("| impl | map | k | state dim | step ms | grad+k HVPs ms | update ms | QR ms | rest ms | gradient ms | HVP share | torch / eoslab step |")

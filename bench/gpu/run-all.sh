@@ -151,12 +151,17 @@ if [[ $only == *c* ]]; then
     echo "Effective bandwidth = 2·d·k·4 bytes (read V, write Q: the least any QR moves) / median time of 10 (2 warm-up);"
     echo "peak = 2 x memory clock x bus width from the driver; 'copy' = a device copy of V (cuMemcpyDtoD) for scale."
     echo
-    echo "| d | method | ms | GB/s | % of peak | QR / copy time |"
-    echo "|---|---|---|---|---|---|"
+    echo "cholqr2 = CholeskyQR (a second pass only when the first fails its check); its own traffic is (1 + 2 per pass)·d·k·4 B"
+    echo "(the Gram, then V ← V R⁻¹ read and written with the check's Gram fused in), and 'own % of peak' is that traffic's rate."
+    echo
+    echo "| d | method | ms | GB/s | % of peak | QR / copy time | path | own traffic | own % of peak |"
+    echo "|---|---|---|---|---|---|---|---|---|"
     grep '^RESULT bench=qr' "$out/c-eoslab.log" | while read -r line; do
-      get() { echo "$line" | sed "s/.* $1=\([^ ]*\).*/\1/"; }
+      get() { echo "$line" | grep -o " $1=[^ ]*" | head -1 | cut -d= -f2; }
       awk -v d="$(get d)" -v m="$(get method)" -v s="$(get median_s)" -v g="$(get gbps)" -v f="$(get frac_peak)" -v c="$(get copy_s)" \
-        'BEGIN {printf "| %.0e | %s | %.2f | %.0f | %.1f | %.2f |\n", d, m, s * 1e3, g, 100 * f, s / c}'
+        -v p="$(get path)" -v o="$(get own_dk)" -v of="$(get own_frac_peak)" \
+        'BEGIN {printf "| %.0e | %s | %.2f | %.0f | %.1f | %.2f | %s | %s | %s |\n", d, m, s * 1e3, g, 100 * f, s / c,
+                p == "" ? "-" : p, o == "" ? "-" : o "·dk·4B", of == "" ? "-" : sprintf("%.1f", 100 * of)}'
     done
   } > "$out/results-c.md"
   cat "$out/results-c.md"

@@ -232,7 +232,8 @@ public final class BenchCommand implements Runnable {
                                 m.equals("cholqr2") ? String.format("; on its own %ddk·%dB traffic %.0f GB/s = %.1f%% of peak; path %s",
                                         own, dt.bytes, own * bytes / 2 / med / 1e9, 100 * own * bytes / 2 / med / peak, path[0]) : "");
                         System.out.printf("RESULT bench=qr method=%s d=%d k=%d dtype=%s median_s=%.6e gbps=%.2f peak_gbps=%.2f frac_peak=%.4f copy_s=%.6e%s%n",
-                                m, d, k, dt, med, gbs / 1e9, peak / 1e9, gbs / peak, copy, m.equals("cholqr2") ? " path=" + path[0] : "");
+                                m, d, k, dt, med, gbs / 1e9, peak / 1e9, gbs / peak, copy, m.equals("cholqr2")
+                                        ? String.format(" path=%s own_dk=%d own_frac_peak=%.4f", path[0], own, own * bytes / 2 / med / peak) : "");
                     }
                 }
             }

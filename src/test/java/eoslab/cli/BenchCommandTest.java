@@ -112,7 +112,7 @@ class BenchCommandTest {
         assertEquals(0, rc, out);
         assertTrue(out.contains("RESULT bench=qr method=gram d=3000 k=4 dtype=F32 "), out);
         assertTrue(out.contains("RESULT bench=qr method=cholqr2 d=3000 k=4 dtype=F32 "), out);
-        assertTrue(out.lines().anyMatch(l -> l.startsWith("RESULT") && l.endsWith(" path=CHOLESKY_QR")), out);   // well conditioned: one pass, no fallback
+        assertTrue(out.contains(" path=CHOLESKY_QR own_dk=3 "), out);   // well conditioned: one pass (3 dk of traffic), no fallback
         assertTrue(out.contains("on its own 3dk·4B traffic"), out);
     }
 }
