@@ -60,7 +60,8 @@ def part_d(e, t, elog):
     etok = ed[0]["tokens_per_s"] if ed else None
     for r in ed:  # the first row (fp32 GEMMs) is the one the ratios use; a --precision bf16 row follows when run
         prec = r["dtype"] + ("" if r.get("precision", "f32") == "f32" else f", {r['precision']} GEMMs")
-        print(f"| eoslab | {prec} | {ms(r['step_s'])} | {ms(r['fwd_bwd_s'])} | {ms(r['update_s'])} | {r['tokens_per_s']:.0f} | "
+        name = "eoslab" + (", cuBLASLt bias epilogue" if r.get("lt") else "")
+        print(f"| {name} | {prec} | {ms(r['step_s'])} | {ms(r['fwd_bwd_s'])} | {ms(r['update_s'])} | {r['tokens_per_s']:.0f} | "
               f"{ratio(etok, r['tokens_per_s'])} |")
     if not ed:
         print(f"| eoslab | | failed: {tail(elog)} | | | | |")

@@ -188,6 +188,11 @@ if [[ $only == *d* ]]; then
   same="$(grep -E '^CHECK' "$out/d-check.log" || echo "check failed to run (see d-check.log)")"
   gpt2 "$out/d-eoslab.log" --parts d --batch "$GB" --seq-len "$GT"
   gpt2 "$out/d-eoslab.log" --parts d --batch "$GB" --seq-len "$GT" --precision bf16
+  if [[ $device == cuda ]]; then
+    # does cuBLASLt's bias epilogue pay (issue #5: "cuBLASLt where it pays")? the same two runs with it on
+    EOSLAB_JAVA_OPTS="${EOSLAB_JAVA_OPTS:--Xmx64g} -Deoslab.cuda.lt=true" gpt2 "$out/d-eoslab.log" --parts d --batch "$GB" --seq-len "$GT"
+    EOSLAB_JAVA_OPTS="${EOSLAB_JAVA_OPTS:--Xmx64g} -Deoslab.cuda.lt=true" gpt2 "$out/d-eoslab.log" --parts d --batch "$GB" --seq-len "$GT" --precision bf16
+  fi
   torch_gpt2 "$out/d-torch.jsonl" --batch "$GB" --seq-len "$GT" --parts d
   if [[ $device == cuda ]]; then
     # like for like with eoslab, which materializes the (T, T) attention maps

@@ -58,8 +58,8 @@ summary="$work/summary.md"
 
 # estimates (minutes) per step on one H100, before the first measured session: full sizes / --quick.
 # (a) at full size is 3 repeats x (eoslab + PyTorch) of 10,000 GD steps with Lanczos every 32.
-declare -A est_full=([env]=0.2 [doctor]=1 [test]=3 [a]=6 [b]=1 [c]=1 [d]=4 [e]=2 [f]=4)
-declare -A est_quick=([env]=0.2 [doctor]=1 [test]=3 [a]=1 [b]=0.5 [c]=0.5 [d]=2 [e]=1 [f]=2)
+declare -A est_full=([env]=0.2 [doctor]=1 [test]=3 [a]=6 [b]=1 [c]=1 [d]=5 [e]=2 [f]=4)
+declare -A est_quick=([env]=0.2 [doctor]=1 [test]=3 [a]=1 [b]=0.5 [c]=0.5 [d]=3 [e]=1 [f]=2)
 declare -A est_smoke=([env]=0.1 [doctor]=0.3 [test]=1 [a]=1 [b]=1.5 [c]=0.3 [d]=0.5 [e]=0.5 [f]=0.5)   # measured on 2 CPUs: 55, 62, 4, 9, 13, 14 s
 est() {
   case $mode in

@@ -12,4 +12,5 @@ flags=(-std=c++17 -O2 -fPIC -shared -ffp-contract=off -Wall -Wextra -Werror -Wno
 "$cxx" "${flags[@]}" -o "$out/libcuda.so.1" native/emulator/emu_driver.cpp
 "$cxx" "${flags[@]}" -o "$out/libcublas.so.13" native/emulator/emu_cublas.cpp
 "$cxx" "${flags[@]}" -o "$out/libcusolver.so.12" native/emulator/emu_cusolver.cpp
-echo "emulator: $out/libcuda.so.1 $out/libcublas.so.13 $out/libcusolver.so.12"
+"$cxx" "${flags[@]}" -o "$out/libcublasLt.so.13" native/emulator/emu_cublaslt.cpp
+echo "emulator: $out/libcuda.so.1 $out/libcublas.so.13 $out/libcusolver.so.12 $out/libcublasLt.so.13"

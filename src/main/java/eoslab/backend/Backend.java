@@ -179,6 +179,16 @@ public interface Backend extends AutoCloseable {
         throw new UnsupportedOperationException(name() + " backend has no AdamW tangent map");
     }
 
+    /**
+     * The forward of a linear map with bias: {@code y = x Wᵀ + b} for the n rows of x (n, in), W
+     * (out, in) row-major, b (out). The default is {@link #gemm} then {@link #addBias}; a backend may
+     * add the bias in the GEMM's epilogue instead (cuBLASLt on CUDA, opt-in), which writes y once.
+     */
+    default void linearForward(Tensor x, Tensor w, Tensor b, Tensor y, int n, int in, int out) {
+        gemm(false, true, n, out, in, 1, x, in, w, in, 0, y, out);
+        addBias(b, 0, y, n, out, 1);
+    }
+
     // ---- rows ----------------------------------------------------------------------------------
 
     /**

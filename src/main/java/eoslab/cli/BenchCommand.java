@@ -369,6 +369,7 @@ public final class BenchCommand implements Runnable {
                 base.put("params", cfg.numParams());
                 base.put("B", s.batch()); base.put("T", s.seqLen()); base.put("dtype", s.dtype().toString().toLowerCase());
                 base.put("precision", p.be().gemmPrecision().label);   // GEMM operand rounding (--precision)
+                base.put("lt", be instanceof CudaBackend c && c.usesLt());   // linear layers' bias in cuBLASLt's epilogue (-Deoslab.cuda.lt)
                 base.put("warmup", s.warmup()); base.put("repeats", s.repeats());
                 if (ps.contains("d")) {
                     Gpt2Bench.TrainResult r = Gpt2Bench.trainStep(p, s);

@@ -65,8 +65,8 @@ public final class Linear implements Layer {
 
     @Override
     public void forward(Backend be, Tensor w, Tensor x, Tensor y, int n) {
-        be.gemm(false, true, n, out, in, 1, x, in, weight(w), in, 0, y, out);
-        if (bias) be.addBias(w.view((long) out * in, out), 0, y, n, out, 1);
+        if (bias) be.linearForward(x, weight(w), w.view((long) out * in, out), y, n, in, out);
+        else be.gemm(false, true, n, out, in, 1, x, in, weight(w), in, 0, y, out);
     }
 
     @Override

@@ -5,6 +5,7 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import eoslab.backend.Act;
 import eoslab.backend.AdamWCoefficients;
@@ -457,6 +458,109 @@ public final class CudaBackend implements Backend {
         }
     }
 
+    // ---- cuBLASLt: the bias in the GEMM's epilogue (opt-in) -------------------------------------------
+
+    /**
+     * {@code -Deoslab.cuda.lt=true}: linear layers' forward (y = x Wᵀ + b) through cuBLASLt with the
+     * bias epilogue, writing y once instead of a GEMM and then an addBias pass over it. Off by
+     * default until a GPU run shows it pays (bench/gpu/run-all.sh (d) times GPT-2 both ways).
+     */
+    private boolean ltRequested = Boolean.getBoolean("eoslab.cuda.lt");
+    /** Workspace cuBLASLt's heuristics may use (llm.c uses 32 MiB on Hopper). */
+    static final long LT_WORKSPACE_BYTES = 32L << 20;
+    private MemorySegment ltHandle;
+    private DevicePointer ltWorkspace;
+    private boolean ltOff;
+
+    /** Whether linearForward takes the cuBLASLt path now (requested, library found, not failed). */
+    public synchronized boolean usesLt() {
+        return ltRequested && CublasLt.loaded() && !ltOff;
+    }
+
+    /** Turn the cuBLASLt path on or off for this backend (the property sets the initial state; tests flip it). */
+    synchronized void requestLt(boolean on) {
+        ltRequested = on;
+        ltOff = false;
+    }
+
+    @Override
+    public synchronized void linearForward(Tensor x, Tensor w, Tensor b, Tensor y, int n, int in, int out) {
+        enter();
+        if (!usesLt() || x.dtype == DType.I32 || n == 0) {
+            super_linearForward(x, w, b, y, n, in, out);
+            return;
+        }
+        sameType(x, w);
+        sameType(x, b);
+        sameType(x, y);
+        int st = ltLinear(x, w, b, y, n, in, out);
+        if (st != 0) {
+            // e.g. no algorithm for this shape or type: say so once and keep the GEMM + addBias path
+            ltOff = true;
+            System.err.println("eoslab: cuBLASLt bias epilogue unavailable (" + CudaStatus.name("cublasLt", st)
+                    + "); linear layers use cuBLAS GEMM + addBias");
+            super_linearForward(x, w, b, y, n, in, out);
+        }
+    }
+
+    private void super_linearForward(Tensor x, Tensor w, Tensor b, Tensor y, int n, int in, int out) {
+        gemm(false, true, n, out, in, 1, x, in, w, in, 0, y, out);
+        addBias(b, 0, y, n, out, 1);
+    }
+
+    /**
+     * Column-major, as cuBLAS sees eoslab's row-major tensors: D = yᵀ (out × n, ld out) =
+     * op_T(W as (in × out), ld in) · xᵀ (in × n, ld in), plus b on every column. Returns the first
+     * non-zero cublasStatus_t (0: done).
+     */
+    private int ltLinear(Tensor x, Tensor w, Tensor b, Tensor y, int n, int in, int out) {
+        boolean f32 = x.dtype == DType.F32;
+        int type = f32 ? Cublas.CUDA_R_32F : CublasLt.CUDA_R_64F;
+        int compute = f32 ? computeType(gemmPrecision) : CublasLt.CUBLAS_COMPUTE_64F;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment p = a.allocate(ADDRESS);
+            int st;
+            if (ltHandle == null) {
+                if ((st = CublasLt.cublasLtCreate(p)) != 0) return st;
+                ltHandle = p.get(ADDRESS, 0);
+                ltWorkspace = memory.allocate(LT_WORKSPACE_BYTES);
+            }
+            MemorySegment desc = null, la = null, lb = null, ld = null, pref = null;
+            try {
+                if ((st = CublasLt.cublasLtMatmulDescCreate(p, compute, type)) != 0) return st;
+                desc = p.get(ADDRESS, 0);
+                if ((st = CublasLt.cublasLtMatmulDescSetAttribute(desc, CublasLt.DESC_TRANSA, a.allocateFrom(JAVA_INT, Cublas.CUBLAS_OP_T), 4)) != 0) return st;
+                if ((st = CublasLt.cublasLtMatmulDescSetAttribute(desc, CublasLt.DESC_TRANSB, a.allocateFrom(JAVA_INT, Cublas.CUBLAS_OP_N), 4)) != 0) return st;
+                if ((st = CublasLt.cublasLtMatmulDescSetAttribute(desc, CublasLt.DESC_EPILOGUE, a.allocateFrom(JAVA_INT, CublasLt.EPILOGUE_BIAS), 4)) != 0) return st;
+                if ((st = CublasLt.cublasLtMatmulDescSetAttribute(desc, CublasLt.DESC_BIAS_POINTER, a.allocateFrom(JAVA_LONG, addr(b)), 8)) != 0) return st;
+                if ((st = CublasLt.cublasLtMatrixLayoutCreate(p, type, in, out, in)) != 0) return st;
+                la = p.get(ADDRESS, 0);
+                if ((st = CublasLt.cublasLtMatrixLayoutCreate(p, type, in, n, in)) != 0) return st;
+                lb = p.get(ADDRESS, 0);
+                if ((st = CublasLt.cublasLtMatrixLayoutCreate(p, type, out, n, out)) != 0) return st;
+                ld = p.get(ADDRESS, 0);
+                if ((st = CublasLt.cublasLtMatmulPreferenceCreate(p)) != 0) return st;
+                pref = p.get(ADDRESS, 0);
+                if ((st = CublasLt.cublasLtMatmulPreferenceSetAttribute(pref, CublasLt.PREF_MAX_WORKSPACE_BYTES,
+                        a.allocateFrom(JAVA_LONG, LT_WORKSPACE_BYTES), 8)) != 0) return st;
+                MemorySegment results = a.allocate(CublasLt.HEURISTIC_RESULT_BYTES, 8), count = a.allocate(JAVA_INT);
+                if ((st = CublasLt.cublasLtMatmulAlgoGetHeuristic(ltHandle, desc, la, lb, ld, ld, pref, 1, results, count)) != 0) return st;
+                if (count.get(JAVA_INT, 0) < 1) return 15;   // CUBLAS_STATUS_NOT_SUPPORTED: no algorithm for this problem
+                MemorySegment al = f32 ? a.allocateFrom(JAVA_FLOAT, 1f) : a.allocateFrom(JAVA_DOUBLE, 1.0);
+                MemorySegment be = f32 ? a.allocateFrom(JAVA_FLOAT, 0f) : a.allocateFrom(JAVA_DOUBLE, 0.0);
+                MemorySegment dy = MemorySegment.ofAddress(addr(y));
+                return CublasLt.cublasLtMatmul(ltHandle, desc, al, MemorySegment.ofAddress(addr(w)), la, MemorySegment.ofAddress(addr(x)), lb,
+                        be, dy, ld, dy, ld, results, MemorySegment.ofAddress(ltWorkspace.address()), LT_WORKSPACE_BYTES, MemorySegment.NULL);
+            } finally {
+                if (pref != null) CublasLt.cublasLtMatmulPreferenceDestroy(pref);
+                if (ld != null) CublasLt.cublasLtMatrixLayoutDestroy(ld);
+                if (lb != null) CublasLt.cublasLtMatrixLayoutDestroy(lb);
+                if (la != null) CublasLt.cublasLtMatrixLayoutDestroy(la);
+                if (desc != null) CublasLt.cublasLtMatmulDescDestroy(desc);
+            }
+        }
+    }
+
     // ---- level 1 -------------------------------------------------------------------------------------
 
     @Override
@@ -822,6 +926,7 @@ public final class CudaBackend implements Backend {
         } finally {
             closed = true;
             memory.close();
+            if (ltHandle != null) CublasLt.cublasLtDestroy(ltHandle);
             Cublas.cublasDestroy_v2(cublas);
             CudaDriver.cuModuleUnload(module.module);
             CudaDriver.cuDevicePrimaryCtxRelease_v2(device);

@@ -29,8 +29,8 @@ public final class CudaDoctor {
      * or null.
      */
     public record Report(String driverLibrary, int driverVersion, List<Device> devices, String cublasLibrary,
-                         String cublasVersion, String cusolverLibrary, String cusolverVersion, boolean kernels,
-                         int kernelBytes, String problem) {
+                         String cublasVersion, String cusolverLibrary, String cusolverVersion, String cublasLtLibrary,
+                         boolean kernels, int kernelBytes, String problem) {
         public String format() {
             StringBuilder s = new StringBuilder();
             s.append("CUDA driver : ").append(driverLibrary == null ? "not found (libcuda.so.1)"
@@ -42,6 +42,8 @@ public final class CudaDoctor {
             }
             s.append("cuBLAS      : ").append(cublasLibrary == null ? "not found" : cublasLibrary + " " + cublasVersion).append('\n');
             s.append("cuSOLVER    : ").append(cusolverLibrary == null ? "not found" : cusolverLibrary + " " + cusolverVersion).append('\n');
+            s.append("cuBLASLt    : ").append(cublasLtLibrary == null ? "not found (optional: -Deoslab.cuda.lt=true needs it)"
+                    : cublasLtLibrary + (Boolean.getBoolean("eoslab.cuda.lt") ? ", bias epilogue on (-Deoslab.cuda.lt=true)" : ", bias epilogue off (-Deoslab.cuda.lt=true turns it on)")).append('\n');
             s.append("kernels     : ").append(kernels ? Kernels.FATBIN + " (" + kernelBytes + " bytes, sm_80 sm_90 compute_90)"
                     : "missing (built without nvcc)").append('\n');
             s.append("CUDA usable : ").append(problem == null ? "yes" : "no: " + problem).append('\n');
@@ -70,7 +72,8 @@ public final class CudaDoctor {
         byte[] fatbin = Kernels.fatbin();
         boolean kernels = Kernels.isFatbin(fatbin);
         return new Report(driverLib, driverVersion, devices, Cublas.loaded() ? Cublas.LIB.loadedName : null, cublasVersion,
-                Cusolver.loaded() ? Cusolver.LIB.loadedName : null, cusolverVersion, kernels, fatbin == null ? 0 : fatbin.length,
+                Cusolver.loaded() ? Cusolver.LIB.loadedName : null, cusolverVersion, CublasLt.loaded() ? CublasLt.LIB.loadedName : null,
+                kernels, fatbin == null ? 0 : fatbin.length,
                 CudaBackend.unavailableReason());
     }
 

@@ -40,6 +40,8 @@ import java.util.SplittableRandom;
  * <li>adamw (adamwUpdate + adamwTangents, kernels/optim.cu): TRANSCENDENTAL (a square root and a
  *     division per element; bit-identical on the host emulator, AdamWChecks);
  * <li>gram (one-pass float64 Gram of k vectors, the CholeskyQR kernel): REDUCTION;
+ * <li>linearBias (a linear layer's forward y = x Wᵀ + b, {@link Backend#linearForward}: cuBLAS GEMM +
+ *     addBias, or cuBLASLt's bias epilogue with -Deoslab.cuda.lt=true): GEMM;
  * <li>qrApply (one CholeskyQR pass V ← V U with the Gram of the result, applyUpperAndGram;
  *     k = 40 takes the k &gt; 32 kernels): REDUCTION (V agrees to the bit, GramQrChecks);
  * <li>attention (the fused causal attention of kernels/attention.cu: forward y and lse, backward,
@@ -507,6 +509,18 @@ public final class CudaParity {
                 int d = dk[0], k = dk[1];
                 Tensor v = b.fromDoubles(dt, normal(r, d * k + 3));
                 m.put("G" + d + "x" + k, b.gram(v.view(3, (long) d * k), d, k));
+            }
+            return m;
+        }));
+        l.add(new Named("linearBias", Kind.GEMM, (b, dt, r) -> {
+            Map<String, double[]> m = new LinkedHashMap<>();
+            // {n, in, out}: odd sizes; in <= 64 as the GEMM tolerance assumes
+            for (int[] s : new int[][] {{1, 1, 1}, {37, 29, 11}, {8, 64, 300}}) {
+                int n = s[0], in = s[1], out = s[2];
+                Tensor x = b.fromDoubles(dt, normal(r, n * in)), w = b.fromDoubles(dt, normal(r, out * in + 2));
+                Tensor bias = b.fromDoubles(dt, normal(r, out)), y = b.fromDoubles(dt, normal(r, n * out));   // y's old values must not leak
+                b.linearForward(x, w.view(2, (long) out * in), bias, y, n, in, out);
+                m.put("y" + n + "x" + in + "x" + out, y.toDoubles());
             }
             return m;
         }));

@@ -33,6 +33,7 @@ class CudaBindingsTest {
         List<NativeLibrary.Binding> l = new ArrayList<>(CudaDriver.bindings());
         l.addAll(Cublas.bindings());
         l.addAll(Cusolver.bindings());
+        l.addAll(CublasLt.bindings());
         return l;
     }
 
@@ -41,11 +42,13 @@ class CudaBindingsTest {
         String t = cType.replace("const ", "").trim();
         if (t.endsWith("*")) return ADDRESS;
         return switch (t) {
-            case "CUcontext", "CUmodule", "CUfunction", "CUstream", "cudaStream_t", "cublasHandle_t", "cusolverDnHandle_t" -> ADDRESS;
-            case "size_t", "CUdeviceptr", "long long int", "long long" -> JAVA_LONG;
+            case "CUcontext", "CUmodule", "CUfunction", "CUstream", "cudaStream_t", "cublasHandle_t", "cusolverDnHandle_t",
+                 "cublasLtHandle_t", "cublasLtMatmulDesc_t", "cublasLtMatrixLayout_t", "cublasLtMatmulPreference_t" -> ADDRESS;
+            case "size_t", "CUdeviceptr", "long long int", "long long", "uint64_t", "int64_t" -> JAVA_LONG;
             case "int", "unsigned int", "CUdevice", "CUresult", "CUdevice_attribute", "cublasStatus_t", "cusolverStatus_t",
                  "cublasOperation_t", "cublasFillMode_t", "cusolverEigMode_t", "libraryPropertyType",
-                 "cudaDataType", "cublasComputeType_t", "cublasGemmAlgo_t" -> JAVA_INT;
+                 "cudaDataType", "cudaDataType_t", "cublasComputeType_t", "cublasGemmAlgo_t",
+                 "cublasLtMatmulDescAttributes_t", "cublasLtMatmulPreferenceAttributes_t" -> JAVA_INT;
             case "unsigned char" -> JAVA_BYTE;
             default -> throw new AssertionError("no layout rule for C type '" + t + "'");
         };

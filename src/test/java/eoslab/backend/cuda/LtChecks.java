@@ -1,0 +1,126 @@
+package eoslab.backend.cuda;
+
+import eoslab.backend.CpuBackend;
+import eoslab.backend.GemmPrecision;
+import eoslab.gpt.Gpt2;
+import eoslab.gpt.GptConfig;
+import eoslab.nn.Batch;
+import eoslab.nn.Loss;
+import eoslab.tensor.DType;
+import eoslab.tensor.Tensor;
+import java.util.SplittableRandom;
+
+/**
+ * The cuBLASLt bias-epilogue path of {@link CudaBackend#linearForward} (-Deoslab.cuda.lt=true), shared
+ * by the host emulator run ({@link LtEmulatorMain}) and a GPU run ({@link CudaLtTest}):
+ * <ul>
+ * <li>the path is taken (usesLt) and stays on (no fallback) for F32, F64 and F32 with bf16 / TF32
+ *     GEMM operands;
+ * <li>y equals the same backend's cuBLAS GEMM + addBias path: to the bit on the emulator (both run
+ *     the reference GEMM, then add the bias once); on a GPU within the GEMM tolerance of the parity
+ *     table (|Δ| ≤ 1e-4 + 1e-4·|ref| in F32 with in ≤ 64, 1e-12 + 1e-11·|ref| in F64), since cuBLASLt
+ *     may pick another kernel (bf16/TF32: the GemmPrecisionChecks bound is not re-derived here, so
+ *     those are compared on the emulator only);
+ * <li>y agrees with the CPU backend's linearForward within the same GEMM tolerance (F32, F64);
+ * <li>y's previous contents never leak (it is filled with NaN first);
+ * <li>GPT-2 tiny's loss, gradient and k = 2 HVPs (every c_attn, c_proj, c_fc forward goes through
+ *     linearForward) are the same with the path on and off: to the bit on the emulator, within the
+ *     tolerance of TransformerChecks.gpt2 (F32: 1e-4·max + 1e-3·|ref|) on a GPU.
+ * </ul>
+ */
+final class LtChecks {
+    private LtChecks() {
+    }
+
+    static void run(CudaBackend gpu, boolean emulator) {
+        gpu.requestLt(true);
+        try {
+            if (!gpu.usesLt()) throw new AssertionError("cuBLASLt path not taken (library " + (CublasLt.loaded() ? "found" : "missing") + ")");
+            for (DType dt : new DType[] {DType.F32, DType.F64})
+                for (int[] s : new int[][] {{1, 1, 1}, {37, 29, 11}, {64, 64, 300}, {5, 17, 2304}}) check(gpu, dt, GemmPrecision.F32, s, emulator);
+            if (emulator) {
+                for (GemmPrecision p : new GemmPrecision[] {GemmPrecision.BF16, GemmPrecision.TF32}) check(gpu, DType.F32, p, new int[] {37, 29, 11}, true);
+            }
+            gpt2(gpu, emulator);
+            if (!gpu.usesLt()) throw new AssertionError("the cuBLASLt path fell back to GEMM + addBias");
+        } finally {
+            gpu.requestLt(false);
+        }
+    }
+
+    private static void gpt2(CudaBackend gpu, boolean emulator) {
+        GptConfig cfg = GptConfig.tiny();
+        int b = 2, t = 7, k = 2;
+        SplittableRandom r = new SplittableRandom(23);
+        int[] x = new int[b * t], y = new int[b * t];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = r.nextInt(cfg.vocab());
+            y[i] = r.nextInt(cfg.vocab());
+        }
+        Gpt2 m = new Gpt2(cfg);
+        int d = m.numParams();
+        double[] w = m.init(5, 1.0), v = new double[k * d];
+        for (int i = 0; i < d; i++) w[i] += 0.1 * r.nextGaussian();
+        for (int i = 0; i < v.length; i++) v[i] = r.nextGaussian();
+        double[][] out = new double[2][];
+        for (int side = 0; side < 2; side++) {
+            gpu.requestLt(side == 0);
+            Batch batch = new Batch(gpu.fromInts(x), gpu.fromInts(y), null, b);
+            Tensor g = gpu.zeros(DType.F32, d), h = gpu.zeros(DType.F32, (long) k * d);
+            double loss = m.lossGradHvp(gpu, gpu.fromDoubles(DType.F32, w), batch, Loss.CE, 1.0 / b, g, gpu.fromDoubles(DType.F32, v), k, h, null, null);
+            double[] all = new double[1 + d + k * d];
+            all[0] = loss;
+            System.arraycopy(g.toDoubles(), 0, all, 1, d);
+            System.arraycopy(h.toDoubles(), 0, all, 1 + d, k * d);
+            out[side] = all;
+        }
+        gpu.requestLt(true);
+        double max = 0;
+        for (double z : out[1]) max = Math.max(max, Math.abs(z));
+        for (int i = 0; i < out[0].length; i++) {
+            boolean same = emulator ? Double.doubleToRawLongBits(out[0][i]) == Double.doubleToRawLongBits(out[1][i])
+                    : Math.abs(out[0][i] - out[1][i]) <= 1e-4 * max + 1e-3 * Math.abs(out[1][i]);
+            if (!same) throw new AssertionError("GPT-2 tiny with cuBLASLt: entry " + i + " (0 loss, then gradient, then HVPs) " + out[0][i] + " vs " + out[1][i]);
+        }
+    }
+
+    private static void check(CudaBackend gpu, DType dt, GemmPrecision prec, int[] s, boolean emulator) {
+        int n = s[0], in = s[1], out = s[2];
+        SplittableRandom r = new SplittableRandom(31L * n + 7L * in + out);
+        double[] x = new double[n * in], w = new double[out * in], b = new double[out];
+        for (int i = 0; i < x.length; i++) x[i] = r.nextGaussian();
+        for (int i = 0; i < w.length; i++) w[i] = r.nextGaussian();
+        for (int i = 0; i < b.length; i++) b[i] = 3 * r.nextGaussian();
+        double[] nan = new double[n * out];
+        java.util.Arrays.fill(nan, Double.NaN);
+        String what = "linearForward " + dt + " " + prec + " n=" + n + " in=" + in + " out=" + out;
+        GemmPrecision before = gpu.gemmPrecision();
+        gpu.setGemmPrecision(prec);
+        try {
+            Tensor xt = gpu.fromDoubles(dt, x), wt = gpu.fromDoubles(dt, w), bt = gpu.fromDoubles(dt, b);
+            Tensor lt = gpu.fromDoubles(dt, nan), ref = gpu.fromDoubles(dt, nan);
+            gpu.linearForward(xt, wt, bt, lt, n, in, out);
+            gpu.requestLt(false);
+            gpu.linearForward(xt, wt, bt, ref, n, in, out);
+            gpu.requestLt(true);
+            double[] a = lt.toDoubles(), c = ref.toDoubles();
+            double atol = dt == DType.F32 ? 1e-4 : 1e-12, rtol = dt == DType.F32 ? 1e-4 : 1e-11;
+            for (int i = 0; i < a.length; i++) {
+                boolean same = emulator ? Double.doubleToRawLongBits(a[i]) == Double.doubleToRawLongBits(c[i])
+                        : Math.abs(a[i] - c[i]) <= atol + rtol * Math.abs(c[i]);
+                if (!same) throw new AssertionError(what + ": cuBLASLt y[" + i + "] = " + a[i] + ", GEMM + addBias " + c[i]);
+            }
+            if (prec == GemmPrecision.F32) {
+                CpuBackend cpu = CpuBackend.INSTANCE;
+                Tensor yc = cpu.zeros(dt, (long) n * out);
+                cpu.linearForward(cpu.fromDoubles(dt, x), cpu.fromDoubles(dt, w), cpu.fromDoubles(dt, b), yc, n, in, out);
+                double[] e = yc.toDoubles();
+                for (int i = 0; i < a.length; i++) {
+                    if (!(Math.abs(a[i] - e[i]) <= atol + rtol * Math.abs(e[i]))) throw new AssertionError(what + ": y[" + i + "] = " + a[i] + ", CPU " + e[i]);
+                }
+            }
+        } finally {
+            gpu.setGemmPrecision(before);
+        }
+    }
+}
