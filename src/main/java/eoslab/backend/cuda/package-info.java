@@ -2,7 +2,8 @@
  * The CUDA backend: {@link eoslab.backend.cuda.CudaBackend} implements {@link eoslab.backend.Backend}
  * on one NVIDIA GPU with Panama FFM bindings (no JNI): {@link eoslab.backend.cuda.CudaDriver}
  * (libcuda.so.1), {@link eoslab.backend.cuda.Cublas} (libcublas.so.13),
- * {@link eoslab.backend.cuda.Cusolver} (libcusolver). Every status goes through
+ * {@link eoslab.backend.cuda.Cusolver} (libcusolver), {@link eoslab.backend.cuda.CublasLt} (libcublasLt, optional:
+ * the bias epilogue of linear layers with -Deoslab.cuda.lt=true). Every status goes through
  * {@link eoslab.backend.cuda.CudaStatus#check}. Kernels for everything cuBLAS does not do are in
  * {@code kernels/eoslab.cu} (and the GPT-2 kernels of {@code kernels/transformer.cu} it includes,
  * {@link eoslab.backend.cuda.CudaTransformerKernels}), compiled at build time by {@code native/build-kernels.sh} into the jar
