@@ -1,5 +1,6 @@
 // A host emulator of the cuBLASLt subset eoslab binds (libcublasLt.so.13, eoslab.backend.cuda.CublasLt):
-// matmul descriptors with TRANSA / TRANSB / EPILOGUE (DEFAULT or BIAS) / BIAS_POINTER, column-major
+// matmul descriptors with TRANSA / TRANSB / EPILOGUE (DEFAULT, BIAS or GELU_AUX_BIAS with GPT-2's tanh
+// GELU) / BIAS_POINTER / EPILOGUE_AUX_POINTER / EPILOGUE_AUX_LD, column-major
 // layouts (type, rows, cols, ld), a preference with a workspace limit, a heuristic that offers one
 // algorithm, and cublasLtMatmul computing D = alpha op(A) op(B) + beta C (+ bias on every column) with
 // the reference GEMM of emu_gemm.h. What it checks: the descriptor attribute values and sizes, the
@@ -7,6 +8,7 @@
 // case eoslab uses), and the row-major mapping of CudaBackend.linearForward. Anything else (other
 // attributes, epilogues, types, orders, batches) is CUBLAS_STATUS_NOT_SUPPORTED = 15, so a binding
 // that drifts from what is emulated fails here instead of computing something else.
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -17,12 +19,22 @@
 namespace {
 constexpr int CUDA_R_32F = 0, CUDA_R_64F = 1;
 constexpr int COMPUTE_32F = 68, COMPUTE_32F_PEDANTIC = 69, COMPUTE_64F = 70, COMPUTE_32F_FAST_16BF = 75, COMPUTE_32F_FAST_TF32 = 77;
-constexpr int DESC_TRANSA = 3, DESC_TRANSB = 4, DESC_EPILOGUE = 7, DESC_BIAS_POINTER = 8;
-constexpr uint32_t EPILOGUE_DEFAULT = 1, EPILOGUE_BIAS = 4;
+constexpr int DESC_TRANSA = 3, DESC_TRANSB = 4, DESC_EPILOGUE = 7, DESC_BIAS_POINTER = 8, DESC_AUX_POINTER = 11, DESC_AUX_LD = 12;
+constexpr uint32_t EPILOGUE_DEFAULT = 1, EPILOGUE_BIAS = 4, EPILOGUE_GELU_AUX_BIAS = 164;
+
+// GPT-2's tanh GELU exactly as kernels/eoslab.cu's act_f (float64, rounded once to T).
+constexpr double GELU_K = 0x1.9884533d43651p-1, GELU_A = 0.044715;
+inline double gelu(double x) { return 0.5 * x * (1 + std::tanh(GELU_K * (x + GELU_A * x * x * x))); }
 constexpr int PREF_MAX_WORKSPACE_BYTES = 1;
 
 struct Lt { int magic = 0x17; };
-struct Desc { int compute, scale, ta = 0, tb = 0; uint32_t epilogue = EPILOGUE_DEFAULT; const void* bias = nullptr; };
+struct Desc {
+    int compute, scale, ta = 0, tb = 0;
+    uint32_t epilogue = EPILOGUE_DEFAULT;
+    const void* bias = nullptr;
+    void* aux = nullptr;
+    int64_t auxLd = 0;
+};
 struct Layout { int type; uint64_t rows, cols; int64_t ld; };
 struct Pref { uint64_t workspace = 0; };
 
@@ -41,13 +53,25 @@ void op_shape(const Layout* l, int t, uint64_t* r, uint64_t* c) {
     *c = t == 0 ? l->cols : l->rows;
 }
 
+// GELU_AUX: aux = D (the GELU input), then D = gelu(D).
+template <typename T>
+void gelu_aux(T* D, int64_t ldd, T* aux, int64_t ldx, uint64_t m, uint64_t n) {
+    for (uint64_t j = 0; j < n; j++)
+        for (uint64_t i = 0; i < m; i++) {
+            T x = D[i + j * ldd];
+            aux[i + j * ldx] = x;
+            D[i + j * ldd] = (T)gelu((double)x);
+        }
+}
+
 int check(const Desc* d, const Layout* a, const Layout* b, const Layout* c, const Layout* dd) {
     if (d == nullptr || a == nullptr || b == nullptr || c == nullptr || dd == nullptr) return 7;
     if (drop_of(d->compute) < 0) return 15;
     int type = d->compute == COMPUTE_64F ? CUDA_R_64F : CUDA_R_32F;
     if (d->scale != type || a->type != type || b->type != type || c->type != type || dd->type != type) return 15;
-    if (d->epilogue != EPILOGUE_DEFAULT && d->epilogue != EPILOGUE_BIAS) return 15;
-    if (d->epilogue == EPILOGUE_BIAS && d->bias == nullptr) return 7;
+    if (d->epilogue != EPILOGUE_DEFAULT && d->epilogue != EPILOGUE_BIAS && d->epilogue != EPILOGUE_GELU_AUX_BIAS) return 15;
+    if (d->epilogue != EPILOGUE_DEFAULT && d->bias == nullptr) return 7;
+    if (d->epilogue == EPILOGUE_GELU_AUX_BIAS && (d->aux == nullptr || d->auxLd < (int64_t)dd->rows)) return 7;
     uint64_t m, ka, kb, n;
     op_shape(a, d->ta, &m, &ka);
     op_shape(b, d->tb, &kb, &n);
@@ -87,6 +111,14 @@ int cublasLtMatmulDescSetAttribute(void* desc, int attr, const void* buf, size_t
         case DESC_BIAS_POINTER:
             if (size != sizeof(void*)) return 7;
             std::memcpy(&d->bias, buf, sizeof d->bias);
+            return 0;
+        case DESC_AUX_POINTER:
+            if (size != sizeof(void*)) return 7;
+            std::memcpy(&d->aux, buf, sizeof d->aux);
+            return 0;
+        case DESC_AUX_LD:
+            if (size != sizeof(int64_t)) return 7;
+            std::memcpy(&d->auxLd, buf, sizeof d->auxLd);
             return 0;
         default: return 15;
     }
@@ -140,14 +172,17 @@ int cublasLtMatmul(void* h, void* desc, const void* alpha, const void* A, void* 
     op_shape(la, d->ta, &m, &k);
     op_shape(lb, d->tb, &kb, &n);
     int drop = drop_of(d->compute);
+    bool bias = d->epilogue != EPILOGUE_DEFAULT;
     if (d->compute == COMPUTE_64F) {
         gemm_core(d->ta, d->tb, (int)m, (int)n, (int)k, *static_cast<const double*>(alpha), static_cast<const double*>(A), (int)la->ld,
                   static_cast<const double*>(B), (int)lb->ld, *static_cast<const double*>(beta), static_cast<double*>(D), (int)ld->ld, 0,
-                  d->epilogue == EPILOGUE_BIAS ? static_cast<const double*>(d->bias) : nullptr);
+                  bias ? static_cast<const double*>(d->bias) : nullptr);
+        if (d->epilogue == EPILOGUE_GELU_AUX_BIAS) gelu_aux(static_cast<double*>(D), ld->ld, static_cast<double*>(d->aux), d->auxLd, m, n);
     } else {
         gemm_core(d->ta, d->tb, (int)m, (int)n, (int)k, *static_cast<const float*>(alpha), static_cast<const float*>(A), (int)la->ld,
                   static_cast<const float*>(B), (int)lb->ld, *static_cast<const float*>(beta), static_cast<float*>(D), (int)ld->ld, drop,
-                  d->epilogue == EPILOGUE_BIAS ? static_cast<const float*>(d->bias) : nullptr);
+                  bias ? static_cast<const float*>(d->bias) : nullptr);
+        if (d->epilogue == EPILOGUE_GELU_AUX_BIAS) gelu_aux(static_cast<float*>(D), ld->ld, static_cast<float*>(d->aux), d->auxLd, m, n);
     }
     return 0;
 }

@@ -189,6 +189,17 @@ public interface Backend extends AutoCloseable {
         addBias(b, 0, y, n, out, 1);
     }
 
+    /**
+     * A linear map with bias followed by an activation: {@code pre = x Wᵀ + b}, {@code y = act(pre)},
+     * both stored (backward and R-op need the pre-activation). The default is {@link #linearForward}
+     * then {@link #activation}; CUDA with -Deoslab.cuda.lt=true does GELU in cuBLASLt's epilogue
+     * (GELU_AUX_BIAS: y and pre written by the GEMM).
+     */
+    default void linearForwardAct(Tensor x, Tensor w, Tensor b, Tensor pre, Act act, Tensor y, int n, int in, int out) {
+        linearForward(x, w, b, pre, n, in, out);
+        activation(act, pre.view(0, (long) n * out), y.view(0, (long) n * out));
+    }
+
     // ---- rows ----------------------------------------------------------------------------------
 
     /**

@@ -247,8 +247,7 @@ public final class Gpt2 implements Model {
             attnProj.forward(be, p(w, oProj[l], attnProj.numParams()), s.atty[l], s.xmid[l], n);
             be.axpby(1, s.x[l].view(0, nc), 1, s.xmid[l].view(0, nc));                    // residual
             kr.layerNormForward(s.xmid[l], p(w, oLn2W[l], C), p(w, oLn2B[l], C), s.ln2[l], s.ln2m[l], s.ln2r[l], n, C);
-            cFc.forward(be, p(w, oFc[l], cFc.numParams()), s.ln2[l], s.fc[l], n);
-            gelu.forward(be, null, s.fc[l], s.gl[l], n);
+            cFc.forwardAct(be, p(w, oFc[l], cFc.numParams()), s.ln2[l], s.fc[l], Act.GELU, s.gl[l], n);   // = c_fc, then gelu
             mlpProj.forward(be, p(w, oMProj[l], mlpProj.numParams()), s.gl[l], s.x[l + 1], n);
             be.axpby(1, s.xmid[l].view(0, nc), 1, s.x[l + 1].view(0, nc));                 // residual
         }

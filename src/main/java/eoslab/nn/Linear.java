@@ -1,5 +1,6 @@
 package eoslab.nn;
 
+import eoslab.backend.Act;
 import eoslab.backend.Backend;
 import eoslab.tensor.Tensor;
 
@@ -67,6 +68,19 @@ public final class Linear implements Layer {
     public void forward(Backend be, Tensor w, Tensor x, Tensor y, int n) {
         if (bias) be.linearForward(x, weight(w), w.view((long) out * in, out), y, n, in, out);
         else be.gemm(false, true, n, out, in, 1, x, in, weight(w), in, 0, y, out);
+    }
+
+    /**
+     * {@link #forward} into {@code pre}, then {@code y = act(pre)}: one {@link Backend#linearForwardAct}
+     * (which a backend may fuse) when the map has a bias.
+     */
+    public void forwardAct(Backend be, Tensor w, Tensor x, Tensor pre, Act act, Tensor y, int n) {
+        if (bias) {
+            be.linearForwardAct(x, weight(w), w.view((long) out * in, out), pre, act, y, n, in, out);
+        } else {
+            forward(be, w, x, pre, n);
+            be.activation(act, pre.view(0, (long) n * out), y.view(0, (long) n * out));
+        }
     }
 
     @Override

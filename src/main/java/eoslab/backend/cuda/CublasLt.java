@@ -13,7 +13,8 @@ import java.util.List;
  * one GEMM with a bias epilogue, {@code D = alpha op(A) op(B) + bias} (the bias added to every
  * column of the column-major D, i.e. to every row of eoslab's row-major output), so a linear layer's
  * forward writes its output once instead of a GEMM and then an addBias pass over it
- * ({@link CudaBackend#linearForward}). Every function returns the raw {@code cublasStatus_t}.
+ * ({@link CudaBackend#linearForward}), optionally followed by GELU with the pre-activation kept
+ * ({@link CudaBackend#linearForwardAct}). Every function returns the raw {@code cublasStatus_t}.
  *
  * <p>Enum values are the ABI's (cublasLt.h): they are stable across CUDA 11.4 - 13. The opaque
  * {@code cublasLtMatmulAlgo_t} is 8 uint64 (64 bytes) and {@code cublasLtMatmulHeuristicResult_t}
@@ -26,9 +27,15 @@ public final class CublasLt {
     static final NativeLibrary LIB = NativeLibrary.open("cuBLASLt", "libcublasLt.so.13", "libcublasLt.so.12", "libcublasLt.so");
 
     /** cublasLtMatmulDescAttributes_t. */
-    static final int DESC_TRANSA = 3, DESC_TRANSB = 4, DESC_EPILOGUE = 7, DESC_BIAS_POINTER = 8;
-    /** cublasLtEpilogue_t. */
-    static final int EPILOGUE_BIAS = 4;
+    static final int DESC_TRANSA = 3, DESC_TRANSB = 4, DESC_EPILOGUE = 7, DESC_BIAS_POINTER = 8,
+            DESC_EPILOGUE_AUX_POINTER = 11, DESC_EPILOGUE_AUX_LD = 12;
+    /**
+     * cublasLtEpilogue_t: BIAS adds the bias; GELU_AUX_BIAS = GELU | AUX | BIAS (32 | 128 | 4) adds it,
+     * stores that (the GELU input) in the aux matrix and GELU of it in D. eoslab's GELU is GPT-2's tanh
+     * approximation; that cuBLASLt's agrees within float rounding is what CudaLtTest and the doctor's
+     * linearGelu case check on a GPU (the emulator computes the tanh form).
+     */
+    static final int EPILOGUE_BIAS = 4, EPILOGUE_GELU_AUX_BIAS = 164;
     /** cublasLtMatmulPreferenceAttributes_t. */
     static final int PREF_MAX_WORKSPACE_BYTES = 1;
     /** cudaDataType and cublasComputeType_t for float64 (the float32 ones are in {@link Cublas}). */

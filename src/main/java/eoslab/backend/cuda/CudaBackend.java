@@ -462,50 +462,58 @@ public final class CudaBackend implements Backend {
 
     /**
      * {@code -Deoslab.cuda.lt=true}: linear layers' forward (y = x Wᵀ + b) through cuBLASLt with the
-     * bias epilogue, writing y once instead of a GEMM and then an addBias pass over it. Off by
-     * default until a GPU run shows it pays (bench/gpu/run-all.sh (d) times GPT-2 both ways).
+     * bias epilogue, writing y once instead of a GEMM and then an addBias pass over it, and GPT-2's
+     * c_fc + GELU with the GELU_AUX_BIAS epilogue (y and the pre-activation from the GEMM). Off by
+     * default until a GPU run shows it pays (bench/gpu/run-all.sh (d) times GPT-2 both ways). A call
+     * cuBLASLt has no algorithm for takes the cuBLAS path (and says so once).
      */
     private boolean ltRequested = Boolean.getBoolean("eoslab.cuda.lt");
     /** Workspace cuBLASLt's heuristics may use (llm.c uses 32 MiB on Hopper). */
     static final long LT_WORKSPACE_BYTES = 32L << 20;
     private MemorySegment ltHandle;
     private DevicePointer ltWorkspace;
-    private boolean ltOff;
+    private long ltFallbacks;
 
-    /** Whether linearForward takes the cuBLASLt path now (requested, library found, not failed). */
+    /** Whether linear layers take the cuBLASLt path (requested and the library found). */
     public synchronized boolean usesLt() {
-        return ltRequested && CublasLt.loaded() && !ltOff;
+        return ltRequested && CublasLt.loaded();
     }
 
     /** Turn the cuBLASLt path on or off for this backend (the property sets the initial state; tests flip it). */
     synchronized void requestLt(boolean on) {
         ltRequested = on;
-        ltOff = false;
+    }
+
+    /** Calls that asked cuBLASLt and fell back to cuBLAS (no algorithm for the shape or type). */
+    synchronized long ltFallbacks() {
+        return ltFallbacks;
     }
 
     @Override
     public synchronized void linearForward(Tensor x, Tensor w, Tensor b, Tensor y, int n, int in, int out) {
         enter();
-        if (!usesLt() || x.dtype == DType.I32 || n == 0) {
-            super_linearForward(x, w, b, y, n, in, out);
-            return;
-        }
-        sameType(x, w);
-        sameType(x, b);
-        sameType(x, y);
-        int st = ltLinear(x, w, b, y, n, in, out);
-        if (st != 0) {
-            // e.g. no algorithm for this shape or type: say so once and keep the GEMM + addBias path
-            ltOff = true;
-            System.err.println("eoslab: cuBLASLt bias epilogue unavailable (" + CudaStatus.name("cublasLt", st)
-                    + "); linear layers use cuBLAS GEMM + addBias");
-            super_linearForward(x, w, b, y, n, in, out);
+        if (!usesLt() || x.dtype == DType.I32 || n == 0 || ltFailed(ltLinear(x, w, b, y, null, CublasLt.EPILOGUE_BIAS, n, in, out))) {
+            Backend.super.linearForward(x, w, b, y, n, in, out);
         }
     }
 
-    private void super_linearForward(Tensor x, Tensor w, Tensor b, Tensor y, int n, int in, int out) {
-        gemm(false, true, n, out, in, 1, x, in, w, in, 0, y, out);
-        addBias(b, 0, y, n, out, 1);
+    @Override
+    public synchronized void linearForwardAct(Tensor x, Tensor w, Tensor b, Tensor pre, Act act, Tensor y, int n, int in, int out) {
+        enter();
+        if (!usesLt() || act != Act.GELU || x.dtype == DType.I32 || n == 0
+                || ltFailed(ltLinear(x, w, b, y, pre, CublasLt.EPILOGUE_GELU_AUX_BIAS, n, in, out))) {
+            Backend.super.linearForwardAct(x, w, b, pre, act, y, n, in, out);
+        }
+    }
+
+    /** True (and a note on the first one) when a cuBLASLt call failed, so the caller takes the cuBLAS path. */
+    private boolean ltFailed(int status) {
+        if (status == 0) return false;
+        if (ltFallbacks++ == 0) {
+            System.err.println("eoslab: cuBLASLt epilogue unavailable for a linear layer (" + CudaStatus.name("cublasLt", status)
+                    + "); such calls use cuBLAS GEMM + addBias (+ activation)");
+        }
+        return true;
     }
 
     /**
@@ -513,7 +521,11 @@ public final class CudaBackend implements Backend {
      * op_T(W as (in × out), ld in) · xᵀ (in × n, ld in), plus b on every column. Returns the first
      * non-zero cublasStatus_t (0: done).
      */
-    private int ltLinear(Tensor x, Tensor w, Tensor b, Tensor y, int n, int in, int out) {
+    private int ltLinear(Tensor x, Tensor w, Tensor b, Tensor y, Tensor aux, int epilogue, int n, int in, int out) {
+        sameType(x, w);
+        sameType(x, b);
+        sameType(x, y);
+        if (aux != null) sameType(x, aux);
         boolean f32 = x.dtype == DType.F32;
         int type = f32 ? Cublas.CUDA_R_32F : CublasLt.CUDA_R_64F;
         int compute = f32 ? computeType(gemmPrecision) : CublasLt.CUBLAS_COMPUTE_64F;
@@ -531,8 +543,12 @@ public final class CudaBackend implements Backend {
                 desc = p.get(ADDRESS, 0);
                 if ((st = CublasLt.cublasLtMatmulDescSetAttribute(desc, CublasLt.DESC_TRANSA, a.allocateFrom(JAVA_INT, Cublas.CUBLAS_OP_T), 4)) != 0) return st;
                 if ((st = CublasLt.cublasLtMatmulDescSetAttribute(desc, CublasLt.DESC_TRANSB, a.allocateFrom(JAVA_INT, Cublas.CUBLAS_OP_N), 4)) != 0) return st;
-                if ((st = CublasLt.cublasLtMatmulDescSetAttribute(desc, CublasLt.DESC_EPILOGUE, a.allocateFrom(JAVA_INT, CublasLt.EPILOGUE_BIAS), 4)) != 0) return st;
+                if ((st = CublasLt.cublasLtMatmulDescSetAttribute(desc, CublasLt.DESC_EPILOGUE, a.allocateFrom(JAVA_INT, epilogue), 4)) != 0) return st;
                 if ((st = CublasLt.cublasLtMatmulDescSetAttribute(desc, CublasLt.DESC_BIAS_POINTER, a.allocateFrom(JAVA_LONG, addr(b)), 8)) != 0) return st;
+                if (aux != null) {   // the GELU input (pre-activation), column-major (out × n) like D
+                    if ((st = CublasLt.cublasLtMatmulDescSetAttribute(desc, CublasLt.DESC_EPILOGUE_AUX_POINTER, a.allocateFrom(JAVA_LONG, addr(aux)), 8)) != 0) return st;
+                    if ((st = CublasLt.cublasLtMatmulDescSetAttribute(desc, CublasLt.DESC_EPILOGUE_AUX_LD, a.allocateFrom(JAVA_LONG, (long) out), 8)) != 0) return st;
+                }
                 if ((st = CublasLt.cublasLtMatrixLayoutCreate(p, type, in, out, in)) != 0) return st;
                 la = p.get(ADDRESS, 0);
                 if ((st = CublasLt.cublasLtMatrixLayoutCreate(p, type, in, n, in)) != 0) return st;

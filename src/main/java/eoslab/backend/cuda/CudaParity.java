@@ -41,7 +41,8 @@ import java.util.SplittableRandom;
  *     division per element; bit-identical on the host emulator, AdamWChecks);
  * <li>gram (one-pass float64 Gram of k vectors, the CholeskyQR kernel): REDUCTION;
  * <li>linearBias (a linear layer's forward y = x Wᵀ + b, {@link Backend#linearForward}: cuBLAS GEMM +
- *     addBias, or cuBLASLt's bias epilogue with -Deoslab.cuda.lt=true): GEMM;
+ *     addBias, or cuBLASLt's bias epilogue with -Deoslab.cuda.lt=true) and linearGelu (the same then
+ *     GELU, {@link Backend#linearForwardAct}: cuBLASLt's GELU_AUX_BIAS epilogue with the property): GEMM;
  * <li>qrApply (one CholeskyQR pass V ← V U with the Gram of the result, applyUpperAndGram;
  *     k = 40 takes the k &gt; 32 kernels): REDUCTION (V agrees to the bit, GramQrChecks);
  * <li>attention (the fused causal attention of kernels/attention.cu: forward y and lse, backward,
@@ -520,6 +521,18 @@ public final class CudaParity {
                 Tensor x = b.fromDoubles(dt, normal(r, n * in)), w = b.fromDoubles(dt, normal(r, out * in + 2));
                 Tensor bias = b.fromDoubles(dt, normal(r, out)), y = b.fromDoubles(dt, normal(r, n * out));   // y's old values must not leak
                 b.linearForward(x, w.view(2, (long) out * in), bias, y, n, in, out);
+                m.put("y" + n + "x" + in + "x" + out, y.toDoubles());
+            }
+            return m;
+        }));
+        l.add(new Named("linearGelu", Kind.GEMM, (b, dt, r) -> {
+            Map<String, double[]> m = new LinkedHashMap<>();
+            for (int[] s : new int[][] {{1, 1, 1}, {37, 29, 11}, {8, 64, 304}}) {
+                int n = s[0], in = s[1], out = s[2];
+                Tensor x = b.fromDoubles(dt, normal(r, n * in)), w = b.fromDoubles(dt, normal(r, out * in));
+                Tensor bias = b.fromDoubles(dt, normal(r, out)), pre = b.fromDoubles(dt, normal(r, n * out)), y = b.fromDoubles(dt, normal(r, n * out));
+                b.linearForwardAct(x, w, bias, pre, eoslab.backend.Act.GELU, y, n, in, out);
+                m.put("pre" + n + "x" + in + "x" + out, pre.toDoubles());
                 m.put("y" + n + "x" + in + "x" + out, y.toDoubles());
             }
             return m;

@@ -14,8 +14,9 @@ import java.util.SplittableRandom;
  * The cuBLASLt bias-epilogue path of {@link CudaBackend#linearForward} (-Deoslab.cuda.lt=true), shared
  * by the host emulator run ({@link LtEmulatorMain}) and a GPU run ({@link CudaLtTest}):
  * <ul>
- * <li>the path is taken (usesLt) and stays on (no fallback) for F32, F64 and F32 with bf16 / TF32
- *     GEMM operands;
+ * <li>the path is taken (usesLt) and no call falls back to cuBLAS, for F32, F64 and (emulator) F32
+ *     with bf16 / TF32 GEMM operands, for the bias epilogue (linearForward) and GELU_AUX_BIAS
+ *     (linearForwardAct: the pre-activation and y);
  * <li>y equals the same backend's cuBLAS GEMM + addBias path: to the bit on the emulator (both run
  *     the reference GEMM, then add the bias once); on a GPU within the GEMM tolerance of the parity
  *     table (|Δ| ≤ 1e-4 + 1e-4·|ref| in F32 with in ≤ 64, 1e-12 + 1e-11·|ref| in F64), since cuBLASLt
@@ -23,8 +24,8 @@ import java.util.SplittableRandom;
  *     those are compared on the emulator only);
  * <li>y agrees with the CPU backend's linearForward within the same GEMM tolerance (F32, F64);
  * <li>y's previous contents never leak (it is filled with NaN first);
- * <li>GPT-2 tiny's loss, gradient and k = 2 HVPs (every c_attn, c_proj, c_fc forward goes through
- *     linearForward) are the same with the path on and off: to the bit on the emulator, within the
+ * <li>GPT-2 tiny's loss, gradient and k = 2 HVPs (every c_attn and c_proj forward goes through
+ *     linearForward, c_fc + GELU through linearForwardAct) are the same with the path on and off: to the bit on the emulator, within the
  *     tolerance of TransformerChecks.gpt2 (F32: 1e-4·max + 1e-3·|ref|) on a GPU.
  * </ul>
  */
@@ -36,13 +37,20 @@ final class LtChecks {
         gpu.requestLt(true);
         try {
             if (!gpu.usesLt()) throw new AssertionError("cuBLASLt path not taken (library " + (CublasLt.loaded() ? "found" : "missing") + ")");
+            long before = gpu.ltFallbacks();
+            // {n, in, out}: on a GPU only sizes cuBLASLt's epilogues surely take (multiples of 8; odd
+            // ones may legitimately fall back to cuBLAS); on the emulator odd ones too
+            int[][] shapes = emulator ? new int[][] {{1, 1, 1}, {37, 29, 11}, {64, 64, 304}, {5, 17, 2304}}
+                    : new int[][] {{8, 32, 8}, {64, 64, 304}, {16, 64, 2304}};
             for (DType dt : new DType[] {DType.F32, DType.F64})
-                for (int[] s : new int[][] {{1, 1, 1}, {37, 29, 11}, {64, 64, 300}, {5, 17, 2304}}) check(gpu, dt, GemmPrecision.F32, s, emulator);
+                for (int[] s : shapes)
+                    for (boolean withGelu : new boolean[] {false, true}) check(gpu, dt, GemmPrecision.F32, s, withGelu, emulator);
             if (emulator) {
-                for (GemmPrecision p : new GemmPrecision[] {GemmPrecision.BF16, GemmPrecision.TF32}) check(gpu, DType.F32, p, new int[] {37, 29, 11}, true);
+                for (GemmPrecision p : new GemmPrecision[] {GemmPrecision.BF16, GemmPrecision.TF32})
+                    for (boolean withGelu : new boolean[] {false, true}) check(gpu, DType.F32, p, new int[] {37, 29, 11}, withGelu, true);
             }
             gpt2(gpu, emulator);
-            if (!gpu.usesLt()) throw new AssertionError("the cuBLASLt path fell back to GEMM + addBias");
+            if (gpu.ltFallbacks() != before) throw new AssertionError((gpu.ltFallbacks() - before) + " cuBLASLt calls fell back to cuBLAS");
         } finally {
             gpu.requestLt(false);
         }
@@ -84,7 +92,8 @@ final class LtChecks {
         }
     }
 
-    private static void check(CudaBackend gpu, DType dt, GemmPrecision prec, int[] s, boolean emulator) {
+    /** linearForward, or linearForwardAct with GELU (then both the pre-activation and y are compared). */
+    private static void check(CudaBackend gpu, DType dt, GemmPrecision prec, int[] s, boolean withGelu, boolean emulator) {
         int n = s[0], in = s[1], out = s[2];
         SplittableRandom r = new SplittableRandom(31L * n + 7L * in + out);
         double[] x = new double[n * in], w = new double[out * in], b = new double[out];
@@ -93,34 +102,51 @@ final class LtChecks {
         for (int i = 0; i < b.length; i++) b[i] = 3 * r.nextGaussian();
         double[] nan = new double[n * out];
         java.util.Arrays.fill(nan, Double.NaN);
-        String what = "linearForward " + dt + " " + prec + " n=" + n + " in=" + in + " out=" + out;
+        String what = (withGelu ? "linearForwardAct(GELU) " : "linearForward ") + dt + " " + prec + " n=" + n + " in=" + in + " out=" + out;
         GemmPrecision before = gpu.gemmPrecision();
         gpu.setGemmPrecision(prec);
         try {
-            Tensor xt = gpu.fromDoubles(dt, x), wt = gpu.fromDoubles(dt, w), bt = gpu.fromDoubles(dt, b);
-            Tensor lt = gpu.fromDoubles(dt, nan), ref = gpu.fromDoubles(dt, nan);
-            gpu.linearForward(xt, wt, bt, lt, n, in, out);
+            double[][] lt = forward(gpu, dt, x, w, b, nan, n, in, out, withGelu);
             gpu.requestLt(false);
-            gpu.linearForward(xt, wt, bt, ref, n, in, out);
+            double[][] ref = forward(gpu, dt, x, w, b, nan, n, in, out, withGelu);
             gpu.requestLt(true);
-            double[] a = lt.toDoubles(), c = ref.toDoubles();
+            // GEMM tolerance (in <= 64); GELU's slope is below 1.13, so y gets twice that
             double atol = dt == DType.F32 ? 1e-4 : 1e-12, rtol = dt == DType.F32 ? 1e-4 : 1e-11;
-            for (int i = 0; i < a.length; i++) {
-                boolean same = emulator ? Double.doubleToRawLongBits(a[i]) == Double.doubleToRawLongBits(c[i])
-                        : Math.abs(a[i] - c[i]) <= atol + rtol * Math.abs(c[i]);
-                if (!same) throw new AssertionError(what + ": cuBLASLt y[" + i + "] = " + a[i] + ", GEMM + addBias " + c[i]);
+            for (int o = 0; o < lt.length; o++) {
+                double tl = o == 0 ? 1 : 2;
+                for (int i = 0; i < lt[o].length; i++) {
+                    double a = lt[o][i], c = ref[o][i];
+                    boolean same = emulator ? Double.doubleToRawLongBits(a) == Double.doubleToRawLongBits(c)
+                            : Math.abs(a - c) <= tl * (atol + rtol * Math.abs(c));
+                    if (!same) throw new AssertionError(what + ": cuBLASLt " + (o == 0 ? "pre" : "y") + "[" + i + "] = " + a + ", cuBLAS path " + c);
+                }
             }
             if (prec == GemmPrecision.F32) {
-                CpuBackend cpu = CpuBackend.INSTANCE;
-                Tensor yc = cpu.zeros(dt, (long) n * out);
-                cpu.linearForward(cpu.fromDoubles(dt, x), cpu.fromDoubles(dt, w), cpu.fromDoubles(dt, b), yc, n, in, out);
-                double[] e = yc.toDoubles();
-                for (int i = 0; i < a.length; i++) {
-                    if (!(Math.abs(a[i] - e[i]) <= atol + rtol * Math.abs(e[i]))) throw new AssertionError(what + ": y[" + i + "] = " + a[i] + ", CPU " + e[i]);
+                double[][] cpu = forward(CpuBackend.INSTANCE, dt, x, w, b, nan, n, in, out, withGelu);
+                for (int o = 0; o < lt.length; o++) {
+                    double tl = o == 0 ? 1 : 2;
+                    for (int i = 0; i < lt[o].length; i++) {
+                        if (!(Math.abs(lt[o][i] - cpu[o][i]) <= tl * (atol + rtol * Math.abs(cpu[o][i])))) {
+                            throw new AssertionError(what + ": " + (o == 0 ? "pre" : "y") + "[" + i + "] = " + lt[o][i] + ", CPU " + cpu[o][i]);
+                        }
+                    }
                 }
             }
         } finally {
             gpu.setGemmPrecision(before);
         }
+    }
+
+    /** {pre (or y without GELU)} or {pre, y}, the outputs filled with NaN first so stale values show. */
+    private static double[][] forward(eoslab.backend.Backend be, DType dt, double[] x, double[] w, double[] b, double[] nan,
+                                      int n, int in, int out, boolean withGelu) {
+        Tensor xt = be.fromDoubles(dt, x), wt = be.fromDoubles(dt, w), bt = be.fromDoubles(dt, b), pre = be.fromDoubles(dt, nan);
+        if (!withGelu) {
+            be.linearForward(xt, wt, bt, pre, n, in, out);
+            return new double[][] {pre.toDoubles()};
+        }
+        Tensor y = be.fromDoubles(dt, nan);
+        be.linearForwardAct(xt, wt, bt, pre, eoslab.backend.Act.GELU, y, n, in, out);
+        return new double[][] {pre.toDoubles(), y.toDoubles()};
     }
 }
