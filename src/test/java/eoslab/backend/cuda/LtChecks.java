@@ -2,10 +2,6 @@ package eoslab.backend.cuda;
 
 import eoslab.backend.CpuBackend;
 import eoslab.backend.GemmPrecision;
-import eoslab.gpt.Gpt2;
-import eoslab.gpt.GptConfig;
-import eoslab.nn.Batch;
-import eoslab.nn.Loss;
 import eoslab.tensor.DType;
 import eoslab.tensor.Tensor;
 import java.util.SplittableRandom;
@@ -61,30 +57,12 @@ final class LtChecks {
     }
 
     private static void gpt2(CudaBackend gpu, boolean emulator) {
-        GptConfig cfg = GptConfig.tiny();
-        int b = 2, t = 7, k = 2;
-        SplittableRandom r = new SplittableRandom(23);
-        int[] x = new int[b * t], y = new int[b * t];
-        for (int i = 0; i < x.length; i++) {
-            x[i] = r.nextInt(cfg.vocab());
-            y[i] = r.nextInt(cfg.vocab());
-        }
-        Gpt2 m = new Gpt2(cfg);
-        int d = m.numParams();
-        double[] w = m.init(5, 1.0), v = new double[k * d];
-        for (int i = 0; i < d; i++) w[i] += 0.1 * r.nextGaussian();
-        for (int i = 0; i < v.length; i++) v[i] = r.nextGaussian();
+        TransformerChecks.TinyGpt p = TransformerChecks.TinyGpt.of(23, 2, 7, 2);
         double[][] out = new double[2][];
         for (int side = 0; side < 2; side++) {
             gpu.requestLt(side == 0);
-            Batch batch = new Batch(gpu.fromInts(x), gpu.fromInts(y), null, b);
-            Tensor g = gpu.zeros(DType.F32, d), h = gpu.zeros(DType.F32, (long) k * d);
-            double loss = m.lossGradHvp(gpu, gpu.fromDoubles(DType.F32, w), batch, Loss.CE, 1.0 / b, g, gpu.fromDoubles(DType.F32, v), k, h, null, null);
-            double[] all = new double[1 + d + k * d];
-            all[0] = loss;
-            System.arraycopy(g.toDoubles(), 0, all, 1, d);
-            System.arraycopy(h.toDoubles(), 0, all, 1 + d, k * d);
-            out[side] = all;
+            double[][] r = p.lossGradHvp(gpu, DType.F32);   // {loss}, gradient, HVPs
+            out[side] = java.util.stream.Stream.of(r).flatMapToDouble(java.util.Arrays::stream).toArray();
         }
         gpu.requestLt(true);
         double max = 0;

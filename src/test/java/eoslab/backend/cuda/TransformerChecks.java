@@ -152,30 +152,50 @@ final class TransformerChecks {
      * (≈ 1e-16 per term; measured ≈ 1e-15·max|ref|), so atol = 1e-11·max|ref|, rtol = 1e-9. F32: float rounding through two blocks
      * and the R-pass, atol = 1e-4·max|ref|, rtol = 1e-3 (the model's own f32-vs-f64 test allows 1e-4 + 1e-4).
      */
-    static void gpt2(CudaBackend gpu, DType dt, PrintStream out) {
-        GptConfig cfg = GptConfig.tiny();
-        int b = 2, t = 7, k = 3;
-        Random r = new Random(21);
-        int[] x = new int[b * t], y = new int[b * t];
-        for (int i = 0; i < x.length; i++) {
-            x[i] = r.nextInt(cfg.vocab());
-            y[i] = r.nextInt(cfg.vocab());
+    /**
+     * GPT-2 tiny with b sequences of t random tokens (inputs and targets), weights = its init (seed 5)
+     * plus 0.1·N(0, 1), and k random directions v: the problem {@link #gpt2} and LtChecks evaluate.
+     */
+    record TinyGpt(GptConfig cfg, int b, int k, int[] x, int[] y, double[] w, double[] v) {
+        static TinyGpt of(long seed, int b, int t, int k) {
+            GptConfig cfg = GptConfig.tiny();
+            Random r = new Random(seed);
+            int[] x = new int[b * t], y = new int[b * t];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = r.nextInt(cfg.vocab());
+                y[i] = r.nextInt(cfg.vocab());
+            }
+            Gpt2 probe = new Gpt2(cfg);
+            int d = probe.numParams();
+            double[] w = probe.init(5, 1.0);
+            for (int i = 0; i < d; i++) w[i] += 0.1 * r.nextGaussian();
+            return new TinyGpt(cfg, b, k, x, y, w, gaussian(r, k * d));
         }
-        Gpt2 probe = new Gpt2(cfg);
-        int d = probe.numParams();
-        double[] w = probe.init(5, 1.0);
-        for (int i = 0; i < d; i++) w[i] += 0.1 * r.nextGaussian();
-        double[] v = gaussian(r, k * d);
+
+        int d() {
+            return w.length;
+        }
+
+        /** {loss, gradient (d), the k HVPs (k·d)} on {@code be} in {@code dt}, as float64. */
+        double[][] lossGradHvp(Backend be, DType dt) {
+            int d = d();
+            Batch batch = new Batch(be.fromInts(x), be.fromInts(y), null, b);
+            Tensor g = be.zeros(dt, d), h = be.zeros(dt, (long) k * d);
+            double loss = new Gpt2(cfg).lossGradHvp(be, be.fromDoubles(dt, w), batch, Loss.CE, 1.0 / b, g, be.fromDoubles(dt, v), k, h, null, null);
+            return new double[][] {{loss}, g.toDoubles(), h.toDoubles()};
+        }
+    }
+
+    static void gpt2(CudaBackend gpu, DType dt, PrintStream out) {
+        TinyGpt p = TinyGpt.of(21, 2, 7, 3);
+        int d = p.d(), k = p.k();
         double[] loss = new double[2];
         double[][] grad = new double[2][], hv = new double[2][];
         for (int side = 0; side < 2; side++) {
-            Backend be = side == 0 ? CpuBackend.INSTANCE : gpu;
-            Gpt2 m = new Gpt2(cfg);
-            Batch batch = new Batch(be.fromInts(x), be.fromInts(y), null, b);
-            Tensor g = be.zeros(dt, d), h = be.zeros(dt, (long) k * d);
-            loss[side] = m.lossGradHvp(be, be.fromDoubles(dt, w), batch, Loss.CE, 1.0 / b, g, be.fromDoubles(dt, v), k, h, null, null);
-            grad[side] = g.toDoubles();
-            hv[side] = h.toDoubles();
+            double[][] r = p.lossGradHvp(side == 0 ? CpuBackend.INSTANCE : gpu, dt);
+            loss[side] = r[0][0];
+            grad[side] = r[1];
+            hv[side] = r[2];
         }
         boolean f32 = dt == DType.F32;
         double rtol = f32 ? 1e-3 : 1e-9, arel = f32 ? 1e-4 : 1e-11;
