@@ -60,7 +60,8 @@ echo "$version $commit" > "$out/COMMIT"
 "$out/bin/eoslab" --version >/dev/null || { echo "build-dist: the image's launcher does not run" >&2; exit 1; }
 tarball="target/dist/eoslab-$version-linux-x64.tar.gz"
 tar -C target/dist -czf "$tarball" eoslab
-size() { du -sk "$@" | awk '{s += $1} END {printf "%.1f MB", s / 1024}'; }
+# apparent sizes (du -sb), in MB = 1e6 bytes, as docs/gpu.md quotes them
+size() { du -sb "$@" | awk '{s += $1} END {printf "%.1f MB (%.1f MiB)", s / 1e6, s / 1048576}'; }
 echo "build-dist: $out: runtime $(size "$out/runtime"), eoslab.jar $(size "$out/lib/eoslab.jar"), test jars $(size "$out/lib/eoslab-tests.jar" "$out/lib/junit-platform-console-standalone.jar")"
 echo "build-dist: image $(size "$out") (the device tool carries at most 64 MiB with the repository: carry the tarball)"
-echo "build-dist: image without test jars $(( $(du -sk "$out" | cut -f1) - $(du -sk "$out/lib/eoslab-tests.jar" "$out/lib/junit-platform-console-standalone.jar" | awk '{s+=$1} END {print s}') ))k; $tarball $(size "$tarball")"
+echo "build-dist: tarball $tarball $(size "$tarball")"
