@@ -62,6 +62,6 @@ tarball="target/dist/eoslab-$version-linux-x64.tar.gz"
 tar -C target/dist -czf "$tarball" eoslab
 # apparent sizes (du -sb), in MB = 1e6 bytes, as docs/gpu.md quotes them
 size() { du -sb "$@" | awk '{s += $1} END {printf "%.1f MB (%.1f MiB)", s / 1e6, s / 1048576}'; }
-echo "build-dist: $out: runtime $(size "$out/runtime"), eoslab.jar $(size "$out/lib/eoslab.jar"), test jars $(size "$out/lib/eoslab-tests.jar" "$out/lib/junit-platform-console-standalone.jar")"
+echo "build-dist: $out: runtime $(size "$out/runtime") (libjvm.so $(size "$out"/runtime/lib/server/libjvm.so)), eoslab.jar $(size "$out/lib/eoslab.jar"), test jars $(size "$out/lib/eoslab-tests.jar" "$out/lib/junit-platform-console-standalone.jar")"
 echo "build-dist: image $(size "$out") (the device tool carries at most 64 MiB with the repository: carry the tarball)"
 echo "build-dist: tarball $tarball $(size "$tarball")"
