@@ -87,12 +87,36 @@ class Flat:
         return torch.cat([d[k].reshape(-1) for k in self.names])
 
 
-def hvp_fn(f, params, x, t, flat):
-    """v (dim,) -> H v by forward-over-reverse: jvp of grad (torch.func's recommended HVP)."""
+HVP_METHODS = ("functorch", "autograd")
+
+
+def hvp_fn(f, params, x, t, flat, method="functorch"):
+    """v (dim,) -> H v.
+    functorch: forward-over-reverse, jvp of grad (torch.func's recommended HVP);
+    autograd: reverse-over-reverse, grad of <grad, v> with create_graph=True, the double backward the
+    Python EoS scripts use (Cohen et al.'s edge-of-stability code, PyHessian), one graph per product."""
+    if method == "autograd":
+        ps = [params[k].detach().requires_grad_(True) for k in flat.names]
+        def hvp(v):
+            loss = f(dict(zip(flat.names, ps)), x, t)
+            g = torch.autograd.grad(loss, ps, create_graph=True)
+            dot = sum((gi * vi).sum() for gi, vi in zip(g, flat.unflatten(v).values()))
+            return torch.cat([h.reshape(-1) for h in torch.autograd.grad(dot, ps)])
+        return hvp
+    if method != "functorch":
+        raise ValueError("unknown HVP method %r (one of %s)" % (method, ", ".join(HVP_METHODS)))
     g = grad(f)
     def hvp(v):
         return flat.flatten(jvp(lambda p: g(p, x, t), (params,), (flat.unflatten(v),))[1])
     return hvp
+
+
+def batched_hvp_fn(hvp, method):
+    """V (k, dim) -> (k, dim): vmapped for functorch, a loop of k double backwards for autograd
+    (as the Python scripts do it)."""
+    if method == "autograd":
+        return lambda V: torch.stack([hvp(v) for v in V])
+    return vmap(hvp)
 
 
 def lanczos_max(hvp, v0, iters):

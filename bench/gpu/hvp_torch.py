@@ -25,6 +25,8 @@ def main():
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--repeats", type=int, default=20)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--hvp", default="functorch", choices=common.HVP_METHODS,
+                    help="functorch: vmap of jvp of grad; autograd: double backward, k of them in a loop")
     a = ap.parse_args()
 
     dt = common.setup(a.device, a.dtype)
@@ -37,8 +39,8 @@ def main():
     f = common.loss_fn(model)
     params = {k: v.detach() for k, v in model.named_parameters()}
     flat = common.Flat(params)
-    hvp = common.hvp_fn(f, params, x, t, flat)
-    batched = common.vmap(hvp)
+    hvp = common.hvp_fn(f, params, x, t, flat, a.hvp)
+    batched = common.batched_hvp_fn(hvp, a.hvp)
 
     def sync():
         if dev.startswith("cuda"):
@@ -58,7 +60,7 @@ def main():
             s.append(time.perf_counter() - t0)
         med = statistics.median(s)
         print(json.dumps({"impl": "torch", "bench": "hvp", "k": k, "n": a.n, "d": flat.dim, "median_s": med,
-                          "hvps_per_s": k / med, "torch": torch.__version__,
+                          "hvps_per_s": k / med, "hvp_method": a.hvp, "threads": torch.get_num_threads(), "torch": torch.__version__,
                           "device": torch.cuda.get_device_name() if dev.startswith("cuda") else "cpu"}))
 
 

@@ -18,12 +18,14 @@
 #          it both sides use synthetic data of CIFAR's shape)  --python PY (default python3)
 #          --quick (n = 1000, 200 steps, d = 1e6; GPT-2 parts with fewer repeats)  --only any of abcdef
 #          --repeats N (default 3, for (a))
+#          --hvp-methods LIST  PyTorch HVPs for (a) and (b): functorch (default: vmap of jvp of grad) and/or
+#          autograd (double backward, as Cohen et al.'s code and PyHessian do it), e.g. functorch,autograd
 #          --smoke --device cpu (tiny sizes on the CPU, GPT-2 'tiny' preset: checks the scripts' plumbing, not a benchmark)
 set -euo pipefail
 here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 eoslab="${EOSLAB:-$root/bin/eoslab}"
-py=python3 out="" cifar="" quick=0 only="abcdef" repeats=3 device=cuda
+py=python3 out="" cifar="" quick=0 only="abcdef" repeats=3 device=cuda hvp_methods=functorch
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --out) out="$2"; shift 2 ;;
@@ -34,6 +36,7 @@ while [[ $# -gt 0 ]]; do
     --device) device="$2"; shift 2 ;;
     --only) only="$2"; shift 2 ;;
     --repeats) repeats="$2"; shift 2 ;;
+    --hvp-methods) hvp_methods="$2"; shift 2 ;;
     *) echo "run-all.sh: unknown option $1 (see the header of $0)" >&2; exit 2 ;;
   esac
 done
@@ -67,7 +70,7 @@ est=0
 for p in a:6 b:1 c:1 d:4 e:2 f:4; do [[ $only == *${p%%:*}* ]] && est=$((est + ${p##*:})); done
 [[ $quick == 0 ]] || est=$(( (est + 1) / 2 ))
 [[ $device == cuda ]] && echo "run-all.sh: parts '$only', estimated device time about $est min (a ~6, b ~1, c ~1, d ~4, e ~2, f ~4; --quick about half)"
-[[ $device == cuda ]] || echo "run-all.sh: parts '$only' on $device (smoke sizes: a few minutes at most)"
+[[ $device == cuda ]] || echo "run-all.sh: parts '$only' on $device ($( ((quick == 2)) && echo 'smoke sizes: a few minutes at most' || echo 'n = '$N', '$STEPS' steps'))"
 methods=cusolver,cholqr2
 [[ $device == cuda ]] || methods=cholqr2
 commit="$(cat "$root/COMMIT" 2>/dev/null || git -C "$root" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
@@ -78,6 +81,13 @@ header() {  # title
   printf '# %s\n\n- date: %s\n- device: %s\n- eoslab: %s\n- torch: %s\n- host: %s, %s CPUs\n\n' "$1" "$(date -u +%FT%TZ)" "$gpu" "$commit" "$torchv" "$(hostname)" "$(nproc)"
 }
 now() { date +%s.%N; }
+hvp_what() {  # methods -> words
+  local w=() m
+  for m in ${1//,/ }; do
+    case $m in functorch) w+=("torch.func (vmap of jvp of grad)") ;; autograd) w+=("double backward (autograd.grad twice, a loop over k)") ;; esac
+  done
+  local IFS=';'; echo "${w[*]}" | sed 's/;/ and /g'
+}
 median() { sort -g | awk '{a[NR] = $1} END {print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2)}'; }
 # (EOSLAB_SKIP_DOCTOR=1: the caller ran it, e.g. bench/gpu/session.sh)
 if [[ -z "${EOSLAB_SKIP_DOCTOR:-}" ]]; then
@@ -89,37 +99,46 @@ if [[ $only == *a* ]]; then
   if [[ -n "$cifar" ]]; then data="cifar10:$cifar" norm=(--normalization center) tdata=(--cifar "$cifar") what="CIFAR-10 (first $N train images, centered)"
   else data="gaussian:k=10,dim=3072" norm=() tdata=() what="synthetic, CIFAR-10 shape (no CIFAR-10 given: eoslab gaussian:k=10,dim=3072, torch Gaussian clusters; the values do not change the cost)"
   fi
-  : > "$out/a-eoslab.times"; : > "$out/a-torch.times"
+  : > "$out/a-eoslab.times"
+  for m in ${hvp_methods//,/ }; do : > "$out/a-torch-$m.times"; done
   for r in $(seq 1 "$repeats"); do
     t0=$(now)
     "$eoslab" train --device "$device" --data "$data" "${norm[@]}" --n "$N" --n-test "$NT" --hidden 512,512 --activation relu \
       --loss mse --optimizer gd --lr 0.01 --steps "$STEPS" --log-every 32 --top-k 1 --lanczos-steps 20 --lanczos-tol 1e-4 \
       --dtype f32 --chunk "$N" --out "$out/a-eoslab-run$r" --force --no-progress > "$out/a-eoslab-$r.log" 2>&1
     echo "$(now) $t0" | awk '{print $1 - $2}' >> "$out/a-eoslab.times"
-    t0=$(now)
-    "$py" "$here/train_torch.py" --device "$device" --n "$N" --n-test "$NT" --steps "$STEPS" --log-every 32 --lanczos-iters 20 \
-      --lr 0.01 "${tdata[@]}" > "$out/a-torch-$r.json"
-    echo "$(now) $t0" | awk '{print $1 - $2}' >> "$out/a-torch.times"
+    for m in ${hvp_methods//,/ }; do
+      t0=$(now)
+      "$py" "$here/train_torch.py" --device "$device" --n "$N" --n-test "$NT" --steps "$STEPS" --log-every 32 --lanczos-iters 20 \
+        --lr 0.01 --hvp "$m" "${tdata[@]}" > "$out/a-torch-$m-$r.json"
+      echo "$(now) $t0" | awk '{print $1 - $2}' >> "$out/a-torch-$m.times"
+    done
   done
-  te=$(median < "$out/a-eoslab.times"); tt=$(median < "$out/a-torch.times")
+  te=$(median < "$out/a-eoslab.times")
   iters=$(grep -o '"lanczos_iters":[0-9]*' "$out/a-eoslab-run1/metrics.jsonl" | cut -d: -f2 | awk '{s += $1} END {printf "%.1f", s / NR}')
   last=$(tail -1 "$out/a-eoslab-run1/metrics.jsonl")
   {
-    header "(a) Branching baseline: eoslab train --device cuda vs PyTorch eager"
+    header "(a) Branching baseline: eoslab train --device $device vs PyTorch eager"
     echo "MLP 3072-512-512-10 ReLU, MSE, full-batch GD (lr 0.01), n = $N, $STEPS steps, f32 (no TF32 on either side),"
-    echo "lambda_max every 32 steps: eoslab Lanczos (basis 20, tol 1e-4, warm start), torch Lanczos 20 iterations (warm start)."
+    echo "lambda_max every 32 steps: eoslab Lanczos (basis 20, tol 1e-4, warm start), torch Lanczos 20 iterations (warm start)"
+    echo "on HVPs by $(hvp_what "$hvp_methods")."
     echo "Data: $what. Wall time of the whole process (JVM / Python start and data loading included), median of $repeats."
     echo
-    echo "| | eoslab | PyTorch eager | torch / eoslab |"
+    echo "| | wall time (s) | HVPs per lambda_max | torch / eoslab |"
     echo "|---|---|---|---|"
-    echo "| wall time (s) | $te | $tt | $(awk -v a="$tt" -v b="$te" 'BEGIN {printf "%.2f", a / b}') |"
-    echo "| HVPs per lambda_max | $iters (mean of lanczos_iters) | 20 | |"
+    echo "| eoslab | $te | $iters (mean of lanczos_iters) | |"
+    for m in ${hvp_methods//,/ }; do
+      tt=$(median < "$out/a-torch-$m.times")
+      echo "| PyTorch eager, $m HVPs | $tt | 20 | $(awk -v a="$tt" -v b="$te" 'BEGIN {printf "%.2f", a / b}') |"
+    done
     echo
-    echo "PyTorch loop only (no start-up), per run: $(for f in "$out"/a-torch-*.json; do "$py" -c 'import json,sys; d=json.load(open(sys.argv[1])); print("%.1f s (measurements %.1f s)" % (d["loop_s"], d["measure_s"]))' "$f"; done | paste -sd';' -)"
-    echo
+    for m in ${hvp_methods//,/ }; do
+      echo "PyTorch ($m) loop only (no start-up), per run: $(for f in "$out"/a-torch-$m-*.json; do "$py" -c 'import json,sys; d=json.load(open(sys.argv[1])); print("%.1f s (measurements %.1f s)" % (d["loop_s"], d["measure_s"]))' "$f"; done | paste -sd';' -)"
+      echo
+    done
     echo "Last metrics: eoslab \`$last\`"
     echo
-    echo "torch \`$(cat "$out/a-torch-1.json")\`"
+    for m in ${hvp_methods//,/ }; do echo "torch ($m) \`$(cat "$out/a-torch-$m-1.json")\`"; echo; done
   } > "$out/results-a.md"
   cat "$out/results-a.md"
 fi
@@ -127,17 +146,23 @@ fi
 if [[ $only == *b* ]]; then
   echo "== (b) batched HVP throughput"
   "${bench[@]}" hvp --device "$device" --n "$N" --dim 3072 --hidden 512,512 --k 1,8,32 --repeats "$HREP" > "$out/b-eoslab.log" 2>&1
-  "$py" "$here/hvp_torch.py" --device "$device" --n "$N" --k 1,8,32 --repeats "$HREP" > "$out/b-torch.jsonl"
+  for m in ${hvp_methods//,/ }; do
+    "$py" "$here/hvp_torch.py" --device "$device" --n "$N" --k 1,8,32 --repeats "$HREP" --hvp "$m" > "$out/b-torch-$m.jsonl"
+  done
   {
-    header "(b) Batched Hessian-vector products: eoslab vs torch.func (vmap of jvp of grad)"
+    header "(b) Batched Hessian-vector products: eoslab vs PyTorch ($(hvp_what "$hvp_methods"))"
     echo "MLP 3072-512-512-10 ReLU, full-batch MSE over n = $N synthetic inputs, f32; median of $HREP timed calls after 3 warm-up."
     echo
-    echo "| k | eoslab ms/call | eoslab HVP/s | torch ms/call | torch HVP/s | eoslab speed-up |"
-    echo "|---|---|---|---|---|---|"
+    printf '| k | eoslab ms/call | eoslab HVP/s |'; for m in ${hvp_methods//,/ }; do printf ' torch %s ms/call | torch %s HVP/s | eoslab speed-up |' "$m" "$m"; done; echo
+    printf '|---|---|---|'; for m in ${hvp_methods//,/ }; do printf -- '---|---|---|'; done; echo
     for k in 1 8 32; do
       e=$(grep "RESULT bench=hvp .* k=$k " "$out/b-eoslab.log" | sed 's/.*median_s=\([^ ]*\).*/\1/')
-      t=$("$py" -c 'import json,sys; print([json.loads(l)["median_s"] for l in open(sys.argv[1]) if json.loads(l)["k"] == int(sys.argv[2])][0])' "$out/b-torch.jsonl" "$k")
-      awk -v k="$k" -v e="$e" -v t="$t" 'BEGIN {printf "| %d | %.3f | %.1f | %.3f | %.1f | %.2fx |\n", k, e * 1e3, k / e, t * 1e3, k / t, t / e}'
+      awk -v k="$k" -v e="$e" 'BEGIN {printf "| %d | %.3f | %.1f |", k, e * 1e3, k / e}'
+      for m in ${hvp_methods//,/ }; do
+        t=$("$py" -c 'import json,sys; print([json.loads(l)["median_s"] for l in open(sys.argv[1]) if json.loads(l)["k"] == int(sys.argv[2])][0])' "$out/b-torch-$m.jsonl" "$k")
+        awk -v k="$k" -v e="$e" -v t="$t" 'BEGIN {printf " %.3f | %.1f | %.2fx |", t * 1e3, k / t, t / e}'
+      done
+      echo
     done
   } > "$out/results-b.md"
   cat "$out/results-b.md"

@@ -29,6 +29,8 @@ def main():
     ap.add_argument("--log-every", type=int, default=32)
     ap.add_argument("--lanczos-iters", type=int, default=20)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--hvp", default="functorch", choices=common.HVP_METHODS,
+                    help="functorch: jvp of grad; autograd: double backward (Cohen et al.'s code, PyHessian)")
     a = ap.parse_args()
 
     dt = common.setup(a.device, a.dtype)
@@ -68,7 +70,7 @@ def main():
             m0 = time.perf_counter()
             trl, tra = loss_acc(params, xtr, ytr, ttr)
             tel, tea = loss_acc(params, xte, yte, tte)
-            lam, v0, iters = common.lanczos_max(common.hvp_fn(f, params, xtr, ttr, flat), v0, a.lanczos_iters)
+            lam, v0, iters = common.lanczos_max(common.hvp_fn(f, params, xtr, ttr, flat, a.hvp), v0, a.lanczos_iters)
             hvps += iters
             sync()
             measure_s += time.perf_counter() - m0
@@ -83,7 +85,8 @@ def main():
     wall = time.perf_counter() - t0
     print(json.dumps({"impl": "torch", "device": torch.cuda.get_device_name() if dev.startswith("cuda") else "cpu",
                       "torch": torch.__version__, "n": a.n, "d": flat.dim, "steps": a.steps, "loop_s": wall,
-                      "measure_s": measure_s, "hvps": hvps, "data": "cifar10" if a.cifar else "synthetic", **last}))
+                      "measure_s": measure_s, "hvps": hvps, "hvp_method": a.hvp,
+                      "threads": torch.get_num_threads(), "data": "cifar10" if a.cifar else "synthetic", **last}))
 
 
 if __name__ == "__main__":
