@@ -14,7 +14,7 @@ import java.io.PrintWriter;
  */
 @Command(name = "eoslab", mixinStandardHelpOptions = true, version = "eoslab 0.1.0",
         description = "Train networks while measuring their curvature; edge-of-stability research.",
-        subcommands = {DemoCommand.class, TrainCommand.class, HessianCommand.class, LyapunovCommand.class, BranchCommand.class, GrokCommand.class, SdCommand.class, SweepCommand.class, DoctorCommand.class, BenchCommand.class,
+        subcommands = {DemoCommand.class, TrainCommand.class, HessianCommand.class, LyapunovCommand.class, BranchCommand.class, GrokCommand.class, SdCommand.class, SweepCommand.class, PlotCommand.class, DoctorCommand.class, BenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

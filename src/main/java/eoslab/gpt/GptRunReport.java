@@ -72,7 +72,7 @@ public final class GptRunReport {
     }
 
     /** loss.png (train and validation loss against the step); sharpness.png when λ_max was measured. */
-    static void writePlots(List<Map<String, Object>> ms, Path dir, double threshold, boolean adam, LrSchedule ls) throws IOException {
+    public static void writePlots(List<Map<String, Object>> ms, Path dir, double threshold, boolean adam, LrSchedule ls) throws IOException {
         int n = ms.size();
         double[] x = new double[n], tr = new double[n], va = new double[n];
         for (int i = 0; i < n; i++) {
@@ -114,7 +114,7 @@ public final class GptRunReport {
     }
 
     /** 4 significant digits without trailing zeros: 0.0006, 6.333e+04. */
-    static String num(double v) {
+    public static String num(double v) {
         String s = String.format(Locale.ROOT, "%.4g", v);
         if (s.contains("e") || !s.contains(".")) return s;
         s = s.replaceAll("0+$", "");

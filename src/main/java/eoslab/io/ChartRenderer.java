@@ -157,7 +157,7 @@ final class ChartRenderer {
             s.setLineStyle(src.dashed()
                     ? new BasicStroke(2.0f * sc, BasicStroke.CAP_BUTT, BasicStroke.JOIN_ROUND, 10f, new float[]{7f * sc, 4f * sc}, 0f)
                     : new BasicStroke(2.0f * sc, BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND));
-            s.setMarker(xy[0].length <= Plots.MARKER_MAX_POINTS ? SeriesMarkers.CIRCLE : SeriesMarkers.NONE);
+            s.setMarker(xy[0].length > 2 && xy[0].length <= Plots.MARKER_MAX_POINTS ? SeriesMarkers.CIRCLE : SeriesMarkers.NONE);
         }
         int dash = 0;
         for (Plots.RefLine r : opt.hLines()) {

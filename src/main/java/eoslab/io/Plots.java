@@ -20,8 +20,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>Data rules: non-finite points (NaN, ±Inf, e.g. a diverged loss) are not drawn and break the line
  * there; on a log axis, points ≤ 0 are treated the same way. Reference lines are dashed, dark gray,
  * span the whole plot and are named in the legend. Series colors are matplotlib's "tab10" cycle, so
- * figures look like the ones researchers already read; series with at most {@value #MARKER_MAX_POINTS}
- * points also get markers, so sparse diagnostics (every 32 steps) show where the samples are.
+ * figures look like the ones researchers already read; series of 3 to {@value #MARKER_MAX_POINTS}
+ * points also get markers, so sparse diagnostics (every 32 steps) show where the samples are (a
+ * 2-point segment, such as a threshold drawn as a series, gets none).
  *
  * <p>This class touches no AWT type: drawing lives in {@link ChartRenderer}, loaded only when the
  * runtime has {@code java.desktop}. Without it (a lean runtime image for GPU nodes) every plot call
