@@ -15,6 +15,8 @@ import eoslab.gpt.TextBatches;
 import eoslab.optim.AdamW;
 import eoslab.tensor.DType;
 import eoslab.io.AtomicFiles;
+import eoslab.io.Plots;
+import eoslab.gpt.GptRunReport;
 import eoslab.io.Json;
 import eoslab.nn.HessianOperator;
 import eoslab.nn.MinibatchHessian;
@@ -32,6 +34,7 @@ import picocli.CommandLine.Parameters;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -74,12 +77,20 @@ public final class HessianCommand implements Callable<Integer> {
     int batches;
     @Option(names = "--out", description = "also write the JSON to this file")
     Path out;
+    @Option(names = "--plot", paramLabel = "PNG", description = "with --density: draw the spectral density on a log scale (as PyHessian plots it), "
+            + "λ_max and the threshold marked")
+    Path plot;
 
     @Override
     public Integer call() throws Exception {
         if (topK < 1) throw new UserError("--top-k must be >= 1, got " + topK);
         if (traceProbes < 0 || bsBatches < 0) throw new UserError("--trace-probes and --batch-sharpness must be >= 0");
         if (density && (slqProbes < 1 || slqSteps < 2 || gridPoints < 2)) throw new UserError("--slq-probes >= 1, --slq-steps >= 2 and --grid >= 2 are needed for --density");
+        if (plot != null) {
+            if (!density) throw new UserError("--plot draws the spectral density: add --density");
+            if (!plot.toString().endsWith(".png")) throw new UserError("--plot " + plot + ": the figure is a PNG, name it *.png");
+            if (!Plots.available()) throw new UserError("--plot: this Java runtime cannot draw (no java.desktop: the lean image); drop --plot, the JSON has the density");
+        }
         Path ckpt = Files.isDirectory(checkpoint) ? checkpoint.resolve(Trainer.CHECKPOINT) : checkpoint;
         if (!Files.isRegularFile(ckpt)) throw new UserError(checkpoint + ": no checkpoint there (expected a .safetensors file written by eoslab train)");
         if (batches < 0) throw new UserError("--batches must be >= 0 (0 = the run's fixed sharpness batch), got " + batches);
@@ -138,6 +149,28 @@ public final class HessianCommand implements Callable<Integer> {
         String json = Json.pretty(r);
         if (out != null) AtomicFiles.writeString(out, json + "\n");
         System.out.println(json);
+        if (plot != null) densityPlot(r, plot);
+    }
+
+    /**
+     * The SLQ density against the eigenvalue on a log axis, floored at 1e-7 of its peak (PyHessian's
+     * figure adds 1e-7 to a density normalized to sum 1), with λ_max and, where it applies to λ_max(H),
+     * the stability threshold as vertical lines.
+     */
+    @SuppressWarnings("unchecked")
+    static void densityPlot(Map<String, Object> r, Path png) throws java.io.IOException {
+        Map<String, Object> d = (Map<String, Object>) r.get("density");
+        double[] grid = (double[]) d.get("grid"), dens = ((double[]) d.get("density")).clone();
+        double peak = 0;
+        for (double v : dens) peak = Math.max(peak, v);
+        for (int i = 0; i < dens.length; i++) dens[i] = Math.max(dens[i], 1e-7 * peak);
+        double lam = ((double[]) r.get("eigenvalues"))[0];
+        Plots.Options o = Plots.Options.DEFAULT.withLogY(true).withVLine(lam, "λ_max " + GptRunReport.num(lam));
+        boolean onH = !(r.get("threshold_applies_to") instanceof String t && t.startsWith("precond"));
+        if (onH && r.get("threshold") instanceof Double thr && Double.isFinite(thr)) o = o.withVLine(thr, "threshold " + GptRunReport.num(thr));
+        Plots.linePlot(png, "Hessian spectral density (SLQ: " + d.get("probes") + " probes × " + d.get("steps") + " Lanczos steps)",
+                "eigenvalue", "density (floored at 1e-7 of its peak)", List.of(new Plots.Series("density", grid, dens)), o);
+        System.err.println("eoslab: wrote " + png);
     }
 
     private void trace(LinearOperator h, Map<String, Object> r) {

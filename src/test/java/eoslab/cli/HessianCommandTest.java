@@ -66,4 +66,22 @@ class HessianCommandTest {
         for (int i = 1; i < grid.size(); i++) mass += 0.5 * (dens.get(i).asDouble() + dens.get(i - 1).asDouble()) * (grid.get(i).asDouble() - grid.get(i - 1).asDouble());
         assertEquals(1.0, mass, 0.05, "density integrates to ~1 (Gaussian kernels, trapezoid rule)");
     }
+
+    @Test
+    void densityPlotIsAPngAndNeedsTheDensity(@TempDir Path dir) throws Exception {
+        TrainConfig cfg = new TrainConfig("gaussian:k=3,dim=6,sep=3", new int[0], 90, 30, null, "mlp", new int[]{7}, "tanh", true, 1.0,
+                "mse", "gd", 0.2, 0.9, 0, 0, 20, 3, 20, 1, 30, 1e-6, "f32", "cpu", 64, 0);
+        Trainer tr = new Trainer(cfg, CpuBackend.INSTANCE, new PrintStream(OutputStream.nullOutputStream()));
+        tr.run(tr.initial(), dir, null);
+        Path png = dir.resolve("density.png");
+        CliErrorTest.oneLineError(CliErrorTest.run("hessian", dir.toString(), "--plot", png.toString()), "--plot", "--density");
+        CliErrorTest.oneLineError(CliErrorTest.run("hessian", dir.toString(), "--density", "--plot", dir.resolve("d.pdf").toString()), "--plot", ".png");
+        assertFalse(java.nio.file.Files.exists(png), "nothing written on an error");
+        CliErrorTest.Run r = CliErrorTest.run("hessian", dir.toString(), "--top-k", "1", "--trace-probes", "0", "--batch-sharpness", "0",
+                "--density", "--slq-probes", "2", "--slq-steps", "12", "--plot", png.toString());
+        assertEquals(0, r.code(), r.err());
+        java.awt.image.BufferedImage im = javax.imageio.ImageIO.read(png.toFile());
+        assertNotNull(im, "a PNG");
+        assertEquals(900, im.getWidth());
+    }
 }
