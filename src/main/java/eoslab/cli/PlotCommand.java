@@ -44,6 +44,10 @@ public final class PlotCommand implements Callable<Integer> {
             description = "x axis of the comparison: eta_t (η·t, or Σ η_s under a schedule: runs with different η line up on one time scale), "
                     + "step, or auto = eta_t when every run logs it (default: ${DEFAULT-VALUE})")
     String xAxis;
+    @Option(names = "--sharpness", defaultValue = "lambda_max", paramLabel = "lambda_max|batch_sharpness",
+            description = "what the comparison's sharpness.png shows against each threshold: lambda_max (for AdamW runs λ_max(P⁻¹H)) or "
+                    + "batch_sharpness (runs trained with --batch-sharpness: SGD's edge of stochastic stability) (default: ${DEFAULT-VALUE})")
+    String sharpness;
     @Option(names = "--labels", split = ",", description = "legend names, one per run, comma-separated (default: the directory name and η)")
     List<String> labels;
     @Option(names = "--scale", defaultValue = "1", description = "pixels per point of the PNGs, 1..4 (default: ${DEFAULT-VALUE})")
@@ -60,6 +64,11 @@ public final class PlotCommand implements Callable<Integer> {
             return adam ? "precond_lambda_max" : "lambda_max";
         }
 
+        /** What the comparison plots for this run: {@code quantity} is lambda_max or batch_sharpness. */
+        String key(String quantity) {
+            return quantity.equals("batch_sharpness") ? "batch_sharpness" : sharpnessKey();
+        }
+
         String testKey() {
             return gpt ? "val_loss" : "test_loss";
         }
@@ -69,6 +78,9 @@ public final class PlotCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         if (scale < 1 || scale > 4) throw new UserError("--scale must be in 1..4, got " + scale);
         if (!List.of("auto", "eta_t", "step").contains(xAxis)) throw new UserError("--x must be auto, eta_t or step, got '" + xAxis + "'");
+        if (!List.of("lambda_max", "batch_sharpness").contains(sharpness)) {
+            throw new UserError("--sharpness must be lambda_max or batch_sharpness, got '" + sharpness + "'");
+        }
         if (runs.size() > 1 && out == null) {
             throw new UserError(runs.size() + " runs to draw together: say where the figures go with --out DIR (one run alone is redrawn in its directory)");
         }
@@ -86,6 +98,13 @@ public final class PlotCommand implements Callable<Integer> {
         for (Run r : rs) {
             if (!r.metrics().getFirst().containsKey(x)) throw new UserError(r.dir() + ": its metrics have no '" + x + "' field: use --x step");
         }
+        if (sharpness.equals("batch_sharpness")) {
+            for (Run r : rs) {
+                if (!r.metrics().getFirst().containsKey("batch_sharpness")) {
+                    throw new UserError(r.dir() + ": no batch_sharpness in its metrics (train with --batch-sharpness N, the default for minibatch runs)");
+                }
+            }
+        }
         for (Run r : rs) System.out.println(describe(r));
         if (out == null) {
             Run r = rs.getFirst();
@@ -98,9 +117,10 @@ public final class PlotCommand implements Callable<Integer> {
         Path sharp = out.resolve("sharpness.png"), loss = out.resolve("loss.png");
         boolean anyAdam = rs.stream().anyMatch(Run::adam);
         String xl = x.equals("eta_t") ? "η·t" : "step";
-        Plots.linePlot(sharp, "Sharpness" + (anyAdam ? " (AdamW runs: λ_max(P⁻¹H))" : ""), xl,
-                anyAdam ? "top eigenvalue (preconditioned for AdamW)" : "λ_max of the training-loss Hessian",
-                sharpnessSeries(rs, x), base.withLogY(anyAdam).withLegend(Plots.Legend.RIGHT).withSize(1100, 560));
+        boolean bs = sharpness.equals("batch_sharpness");
+        Plots.linePlot(sharp, bs ? "Batch sharpness" : "Sharpness" + (anyAdam ? " (AdamW runs: λ_max(P⁻¹H))" : ""), xl,
+                bs ? "E_B[g_Bᵀ H_B g_B / ‖g_B‖²]" : anyAdam ? "top eigenvalue (preconditioned for AdamW)" : "λ_max of the training-loss Hessian",
+                sharpnessSeries(rs, x, sharpness), base.withLogY(anyAdam && !bs).withLegend(Plots.Legend.RIGHT).withSize(1100, 560));
         List<Plots.Series> ls = lossSeries(rs, x);
         Plots.linePlot(loss, "Loss: train solid, " + (rs.stream().allMatch(Run::gpt) ? "validation" : "test") + " dashed", xl, "loss", ls,
                 base.withLogY(spansDecades(ls)).withLegend(Plots.Legend.RIGHT).withSize(1100, 560));
@@ -224,15 +244,22 @@ public final class PlotCommand implements Callable<Integer> {
             EosSummary e = EosSummary.of(ms, th);
             if (e.reached() && e.after() > 0) sb.append(String.format(Locale.ROOT, " (median deviation after it %.1f%%)", 100 * e.medianDeviation()));
         }
+        double[][] b = column(ms, "step", "batch_sharpness");
+        if (b[0].length > 0) {
+            Long onset = null;
+            for (int i = 0; i < b[0].length && onset == null; i++) if (b[1][i] >= th) onset = (long) b[0][i];
+            sb.append(", batch sharpness ").append(num(b[1][b[1].length - 1]))
+                    .append(onset == null ? " (below the threshold so far)" : " (reached the threshold at step " + onset + ")");
+        }
         return sb.toString();
     }
 
     /** Each run's sharpness in its color, and its threshold dashed in the same color. */
-    static List<Plots.Series> sharpnessSeries(List<Run> rs, String x) {
+    static List<Plots.Series> sharpnessSeries(List<Run> rs, String x, String quantity) {
         List<Plots.Series> out = new ArrayList<>();
         for (int i = 0; i < rs.size(); i++) {
             Run r = rs.get(i);
-            double[][] s = column(r.metrics(), x, r.sharpnessKey());
+            double[][] s = column(r.metrics(), x, r.key(quantity));
             if (s[0].length == 0) continue;
             out.add(new Plots.Series(r.label(), s[0], s[1]).withColor(i));
             double[][] th = column(r.metrics(), x, "threshold");
@@ -246,7 +273,7 @@ public final class PlotCommand implements Callable<Integer> {
                 out.add(new Plots.Series(r.label() + ": threshold at η_t", th[0], th[1]).withColor(i).asDashed());
             }
         }
-        if (out.isEmpty()) throw new UserError("none of the runs logged " + rs.getFirst().sharpnessKey() + " (was --log-every / --sharpness-every 0?)");
+        if (out.isEmpty()) throw new UserError("none of the runs logged " + rs.getFirst().key(quantity) + " (GPT-2 runs: was --sharpness-every 0?)");
         return out;
     }
 

@@ -68,6 +68,10 @@ public final class TrainOptions {
     String dtype;
     @Option(names = "--chunk", defaultValue = "4096", description = "rows per chunk of full-data passes, bounds memory (default: ${DEFAULT-VALUE})")
     int chunk;
+    @Option(names = "--batch-sharpness", paramLabel = "N", description = "log batch sharpness E_B[g_Bᵀ H_B g_B / ‖g_B‖²] (the quantity SGD drives to 2/η, "
+            + "Andreyev & Beneventano 2024) averaged over N minibatches of --batch-size at every log step; 0 = off "
+            + "(default: 16 with minibatches, 0 for full batch, where N > 0 logs gᵀHg/‖g‖² once)")
+    Integer batchSharpness;
     @Option(names = "--checkpoint-every", defaultValue = "0", description = "steps between checkpoints; 0 = only at the end (default: ${DEFAULT-VALUE})")
     int checkpointEvery;
 
@@ -108,7 +112,7 @@ public final class TrainOptions {
 
     /** Options only the image models read, and options only GPT models read. */
     static final java.util.List<String> IMAGE_ONLY = java.util.List.of("--classes", "--n-train", "--n-test", "--normalization", "--hidden",
-            "--activation", "--no-bias", "--loss", "--chunk"),
+            "--activation", "--no-bias", "--loss", "--chunk", "--batch-sharpness"),
             GPT_ONLY = java.util.List.of("--tokenizer", "--seq-len", "--accum", "--layers", "--heads", "--channels", "--context",
                     "--beta1", "--beta2", "--adam-eps", "--val-batches", "--sharpness-every",
                     "--lr-schedule", "--warmup-steps", "--min-lr", "--decay-steps");
@@ -136,7 +140,8 @@ public final class TrainOptions {
         return new TrainConfig(data != null ? data : "fashion-mnist", ints(classes, "--classes"), n, nTest, normalization, model, ints(widths, "--hidden"),
                 activation, !noBias, initScale, loss, optimizer != null ? optimizer : "gd", lr != null ? lr : 0.01, momentum, weightDecay,
                 batchSize != null ? batchSize : 0, steps == null ? 1000 : steps, seed,
-                logEvery, topK, lanczosSteps, lanczosTol, dtype, device, chunk, checkpointEvery);
+                logEvery, topK, lanczosSteps, lanczosTol, dtype, device, chunk, checkpointEvery,
+                batchSharpness != null ? batchSharpness : batchSize != null && batchSize > 0 ? 16 : 0);
     }
 
     /**

@@ -53,9 +53,11 @@ public final class RunReport {
             res = tr.run(start, dir, m -> {
                 long t = (Long) m.get("step");
                 if (t >= next[0] || t == tr.cfg.steps()) {
-                    out.printf(Locale.ROOT, "  step %6d  η·t %8.3f  train loss %.5f  acc %.3f  test loss %.5f  λmax %9.3f  (2/η %s)%n",
+                    out.printf(Locale.ROOT, "  step %6d  η·t %8.3f  train loss %.5f  acc %.3f  test loss %.5f  λmax %9.3f%s  (threshold %s)%n",
                             t, (Double) m.get("eta_t"), (Double) m.get("train_loss"), (Double) m.get("train_acc"),
-                            (Double) m.get("test_loss"), (Double) m.get("lambda_max"), fmt((Double) m.get("threshold")));
+                            (Double) m.get("test_loss"), (Double) m.get("lambda_max"),
+                            m.get("batch_sharpness") instanceof Double bsv ? String.format(Locale.ROOT, "  batch sharpness %9.3f", bsv) : "",
+                            fmt((Double) m.get("threshold")));
                     next[0] = t + every;
                 }
             });
@@ -70,6 +72,8 @@ public final class RunReport {
         sm.put("eos", s.toMap());
         AtomicFiles.writeString(dir.resolve(SUMMARY), Json.pretty(sm));
         out.println(s.describe());
+        String bs = batchSharpnessSummary(all, tr.opt.threshold());
+        if (bs != null) out.println(bs);
         out.printf(Locale.ROOT, "eoslab: %d steps in %.1f s; wrote %s/{config.json, metrics.jsonl, checkpoint.safetensors, %s%s}%n",
                 res.stepsDone(), res.seconds(), dir, Plots.available() ? LOSS_PNG + ", " + SHARPNESS_PNG + ", " : "", SUMMARY);
         return s;
@@ -104,9 +108,35 @@ public final class RunReport {
         Plots.linePlot(dir.resolve(LOSS_PNG), "Loss", "η·t", "loss",
                 List.of(new Plots.Series("train", x, trl), new Plots.Series("test", x, tel)),
                 Plots.Options.DEFAULT.withLogY(spansDecades(trl, tel)));
-        Plots.linePlot(dir.resolve(SHARPNESS_PNG), "Sharpness", "η·t", "λ_max of the training-loss Hessian",
-                List.of(new Plots.Series("λ_max", x, lam)),
-                Plots.Options.DEFAULT.withHLine(threshold, "threshold " + fmt(threshold)));
+        List<Plots.Series> sharp = new ArrayList<>(List.of(new Plots.Series("λ_max", x, lam)));
+        if (n > 0 && ms.getFirst().containsKey("batch_sharpness")) {
+            double[] bs = new double[n];
+            for (int i = 0; i < n; i++) bs[i] = num(ms.get(i), "batch_sharpness");
+            sharp.add(new Plots.Series("batch sharpness E_B[g_Bᵀ H_B g_B / ‖g_B‖²]", x, bs));
+        }
+        Plots.linePlot(dir.resolve(SHARPNESS_PNG), "Sharpness", "η·t", sharp.size() > 1 ? "curvature of the training loss" : "λ_max of the training-loss Hessian",
+                sharp, Plots.Options.DEFAULT.withHLine(threshold, "threshold " + fmt(threshold)));
+    }
+
+    /**
+     * Where batch sharpness first reached the threshold (the edge of stochastic stability, Andreyev &amp;
+     * Beneventano 2024) and where it ended; null when the run did not log it.
+     */
+    static String batchSharpnessSummary(List<Map<String, Object>> ms, double threshold) {
+        if (ms.isEmpty() || !ms.getFirst().containsKey("batch_sharpness")) return null;
+        Long onset = null;
+        for (Map<String, Object> m : ms) {
+            if (num(m, "batch_sharpness") >= threshold) {
+                onset = ((Number) m.get("step")).longValue();
+                break;
+            }
+        }
+        Map<String, Object> last = ms.getLast();
+        String fin = String.format(Locale.ROOT, "final batch sharpness %.4g ± %.2g (λ_max %.4g)", num(last, "batch_sharpness"),
+                num(last, "batch_sharpness_se"), num(last, "lambda_max"));
+        return onset == null
+                ? "eoslab: batch sharpness stayed below the threshold " + fmt(threshold) + "; " + fin + "."
+                : "eoslab: batch sharpness reached the threshold " + fmt(threshold) + " at step " + onset + "; " + fin + ".";
     }
 
     /** Log scale only when the losses span more than ~1.5 decades; below that it shows too few ticks. */

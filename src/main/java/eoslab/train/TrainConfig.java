@@ -32,13 +32,26 @@ import java.util.Map;
  * @param topK         Hessian eigenvalues tracked at each log step
  * @param chunk        rows per chunk in full-data passes (bounds memory)
  * @param checkpointEvery steps between checkpoints (0 = only at the end)
+ * @param batchSharpness minibatches over which batch sharpness E_B[g_Bᵀ H_B g_B / ‖g_B‖²] (Andreyev &amp;
+ *                     Beneventano 2024) is averaged at each log step, 0 = not logged; with full batches it
+ *                     is the gradient's Rayleigh quotient gᵀHg/‖g‖², computed once
  */
 public record TrainConfig(
         String data, int[] classes, int n, int nTest, String normalization,
         String model, int[] hidden, String activation, boolean bias, double initScale,
         String lossName, String optimizer, double lr, double momentum, double weightDecay, int batchSize,
         long steps, long seed, int logEvery, int topK, int lanczosSteps, double lanczosTol,
-        String dtypeName, String device, int chunk, int checkpointEvery) {
+        String dtypeName, String device, int chunk, int checkpointEvery, int batchSharpness) {
+
+    /** Without batch-sharpness logging ({@code batchSharpness = 0}). */
+    public TrainConfig(String data, int[] classes, int n, int nTest, String normalization,
+                       String model, int[] hidden, String activation, boolean bias, double initScale,
+                       String lossName, String optimizer, double lr, double momentum, double weightDecay, int batchSize,
+                       long steps, long seed, int logEvery, int topK, int lanczosSteps, double lanczosTol,
+                       String dtypeName, String device, int chunk, int checkpointEvery) {
+        this(data, classes, n, nTest, normalization, model, hidden, activation, bias, initScale, lossName, optimizer, lr, momentum,
+                weightDecay, batchSize, steps, seed, logEvery, topK, lanczosSteps, lanczosTol, dtypeName, device, chunk, checkpointEvery, 0);
+    }
 
     public TrainConfig {
         classes = classes == null ? new int[0] : classes.clone();
@@ -74,6 +87,7 @@ public record TrainConfig(
         require(device.equals("cpu") || device.equals("cuda") || device.equals("auto"), "--device must be cpu, cuda or auto, got '" + device + "'");
         require(chunk >= 1, "--chunk must be >= 1, got " + chunk);
         require(checkpointEvery >= 0, "--checkpoint-every must be >= 0, got " + checkpointEvery);
+        require(batchSharpness >= 0 && batchSharpness <= 4096, "--batch-sharpness must be in [0, 4096] minibatches (0 = off), got " + batchSharpness);
     }
 
     /** The architectures {@code model} may name. */
@@ -100,13 +114,13 @@ public record TrainConfig(
     public TrainConfig withSteps(long newSteps) {
         return new TrainConfig(data, classes, n, nTest, normalization, model, hidden, activation, bias, initScale,
                 lossName, optimizer, lr, momentum, weightDecay, batchSize, newSteps, seed, logEvery, topK,
-                lanczosSteps, lanczosTol, dtypeName, device, chunk, checkpointEvery);
+                lanczosSteps, lanczosTol, dtypeName, device, chunk, checkpointEvery, batchSharpness);
     }
 
     public TrainConfig withLr(double newLr) {
         return new TrainConfig(data, classes, n, nTest, normalization, model, hidden, activation, bias, initScale,
                 lossName, optimizer, newLr, momentum, weightDecay, batchSize, steps, seed, logEvery, topK,
-                lanczosSteps, lanczosTol, dtypeName, device, chunk, checkpointEvery);
+                lanczosSteps, lanczosTol, dtypeName, device, chunk, checkpointEvery, batchSharpness);
     }
 
     /** Ordered map for config.json and checkpoint metadata. */
@@ -138,6 +152,7 @@ public record TrainConfig(
         m.put("device", device);
         m.put("chunk", chunk);
         m.put("checkpoint_every", checkpointEvery);
+        m.put("batch_sharpness", batchSharpness);
         return m;
     }
 
@@ -151,7 +166,8 @@ public record TrainConfig(
                     Json.num(m, "batch_size").intValue(), Json.num(m, "steps").longValue(), Json.num(m, "seed").longValue(),
                     Json.num(m, "log_every").intValue(), Json.num(m, "top_k").intValue(), Json.num(m, "lanczos_steps").intValue(),
                     Json.num(m, "lanczos_tol").doubleValue(), Json.str(m, "dtype"), Json.str(m, "device"), Json.num(m, "chunk").intValue(),
-                    Json.num(m, "checkpoint_every").intValue());
+                    Json.num(m, "checkpoint_every").intValue(),
+                    m.get("batch_sharpness") instanceof Number bs ? bs.intValue() : 0);   // absent in runs from before it existed
         } catch (NullPointerException | ClassCastException e) {
             throw new UserError("saved configuration is incomplete or malformed (" + e.getMessage() + ")");
         }

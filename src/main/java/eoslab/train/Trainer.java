@@ -13,7 +13,9 @@ import eoslab.io.JsonlWriter;
 import eoslab.io.SafetensorsReader;
 import eoslab.io.SafetensorsWriter;
 import eoslab.nn.Cnn;
+import eoslab.curvature.BatchSharpness;
 import eoslab.nn.HessianOperator;
+import eoslab.nn.MinibatchHessian;
 import eoslab.nn.Mlp;
 import eoslab.nn.Objective;
 import eoslab.nn.ParamSpec;
@@ -203,11 +205,42 @@ public final class Trainer {
         List<Double> ev = new ArrayList<>();
         for (double e : eig) ev.add(e);
         m.put("eigenvalues", ev);
+        if (cfg.batchSharpness() > 0) {
+            BatchSharpness.Estimate bs = batchSharpness(t, w);
+            m.put("batch_sharpness", bs.mean());
+            m.put("batch_sharpness_se", bs.stdError());
+        }
         m.put("threshold", opt.threshold());
         m.put("above_threshold", eig[0] >= opt.threshold());
         m.put("eos_onset", false);
         m.put("lanczos_iters", sharpness.lastIterations());
         return m;
+    }
+
+    /** Keeps the batch-sharpness minibatches apart from the training noise ω of the same seed. */
+    private static final long BATCH_SHARPNESS_SEED = 0x6b5a_0000_0000_0b5dL;
+
+    /**
+     * Where batch sharpness is estimated at log step t: minibatches of the run's size, from a
+     * schedule of their own (so logging them never changes the trajectory), batches
+     * t·N, …, t·N + N − 1 of it (fresh ones at each log step, a pure function of (seed, t), so a
+     * resumed run logs the same values). Full batch: one batch, the whole training set.
+     */
+    public BatchSchedule batchSharpnessSchedule() {
+        int n = train.n(), b = cfg.batchSize() == 0 ? n : cfg.batchSize();
+        return new BatchSchedule(cfg.seed() ^ BATCH_SHARPNESS_SEED, n, b);
+    }
+
+    /** The minibatches batch sharpness averages over at step t ({@link #batchSharpnessSchedule()} indices). */
+    public long[] batchSharpnessBatches(long t) {
+        int count = batchSharpnessSchedule().fullBatch() ? 1 : cfg.batchSharpness();
+        long[] idx = new long[count];
+        for (int i = 0; i < count; i++) idx[i] = t * count + i;
+        return idx;
+    }
+
+    private BatchSharpness.Estimate batchSharpness(long t, Tensor w) {
+        return BatchSharpness.estimate(new MinibatchHessian(train, w, batchSharpnessSchedule()), batchSharpnessBatches(t));
     }
 
     // ---- checkpoints ---------------------------------------------------------------------------

@@ -49,7 +49,7 @@ class PlotCommandTest {
 
         // what the figure holds: λ_max as logged, against η·t, and 2/η dashed in the run's color
         List<PlotCommand.Run> rs = List.of(PlotCommand.read(a, null), PlotCommand.read(b, null));
-        List<Plots.Series> s = PlotCommand.sharpnessSeries(rs, "eta_t");
+        List<Plots.Series> s = PlotCommand.sharpnessSeries(rs, "eta_t", "lambda_max");
         assertEquals(4, s.size());
         for (int i = 0; i < 2; i++) {
             Plots.Series lam = s.get(2 * i), th = s.get(2 * i + 1);
@@ -102,7 +102,7 @@ class PlotCommandTest {
 
         PlotCommand.Run gr = PlotCommand.read(g, null);
         assertTrue(gr.gpt() && gr.adam());
-        List<Plots.Series> s = PlotCommand.sharpnessSeries(List.of(gr), "eta_t");
+        List<Plots.Series> s = PlotCommand.sharpnessSeries(List.of(gr), "eta_t", "lambda_max");
         // --sharpness-every 2 over 4 steps at the constant η = 0.003: η·t = 0, 0.006, 0.012
         assertArrayEquals(new double[] {0, 0.006, 0.012}, s.getFirst().x(), 1e-15);
         assertTrue(Double.isNaN(s.getFirst().y()[0]), "λ_max(P⁻¹H) is undefined at t = 0 (v = 0): not drawn");
@@ -114,6 +114,37 @@ class PlotCommandTest {
         assertEquals(0, r.code(), r.err());
         png(cmp.resolve("loss.png"));
         png(cmp.resolve("sharpness.png"));
+    }
+
+    @Test
+    void sgdRunsLogBatchSharpnessByDefaultAndComparesIt(@TempDir Path tmp) throws Exception {
+        Path[] runs = new Path[2];
+        for (int i = 0; i < 2; i++) {
+            runs[i] = tmp.resolve("sgd" + i);
+            CliErrorTest.Run r = run("train", "--data", "gaussian:k=3,dim=6,sep=3", "--n", "60", "--n-test", "20", "--hidden", "8",
+                    "--optimizer", "sgd", "--batch-size", "10", "--lr", i == 0 ? "0.2" : "0.4", "--steps", "20", "--log-every", "10",
+                    "--seed", "1", "--out", runs[i].toString());
+            assertEquals(0, r.code(), r.err());
+            assertTrue(r.out().contains("batch sharpness"), "the summary says where batch sharpness went: " + r.out());
+        }
+        PlotCommand.Run r0 = PlotCommand.read(runs[0], null);
+        assertEquals(16, ((Number) r0.config().get("batch_sharpness")).intValue(), "16 minibatches by default for SGD");
+        List<Plots.Series> s = PlotCommand.sharpnessSeries(List.of(r0), "step", "batch_sharpness");
+        for (int j = 0; j < r0.metrics().size(); j++) {
+            assertEquals(((Number) r0.metrics().get(j).get("batch_sharpness")).doubleValue(), s.getFirst().y()[j], 0.0);
+        }
+        assertArrayEquals(new double[] {10, 10}, s.get(1).y(), 1e-12, "2/η at η = 0.2");
+        Path cmp = tmp.resolve("cmp");
+        CliErrorTest.Run r = run("plot", runs[0].toString(), runs[1].toString(), "--out", cmp.toString(), "--sharpness", "batch_sharpness");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains(", batch sharpness "), r.out());
+        png(cmp.resolve("sharpness.png"));
+        // a full-batch GD run logs none (unless asked), so it cannot be compared on it
+        Path gd = train(tmp, "gd", 0.2);
+        assertFalse(PlotCommand.read(gd, null).metrics().getFirst().containsKey("batch_sharpness"));
+        oneLineError(run("plot", runs[0].toString(), gd.toString(), "--out", tmp.resolve("c2").toString(), "--sharpness", "batch_sharpness"),
+                "gd", "batch_sharpness", "--batch-sharpness");
+        assertFalse(Files.exists(tmp.resolve("c2")));
     }
 
     @Test

@@ -18,13 +18,19 @@ class TrainerTest {
     static final PrintStream QUIET = new PrintStream(OutputStream.nullOutputStream());
 
     static TrainConfig config(String optimizer, int batch, long steps) {
+        return config(optimizer, batch, steps, 0);
+    }
+
+    /** With batch sharpness over {@code bs} minibatches at each log step. */
+    static TrainConfig config(String optimizer, int batch, long steps, int bs) {
         return new TrainConfig("gaussian:k=3,dim=6,sep=3", new int[0], 96, 48, null, "mlp", new int[]{8}, "tanh", true, 1.0,
-                "ce", optimizer, 0.3, 0.9, 1e-3, batch, steps, 5, 5, 2, 8, 1e-6, "f32", "cpu", 40, 15);
+                "ce", optimizer, 0.3, 0.9, 1e-3, batch, steps, 5, 5, 2, 8, 1e-6, "f32", "cpu", 40, 15, bs);
     }
 
     @Test
     void resumeReproducesTheUninterruptedRunBitForBit(@TempDir Path tmp) throws Exception {
-        for (TrainConfig full : List.of(config("sgd", 16, 40), config("momentum", 0, 40))) {
+        // with batch sharpness logged: its minibatches are a function of (seed, step) too
+        for (TrainConfig full : List.of(config("sgd", 16, 40, 3), config("momentum", 0, 40, 2))) {
             Path a = tmp.resolve(full.optimizer() + "-a"), b = tmp.resolve(full.optimizer() + "-b");
             Files.createDirectories(a);
             Files.createDirectories(b);
