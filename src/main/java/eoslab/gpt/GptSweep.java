@@ -166,6 +166,6 @@ public final class GptSweep {
         }
         m.put("sd", sdMap);
         m.put("bound", boundMap);
-        return new CheckpointAnalysis.Report(m, sds, bounds, trn[0], val[0], trn[1], val[1], top.values()[0], trace.trace(), Math.sqrt((double) d / n));
+        return new CheckpointAnalysis.Report(m, sds, bounds, trn[0], val[0], trn[1], val[1], top.values()[0], trace.trace(), Double.NaN /* batch sharpness: not estimated for GPT sweeps */, Math.sqrt((double) d / n));
     }
 }

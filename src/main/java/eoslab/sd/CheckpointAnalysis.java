@@ -1,9 +1,11 @@
 package eoslab.sd;
 
+import eoslab.curvature.BatchSharpness;
 import eoslab.curvature.EigenResult;
 import eoslab.curvature.Hutchinson;
 import eoslab.curvature.Lanczos;
 import eoslab.nn.HessianOperator;
+import eoslab.nn.MinibatchHessian;
 import eoslab.tensor.Tensor;
 import eoslab.train.TrainConfig;
 import eoslab.train.Trainer;
@@ -16,7 +18,9 @@ import java.util.Map;
  * Everything the generalization study of Tuci et al. (2026) reports for one trained state
  * (SPEC §3): train/test loss and accuracy and their gaps, SD by each requested estimator, the
  * computable terms of the Thm 4.5 bound, and the pointwise curvature summaries it is compared
- * with — λ_max (Lanczos) and tr H (Hutchinson) of the full training-loss Hessian — beside √(d/n).
+ * with — λ_max (Lanczos) and tr H (Hutchinson) of the full training-loss Hessian, and batch sharpness
+ * E_B[g_Bᵀ H_B g_B / ‖g_B‖²] over {@value #BATCH_SHARPNESS_BATCHES} minibatches of the run's size
+ * (Andreyev &amp; Beneventano 2024; SGD's own stability measure) — beside √(d/n).
  *
  * <p>Which update Jacobian SD uses ({@link UpdateJacobian}): by default the paper's SGD form
  * |1 − η(α + λ_wd)| for every optimizer (for a momentum run this ignores β, as Tuci et al. do);
@@ -25,6 +29,9 @@ import java.util.Map;
 public final class CheckpointAnalysis {
     private CheckpointAnalysis() {
     }
+
+    /** Minibatches batch sharpness averages over (one for a full-batch run, where all are the same). */
+    public static final int BATCH_SHARPNESS_BATCHES = 32;
 
     /**
      * @param estimators    one SdOptions per estimator to run (their batch size is replaced, see sdBatchSize)
@@ -66,7 +73,7 @@ public final class CheckpointAnalysis {
     /** One state of a run: the ordered report map, and the SD estimates by method. */
     public record Report(Map<String, Object> map, Map<SdOptions.Method, SdEstimate> sd, Map<SdOptions.Method, GeneralizationBound> bounds,
                          double trainLoss, double testLoss, double trainAcc, double testAcc, double lambdaMax, double trace,
-                         double sqrtDOverN) {
+                         double batchSharpness, double sqrtDOverN) {
         public double lossGap() {
             return testLoss - trainLoss;
         }
@@ -87,6 +94,10 @@ public final class CheckpointAnalysis {
         EigenResult top = Lanczos.topK(full, 1, Lanczos.Options.defaults().withTol(o.lanczosTol()).withSeed(cfg.seed()));
         Hutchinson.Estimate trace = Hutchinson.trace(full, o.traceProbes(), Math.min(8, o.traceProbes()), cfg.seed() + 1);
         UpdateJacobian jac = jacobianOf(cfg, o.stateJacobian());
+        // the run's minibatch size, batches 0..31 of the trainer's batch-sharpness schedule (apart from the training noise)
+        var bsSchedule = tr.batchSharpnessSchedule();
+        BatchSharpness.Estimate bs = BatchSharpness.estimate(new MinibatchHessian(tr.train, w, bsSchedule), 0,
+                bsSchedule.fullBatch() ? 1 : BATCH_SHARPNESS_BATCHES);
 
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("step", s.step());
@@ -106,6 +117,9 @@ public final class CheckpointAnalysis {
         m.put("threshold", tr.opt.threshold());
         m.put("trace", trace.trace());
         m.put("trace_std_error", trace.stdError());
+        m.put("batch_sharpness", bs.mean());
+        m.put("batch_sharpness_se", bs.stdError());
+        m.put("batch_sharpness_batches", bs.hvps());
         m.put("sqrt_d_over_n", Math.sqrt((double) d / n));
         Map<SdOptions.Method, SdEstimate> sds = new LinkedHashMap<>();
         Map<SdOptions.Method, GeneralizationBound> bounds = new LinkedHashMap<>();
@@ -120,6 +134,6 @@ public final class CheckpointAnalysis {
         }
         m.put("sd", sdMap);
         m.put("bound", boundMap);
-        return new Report(m, sds, bounds, trn[0], tst[0], trn[1], tst[1], top.values()[0], trace.trace(), Math.sqrt((double) d / n));
+        return new Report(m, sds, bounds, trn[0], tst[0], trn[1], tst[1], top.values()[0], trace.trace(), bs.mean(), Math.sqrt((double) d / n));
     }
 }

@@ -153,6 +153,8 @@ public final class Sweep {
         for (SdOptions so : a.estimators()) m.put("sd_" + so.method().label(), ok.stream().mapToDouble(r -> r.report().sd().get(so.method()).sd()).toArray());
         m.put("lambda_max", ok.stream().mapToDouble(r -> r.report().lambdaMax()).toArray());
         m.put("trace", ok.stream().mapToDouble(r -> r.report().trace()).toArray());
+        double[] bs = ok.stream().mapToDouble(r -> r.report().batchSharpness()).toArray();
+        if (java.util.Arrays.stream(bs).anyMatch(Double::isFinite)) m.put("batch_sharpness", bs);   // not estimated for GPT sweeps
         m.put("sqrt_d_over_n", ok.stream().mapToDouble(r -> r.report().sqrtDOverN()).toArray());
         return m;
     }
@@ -197,8 +199,11 @@ public final class Sweep {
     static void write(Result res, CheckpointAnalysis.Options a, Path out) throws IOException {
         boolean wdAxis = weightDecayAxis(res);
         List<String> cols = new ArrayList<>(List.of("lr", "batch_size", "status", "train_loss", "test_loss", "train_acc", "test_acc",
-                "loss_gap", "error_gap", "lambda_max", "trace", "sqrt_d_over_n"));
+                "loss_gap", "error_gap", "lambda_max", "trace", "batch_sharpness", "sqrt_d_over_n"));
         if (wdAxis) cols.add(2, "weight_decay");
+        // GPT sweeps do not estimate batch sharpness: no column of NaN for them
+        boolean bsCol = res.runs().stream().anyMatch(r -> r.report() != null && Double.isFinite(r.report().batchSharpness()));
+        if (!bsCol) cols.remove("batch_sharpness");
         for (SdOptions so : a.estimators()) {
             String k = so.method().label();
             cols.addAll(List.of("sd_" + k, "j_star_" + k, "sd_term_" + k, "computable_sum_" + k, "hvps_" + k, "seconds_" + k));
@@ -208,9 +213,9 @@ public final class Sweep {
             List<String> row = new ArrayList<>(List.of(num(r.lr()), Integer.toString(r.batchSize()), r.status()));
             if (wdAxis) row.add(2, num(r.weightDecay()));
             CheckpointAnalysis.Report p = r.report();
-            double[] v = p == null ? nans(9) : new double[]{p.trainLoss(), p.testLoss(), p.trainAcc(), p.testAcc(), p.lossGap(),
-                    p.errorGap(), p.lambdaMax(), p.trace(), p.sqrtDOverN()};
-            for (double x : v) row.add(full(x));
+            double[] v = p == null ? nans(10) : new double[]{p.trainLoss(), p.testLoss(), p.trainAcc(), p.testAcc(), p.lossGap(),
+                    p.errorGap(), p.lambdaMax(), p.trace(), p.batchSharpness(), p.sqrtDOverN()};
+            for (int i = 0; i < v.length; i++) if (bsCol || i != 8) row.add(full(v[i]));   // v[8]: batch sharpness
             for (SdOptions so : a.estimators()) {
                 if (p == null) {
                     for (int i = 0; i < 6; i++) row.add(full(Double.NaN));

@@ -86,7 +86,7 @@ class SdCommandsTest {
         JsonNode js = Json.readTree(out.resolve("report.json"));
         assertEquals(4, js.get("runs").size());
         JsonNode cs = js.get("correlations");
-        assertEquals((4 + 3) * 2, cs.size(), "7 measures × 2 gaps");
+        assertEquals((4 + 4) * 2, cs.size(), "8 measures (4 SDs, λ_max, trace, batch sharpness, √(d/n)) × 2 gaps");
         for (JsonNode c : cs) {
             for (String k : List.of("tau", "psi_lr", "psi_bs", "psi")) {
                 double v = c.get(k).asDouble();
@@ -99,9 +99,10 @@ class SdCommandsTest {
         assertEquals(Double.parseDouble(csv.get(1).split(",")[List.of(head).indexOf("sd_exact")]), run0.get("sd").get("exact").get("sd").asDouble(), 1e-5);
         String md = Files.readString(out.resolve("report.md"));
         assertTrue(md.contains("## Runs") && md.contains("## Rank correlations"));
-        assertEquals(4 + 2 + (14 + 2), md.lines().filter(l -> l.startsWith("|")).count(), "two tables: header, rule, rows");
+        assertEquals(4 + 2 + (16 + 2), md.lines().filter(l -> l.startsWith("|")).count(), "two tables: header, rule, rows");
         assertTrue(Files.size(out.resolve("sd_exact_vs_gap.png")) > 1000);
         assertTrue(Files.size(out.resolve("lambda_max_vs_gap.png")) > 1000);
+        assertTrue(Files.size(out.resolve("batch_sharpness_vs_gap.png")) > 1000);
         // a second sweep into the same directory needs --force
         String[] again = run(new SweepCommand(), concat(TINY, "--lrs", "0.1", "--batch-sizes", "8", "--out", out.toString()));
         assertEquals("2", again[0]);

@@ -125,4 +125,21 @@ class BatchSharpnessLoggingTest {
             assertEquals(48, rows.size(), "the 4 batches of one log step are disjoint (one epoch holds 5)");
         }
     }
+
+    @Test
+    void theCheckpointAnalysisReportsThirtyTwoMinibatchesOfTheRunsSize(@TempDir Path tmp) throws Exception {
+        TrainConfig cfg = config("sgd", 12, 0);
+        Trainer tr = new Trainer(cfg, CpuBackend.INSTANCE, TrainerTest.QUIET);
+        tr.run(tr.initial(), tmp, null);
+        Trainer.State st = tr.loadCheckpoint(tmp.resolve(Trainer.CHECKPOINT));
+        eoslab.sd.SdOptions so = eoslab.sd.SdOptions.defaults(eoslab.sd.SdOptions.Method.EXACT, 12, 3).withBatches(1);
+        eoslab.sd.CheckpointAnalysis.Report rep = eoslab.sd.CheckpointAnalysis.analyze(tr, st,
+                new eoslab.sd.CheckpointAnalysis.Options(List.of(so), null, false, 1e-6, 2, 1, 1, 0.01, 0.05, 5));
+        Tensor w = tr.opt.params(st.x());
+        BatchSchedule s = tr.batchSharpnessSchedule();
+        double mean = 0;
+        for (int i = 0; i < eoslab.sd.CheckpointAnalysis.BATCH_SHARPNESS_BATCHES; i++) mean += rayleigh(tr, w, s.batch(i)) / 32;
+        assertEquals(mean, rep.batchSharpness(), 1e-12 + 1e-9 * Math.abs(mean), "mean over 32 dense minibatch Rayleigh quotients");
+        assertEquals(32L, ((Number) rep.map().get("batch_sharpness_batches")).longValue());
+    }
 }
