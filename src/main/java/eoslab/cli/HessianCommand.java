@@ -18,6 +18,7 @@ import eoslab.io.AtomicFiles;
 import eoslab.io.Plots;
 import eoslab.gpt.GptRunReport;
 import eoslab.io.Json;
+import eoslab.nn.GgnOperator;
 import eoslab.nn.HessianOperator;
 import eoslab.nn.MinibatchHessian;
 import eoslab.nn.Objective;
@@ -75,6 +76,9 @@ public final class HessianCommand implements Callable<Integer> {
     @Option(names = "--batches", defaultValue = "0", description = "GPT checkpoints: the Hessian of the loss on this many fresh batches of the run's B text windows "
             + "(seeded by --seed); 0 = the run's fixed sharpness batch, the one its logged lambda_max is of (default: ${DEFAULT-VALUE})")
     int batches;
+    @Option(names = "--ggn", description = "also the top-k eigenvalues of the generalized Gauss-Newton matrix G = Jᵀ H_ℓ J "
+            + "(the Hessian without its residual term; image models)")
+    boolean ggn;
     @Option(names = "--out", description = "also write the JSON to this file")
     Path out;
     @Option(names = "--plot", paramLabel = "PNG", description = "with --density: draw the spectral density on a log scale (as PyHessian plots it), "
@@ -96,6 +100,7 @@ public final class HessianCommand implements Callable<Integer> {
         if (batches < 0) throw new UserError("--batches must be >= 0 (0 = the run's fixed sharpness batch), got " + batches);
         Backend be = common.open();
         if (GptTrainer.isCheckpoint(ckpt)) {
+            if (ggn) throw new UserError("--ggn: Gauss-Newton products exist for the image models (mlp, cnn, resnet14), not yet for GPT-2");
             print(gpt(ckpt, be));
             return 0;
         }
@@ -125,6 +130,16 @@ public final class HessianCommand implements Callable<Integer> {
         r.put("eigen_method", eig.method());
         r.put("threshold", tr.opt.threshold());
         r.put("lambda_max_over_threshold", eig.values()[0] / tr.opt.threshold());
+        if (ggn) {
+            GgnOperator gop = new GgnOperator(f, w, null);
+            EigenResult ge = Lanczos.topK(gop, topK, Lanczos.Options.defaults().withTol(tol).withSeed(seed + 2));
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("eigenvalues", ge.values());
+            m.put("residuals", ge.residuals());
+            m.put("converged", ge.converged());
+            m.put("products", gop.products());
+            r.put("ggn", m);
+        }
         trace(h, r);
         if (bsBatches > 0) {
             int b = batchSize != null ? batchSize : cfg.batchSize() > 0 ? cfg.batchSize() : Math.min(128, f.n());

@@ -36,6 +36,15 @@ public interface Model {
                        Tensor grad, Tensor v, int k, Tensor hv, Tensor rowLoss, Tensor logits);
 
     /**
+     * Gauss-Newton products on a batch: returns scale·Σ ℓ_i and adds gv_j += scale·Σ_i J_iᵀ H_ℓ,i J_i v_j
+     * for the k directions v (k, d), where J_i = ∂f(x_i)/∂w and H_ℓ,i is the loss's Hessian in the
+     * outputs (the generalized Gauss-Newton matrix, curvlinops' GGN). Models that do not provide it refuse.
+     */
+    default double ggnProduct(Backend be, Tensor w, Batch batch, Loss loss, double scale, Tensor v, int k, Tensor gv) {
+        throw new IllegalArgumentException(describe() + ": no Gauss-Newton products (the image models mlp, cnn and resnet14 have them)");
+    }
+
+    /**
      * Gradient of the loss with respect to the inputs, for attacks (PGD, Kwag et al. §5.2): on a batch of
      * n examples with per-example weight {@code scale}, returns scale·Σ ℓ_i and writes
      * dx (n, inputs) = scale·∂(Σ ℓ_i)/∂x, overwritten. Rows do not interact (no batch coupling in

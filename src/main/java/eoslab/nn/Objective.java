@@ -95,6 +95,24 @@ public final class Objective {
         return total;
     }
 
+    /**
+     * gv_j = G v_j (overwritten) for the generalized Gauss-Newton matrix G = (1/m) Σ_i J_iᵀ H_ℓ,i J_i of L
+     * over the given rows (all when null), k directions v (k, d). Returns L.
+     */
+    public double ggn(Tensor w, int[] rows, Tensor v, int k, Tensor gv) {
+        int m = rows == null ? data.n() : rows.length;
+        if (m == 0) throw new IllegalArgumentException("empty batch");
+        if (k < 1) throw new IllegalArgumentException("ggn: k must be >= 1, got " + k);
+        be.fill(gv.view(0, (long) k * dim()), 0);
+        double total = 0;
+        for (int start = 0; start < m; start += chunk) {
+            int len = Math.min(chunk, m - start);
+            Batch b = rows == null ? contiguous(start, len) : gathered(rows, start, len);
+            total += model.ggnProduct(be, w, b, loss, 1.0 / m, v, k, gv);
+        }
+        return total;
+    }
+
     /** Mean loss and accuracy (argmax of the outputs against the labels) over all rows. */
     public double[] lossAndAccuracy(Tensor w) {
         int m = data.n(), c = model.outputSize();

@@ -32,7 +32,7 @@ class HessianCommandTest {
         Trainer tr = new Trainer(cfg, CpuBackend.INSTANCE, new PrintStream(OutputStream.nullOutputStream()));
         tr.run(tr.initial(), dir, null);
         Path out = dir.resolve("h.json");
-        int code = Main.execute("hessian", dir.toString(), "--top-k", "3", "--tol", "1e-9", "--trace-probes", "400",
+        int code = Main.execute("hessian", dir.toString(), "--top-k", "3", "--tol", "1e-9", "--trace-probes", "400", "--ggn",
                 "--batch-sharpness", "4", "--batch-size", "30", "--density", "--slq-probes", "2", "--slq-steps", "20", "--out", out.toString());
         assertEquals(0, code);
         JsonNode h = Json.readTree(out);
@@ -47,6 +47,14 @@ class HessianCommandTest {
             // Lanczos stops at a relative residual of 1e-9; an eigenvalue error is O(residual²/gap)
             assertEquals(exact[i], got, 1e-7 * Math.abs(exact[i]), "λ_" + (i + 1) + " vs the dense Hessian");
         }
+        // --ggn: the Gauss-Newton matrix's top eigenvalues against its dense form (G itself is checked
+        // against Jᵀ H_ℓ J from finite-difference Jacobians in GgnTest); G is PSD and differs from H here
+        double[] gExact = SymmetricEigen.eigenvalues(SdEstimators.dense(new eoslab.nn.GgnOperator(ref.train, w, null), 8));
+        for (int i = 0; i < 3; i++) {
+            assertEquals(gExact[i], h.get("ggn").get("eigenvalues").get(i).asDouble(), 1e-7 * Math.abs(gExact[i]), "GGN λ_" + (i + 1));
+        }
+        assertTrue(gExact[gExact.length - 1] >= -1e-10 * gExact[0], "G is positive semi-definite: smallest " + gExact[gExact.length - 1]);
+        assertNotEquals(exact[0], gExact[0], 1e-6 * Math.abs(exact[0]), "λ_max(G) ≠ λ_max(H) away from a zero-residual point");
         // Hutchinson with 400 Rademacher probes: within 4 standard errors of the exact trace
         double trace = H.trace(), est = h.get("trace").get("estimate").asDouble(), se = h.get("trace").get("std_error").asDouble();
         assertTrue(Math.abs(est - trace) <= 4 * se, "trace " + est + " ± " + se + " vs exact " + trace);
