@@ -148,6 +148,7 @@ public final class HessianCommand implements Callable<Integer> {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("estimate", bs.mean());
             m.put("std_error", bs.stdError());
+            m.put("ratio_of_expectations", bs.ratioOfMeans());
             m.put("batch_size", b);
             m.put("batches", bsBatches);
             m.put("threshold", 2 / cfg.lr());
@@ -295,6 +296,7 @@ public final class HessianCommand implements Callable<Integer> {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("estimate", bs.mean());
             m.put("std_error", bs.stdError());
+            m.put("ratio_of_expectations", bs.ratioOfMeans());
             m.put("batch_size", bb);
             m.put("batches", bsBatches);
             m.put("threshold", 2 / eta);

@@ -8,6 +8,11 @@ import eoslab.tensor.Tensor;
  * quantity that SGD drives to 2/η (SPEC §1). Estimated by the mean over the given minibatches,
  * with the standard error of that mean. Minibatches whose gradient is exactly zero have no
  * direction and are skipped (and counted).
+ *
+ * <p>Also the ratio-of-expectations form E_B[g_Bᵀ H_B g_B] / E_B[‖g_B‖²] over the same minibatches,
+ * which weights each batch's quotient by its ‖g_B‖². The two agree when the minibatch gradient norms
+ * are alike and part ways when they are not (near interpolation, where a few batches carry most of
+ * the gradient).
  */
 public final class BatchSharpness {
     private BatchSharpness() {
@@ -19,8 +24,9 @@ public final class BatchSharpness {
      * @param perBatch each used batch's g_Bᵀ H_B g_B / ‖g_B‖², in the order given
      * @param skipped  batches with ‖g_B‖ = 0
      * @param hvps     Hessian-vector products used
+     * @param ratioOfMeans Σ g_Bᵀ H_B g_B / Σ ‖g_B‖² over the used batches (NaN if none)
      */
-    public record Estimate(double mean, double stdError, double[] perBatch, int skipped, long hvps) {
+    public record Estimate(double mean, double stdError, double[] perBatch, int skipped, long hvps, double ratioOfMeans) {
     }
 
     /** Batch sharpness over minibatches {@code batchIndices}. */
@@ -30,6 +36,7 @@ public final class BatchSharpness {
         Tensor g = mc.backend().zeros(mc.dtype(), d);
         Tensor hg = mc.backend().zeros(mc.dtype(), d);
         double[] vals = new double[batchIndices.length];
+        double num = 0, den = 0;
         int used = 0, skipped = 0;
         for (long b : batchIndices) {
             mc.gradAndHvp(b, g, hg);
@@ -38,7 +45,10 @@ public final class BatchSharpness {
                 if (gg == 0) { skipped++; continue; }
                 throw new ArithmeticException("batch sharpness: gradient of minibatch " + b + " is not finite");
             }
-            vals[used++] = mc.backend().dot(g, hg) / gg;
+            double ghg = mc.backend().dot(g, hg);
+            vals[used++] = ghg / gg;
+            num += ghg;
+            den += gg;
         }
         double[] per = java.util.Arrays.copyOf(vals, used);
         double mean = 0;
@@ -50,7 +60,7 @@ public final class BatchSharpness {
             for (double v : per) var += (v - mean) * (v - mean);
             se = Math.sqrt(var / (used - 1) / used);
         }
-        return new Estimate(mean, se, per, skipped, batchIndices.length);
+        return new Estimate(mean, se, per, skipped, batchIndices.length, used == 0 ? Double.NaN : num / den);
     }
 
     /** Minibatches {@code first, first + 1, …, first + count − 1}. */

@@ -209,6 +209,7 @@ public final class Trainer {
             BatchSharpness.Estimate bs = batchSharpness(t, w);
             m.put("batch_sharpness", bs.mean());
             m.put("batch_sharpness_se", bs.stdError());
+            m.put("batch_sharpness_ratio", bs.ratioOfMeans());   // E_B[g_Bᵀ H_B g_B] / E_B[‖g_B‖²]
         }
         m.put("threshold", opt.threshold());
         m.put("above_threshold", eig[0] >= opt.threshold());

@@ -43,6 +43,12 @@ class BatchSharpnessLoggingTest {
 
     /** g_Bᵀ H_B g_B / ‖g_B‖² from the dense Hessian of the minibatch loss (d HVPs against unit vectors). */
     static double rayleigh(Trainer tr, Tensor w, int[] rows) {
+        double[] nd = quotient(tr, w, rows);
+        return nd[0] / nd[1];
+    }
+
+    /** {g_Bᵀ H_B g_B, ‖g_B‖²} from the dense minibatch Hessian. */
+    static double[] quotient(Trainer tr, Tensor w, int[] rows) {
         DenseMatrix h = SdEstimators.minibatchHessian(tr.train, w, rows, 8);
         Tensor g = CpuBackend.INSTANCE.zeros(DType.F64, tr.train.dim());
         tr.train.evaluate(w, rows, g, null, 0, null, null);
@@ -54,7 +60,7 @@ class BatchSharpnessLoggingTest {
             num += gv[i] * hi;
             den += gv[i] * gv[i];
         }
-        return num / den;
+        return new double[] {num, den};
     }
 
     @Test
@@ -72,14 +78,19 @@ class BatchSharpnessLoggingTest {
             long[] batches = tr.batchSharpnessBatches(20);
             assertEquals(cfg.batchSize() == 0 ? 1 : 4, batches.length, "full batch: the gradient's Rayleigh quotient, once");
             double[] q = new double[batches.length];
-            double mean = 0;
+            double mean = 0, num = 0, den = 0;
             for (int i = 0; i < batches.length; i++) {
-                q[i] = rayleigh(tr, w, s.batch(batches[i]));
+                double[] nd = quotient(tr, w, s.batch(batches[i]));
+                q[i] = nd[0] / nd[1];
                 mean += q[i] / batches.length;
+                num += nd[0];
+                den += nd[1];
             }
             double got = ms.get(2).get("batch_sharpness").asDouble();
             // float64 HVPs against a dense Hessian from the same HVPs: rounding only, atol 1e-12 + rtol 1e-9
             assertEquals(mean, got, 1e-12 + 1e-9 * Math.abs(mean), cfg.optimizer() + ": batch sharpness at step 20");
+            assertEquals(num / den, ms.get(2).get("batch_sharpness_ratio").asDouble(), 1e-12 + 1e-9 * Math.abs(num / den),
+                    cfg.optimizer() + ": the ratio-of-expectations form");
             if (batches.length > 1) {
                 double var = 0;
                 for (double v : q) var += (v - mean) * (v - mean);
