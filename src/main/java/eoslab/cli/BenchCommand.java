@@ -165,14 +165,16 @@ public final class BenchCommand implements Runnable {
     public static final class Qr implements Callable<Integer> {
         @Mixin
         CommonOptions common;
-        @Option(names = "--d", defaultValue = "1000000,10000000,100000000", description = "rows d (default: ${DEFAULT-VALUE})")
+        @Option(names = "--d", description = "rows d (default: 1000000,10000000,100000000 on a GPU; 1000000,10000000 on the CPU, "
+                + "whose tensors hold at most 2^31 − 1 elements)")
         String ds;
         @Option(names = "--k", defaultValue = "32", description = "columns k (default: ${DEFAULT-VALUE})")
         int k;
         @Option(names = "--dtype", defaultValue = "f32", description = "f32 or f64 (default: ${DEFAULT-VALUE})")
         String dtype;
-        @Option(names = "--methods", defaultValue = "cusolver,gram,cholqr2",
-                description = "cusolver (CUDA only), gram (the Gram pass of CholeskyQR alone) and/or cholqr2 (CholeskyQR, a second pass when needed) (default: ${DEFAULT-VALUE})")
+        @Option(names = "--methods",
+                description = "cusolver (CUDA only), gram (the Gram pass of CholeskyQR alone) and/or cholqr2 (CholeskyQR, a second pass when needed) "
+                        + "(default: cusolver,gram,cholqr2 on a GPU, gram,cholqr2 on the CPU)")
         String methods;
         @Option(names = "--warmup", defaultValue = "2", description = "untimed factorizations (default: ${DEFAULT-VALUE})")
         int warmup;
@@ -185,17 +187,23 @@ public final class BenchCommand implements Runnable {
         public Integer call() {
             if (k < 1 || warmup < 0 || repeats < 1) throw new UserError("bench qr: need --k >= 1, --repeats >= 1, --warmup >= 0");
             DType dt = parseDtype(dtype);
-            List<String> ms = List.of(methods.split(","));
-            for (String m : ms) {
-                if (!m.equals("cusolver") && !m.equals("cholqr2") && !m.equals("gram")) throw new UserError("--methods: unknown '" + m + "' (cusolver, gram, cholqr2)");
-            }
             try (Backend be = common.open()) {
                 CudaBackend gpu = be instanceof CudaBackend c ? c : null;
+                List<String> ms = List.of((methods != null ? methods : gpu != null ? "cusolver,gram,cholqr2" : "gram,cholqr2").split(","));
+                for (String m : ms) {
+                    if (!m.equals("cusolver") && !m.equals("cholqr2") && !m.equals("gram")) throw new UserError("--methods: unknown '" + m + "' (cusolver, gram, cholqr2)");
+                }
                 if (ms.contains("cusolver") && gpu == null) throw new UserError("--methods cusolver needs --device cuda");
+                int[] dList = ints(ds != null ? ds : gpu != null ? "1000000,10000000,100000000" : "1000000,10000000", "--d");
+                for (int d : dList) {
+                    if (gpu == null && (long) d * k > Integer.MAX_VALUE) {
+                        throw new UserError("--d " + d + " with --k " + k + ": " + (long) d * k + " elements, more than a CPU tensor holds (2^31 − 1); use a smaller --d or --device cuda");
+                    }
+                }
                 double peak = gpu == null ? Double.NaN : peakBandwidth(gpu);
                 System.out.printf("bench qr: device %s, k=%d, %s, peak HBM %s%n", gpu == null ? be.name() : gpu.deviceName(), k, dt,
                         Double.isNaN(peak) ? "unknown" : String.format("%.0f GB/s", peak / 1e9));
-                for (int d : ints(ds, "--d")) {
+                for (int d : dList) {
                     if (d < k) throw new UserError("--d " + d + " < --k " + k);
                     Tensor v0 = randomTall(be, dt, d, k, seed), v = be.zeros(dt, (long) d * k);
                     double bytes = 2.0 * d * k * dt.bytes;
@@ -227,10 +235,13 @@ public final class BenchCommand implements Runnable {
                         int passes = path[0].equals("CHOLESKY_QR2") ? 2 : 1, own = 1 + passes * (gpu != null && k > 32 ? 3 : 2);
                         // a copy of V moves 2dk·B: the same bytes as the QR's least traffic, twice the Gram's
                         double ofCopy = (bytes / copy) / (moved / med);
-                        System.out.printf("  d=%-10d %-9s median %.3f ms  %.0f GB/s (%sdk·%dB / t) = %.1f%% of peak, %.1f%% of a device copy's rate%s%n",
-                                d, m, med * 1e3, gbs / 1e9, m.equals("gram") ? "" : "2", dt.bytes, 100 * gbs / peak, 100 / ofCopy,
-                                m.equals("cholqr2") ? String.format("; on its own %ddk·%dB traffic %.0f GB/s = %.1f%% of peak; path %s",
-                                        own, dt.bytes, own * bytes / 2 / med / 1e9, 100 * own * bytes / 2 / med / peak, path[0]) : "");
+                        boolean known = !Double.isNaN(peak);       // the CPU's memory bandwidth is not known here: rates only
+                        System.out.printf("  d=%-10d %-9s median %.3f ms  %.0f GB/s (%sdk·%dB / t)%s, %.1f%% of a device copy's rate%s%n",
+                                d, m, med * 1e3, gbs / 1e9, m.equals("gram") ? "" : "2", dt.bytes,
+                                known ? String.format(" = %.1f%% of peak", 100 * gbs / peak) : "", 100 / ofCopy,
+                                m.equals("cholqr2") ? String.format("; on its own %ddk·%dB traffic %.0f GB/s%s; path %s",
+                                        own, dt.bytes, own * bytes / 2 / med / 1e9,
+                                        known ? String.format(" = %.1f%% of peak", 100 * own * bytes / 2 / med / peak) : "", path[0]) : "");
                         System.out.printf("RESULT bench=qr method=%s d=%d k=%d dtype=%s median_s=%.6e gbps=%.2f peak_gbps=%.2f frac_peak=%.4f copy_s=%.6e%s%n",
                                 m, d, k, dt, med, gbs / 1e9, peak / 1e9, gbs / peak, copy, m.equals("cholqr2")
                                         ? String.format(" path=%s own_dk=%d own_frac_peak=%.4f", path[0], own, own * bytes / 2 / med / peak) : "");

@@ -20,8 +20,9 @@ import java.util.concurrent.Callable;
  * App. A.3 (SPEC §5). A preset fills every option; any option given on the command line overrides it.
  */
 @Command(name = "branch", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"EoS branching experiment (Kwag et al. 2026): train a baseline at η on a prototype-modified binary task,",
-                "fork at t* (first logged λ_1 ≥ threshold) into an exit branch at cη, track per-group losses, cos²θ_k,",
+        description = {"EoS branching experiment (Kwag et al. 2026): a baseline at η and an exit branch at cη, over seeds.",
+                "Trains a baseline at η on a prototype-modified binary task,",
+                "forks at t* (first logged λ_1 ≥ threshold) into an exit branch at cη, tracks per-group losses, cos²θ_k,",
                 "curvature influence (∇ℓ_k·v_1)² and the selector Q_k on both branches, over several seeds.",
                 "Writes OUT/config.json, OUT/seed_S/{prototypes.json, baseline.jsonl, exit.jsonl, fork.safetensors},",
                 "OUT/summary.md, OUT/summary.json and OUT/fig*.png.",

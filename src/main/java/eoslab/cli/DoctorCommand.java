@@ -9,6 +9,11 @@ import java.util.concurrent.Callable;
 @Command(name = "doctor", mixinStandardHelpOptions = true,
         description = "Print the JVM, CPU and CUDA setup; on a GPU, check every kernel against the CPU backend.")
 public final class DoctorCommand implements Callable<Integer> {
+    @picocli.CommandLine.Option(names = "--debug", description = "print stack traces on errors")
+    void setDebug(boolean on) {
+        if (on) System.setProperty("eoslab.debug", "true");
+    }
+
     @Override
     public Integer call() {
         System.out.println("java      " + Runtime.version() + " (" + System.getProperty("java.vm.name") + ")");

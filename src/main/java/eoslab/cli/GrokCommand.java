@@ -170,14 +170,14 @@ public final class GrokCommand implements java.util.concurrent.Callable<Integer>
         public String describe() {
             Map<String, Object> last = records.getLast();
             return String.format(Locale.ROOT,
-                    "eoslab grok: %d steps in %.1f s; final train acc %.4f, test acc %.4f; train acc ≥ %s at %s, test acc ≥ %s at %s%s",
+                    "eoslab grok: %d steps in %.1f s; final train acc %.4f, test acc %.4f; train acc %s, test acc %s%s",
                     (Long) last.get("step"), seconds, (Double) last.get("train_acc"), (Double) last.get("test_acc"),
-                    jumpAcc, at(trainJumpStep), jumpAcc, at(testJumpStep),
+                    reached(trainJumpStep), reached(testJumpStep),
                     grokked() ? "" : " — test accuracy never reached --jump-acc: no full grokking transition in this run (try more --epochs or another --seed)");
         }
 
-        private String at(Long step) {
-            return step == null ? "never" : "step " + step + " (epoch " + step / stepsPerEpoch + ")";
+        private String reached(Long step) {
+            return step == null ? "never reached " + jumpAcc : "≥ " + jumpAcc + " at step " + step + " (epoch " + step / stepsPerEpoch + ")";
         }
     }
 

@@ -129,6 +129,8 @@ public final class LyapunovCommand implements Callable<Integer> {
 
     @Option(names = "--out", defaultValue = "runs/lyapunov", description = "output directory (default: ${DEFAULT-VALUE})")
     Path out;
+    @Option(names = "--force", description = "overwrite an earlier result in --out")
+    boolean force;
 
     private static final Set<String> SHARED = Set.of("--steps", "--seed");
     private static final List<String> SYSTEM_OPTS = List.of("--henon-a", "--henon-b", "--sigma", "--rho", "--beta", "--dt",
@@ -156,7 +158,7 @@ public final class LyapunovCommand implements Callable<Integer> {
         }
         Backend be = common.open();                              // applies --threads and logs the device
         Setup s = system != null ? systemSetup() : trainingSetup(be);
-        Files.createDirectories(out);
+        OutDirs.claim(out, force, false, Set.of(JSON, CSV, PNG, PULLBACK_JSON, PULLBACK_PNG, CLOUD), "Lyapunov result");
         if (pullback != null) return runPullback(s);
         return runSpectrum(s, System.out);
     }
@@ -291,7 +293,7 @@ public final class LyapunovCommand implements Callable<Integer> {
         Path ckpt = null;
         if (from != null) {
             ckpt = Files.isDirectory(from) ? from.resolve(Trainer.CHECKPOINT) : from;
-            if (!Files.isRegularFile(ckpt)) throw new UserError("--from " + from + ": no checkpoint there (expected " + ckpt + ")");
+            if (!Files.isRegularFile(ckpt)) throw new UserError("--from " + from + ": no checkpoint there (expected a run directory of eoslab train, or its " + Trainer.CHECKPOINT + ")");
             if (GptTrainer.isCheckpoint(ckpt)) return gptSetup(be, GptTrainer.configOf(ckpt), ckpt);
             cfg = Trainer.configOf(ckpt);
         } else if (train.isGpt()) {
@@ -402,6 +404,15 @@ public final class LyapunovCommand implements Callable<Integer> {
         m.put("dim", s.map().dim());
         m.put("k", r.k());
         m.put("exponents", box(r.exponents()));
+        double[] e = r.exponents();
+        for (int i = 1; i < e.length; i++) {
+            if (e[i] > e[i - 1]) {
+                // the QR columns give λ_1 ≥ λ_2 ≥ … only as T → ∞; D_KY sorts, the partial sums follow the columns
+                m.put("order_note", "exponent " + (i + 1) + " exceeds exponent " + i + ": finite-time estimates of nearly equal exponents "
+                        + "can come out of order (compare their std_errors); the Kaplan–Yorke dimension uses them sorted");
+                break;
+            }
+        }
         m.put("std_errors", box(r.stdErrors()));
         m.put("partial_sums", box(r.partialSums()));
         m.put("partial_std_errors", box(r.partialStdErrors()));

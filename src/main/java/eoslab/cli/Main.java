@@ -73,7 +73,8 @@ public final class Main implements Runnable {
     private static int report(Exception ex, PrintWriter err) {
         Throwable e = ex;
         if (debug()) ex.printStackTrace(err);
-        if (e instanceof UserError || e instanceof IllegalArgumentException) {
+        // no usable GPU for --device cuda is the user's setup, said in the message, not a bug
+        if (e instanceof UserError || e instanceof IllegalArgumentException || e instanceof eoslab.backend.cuda.CudaUnavailableException) {
             err.println("eoslab: error: " + e.getMessage());
             return 2;
         }

@@ -133,6 +133,16 @@ public final class PlotCommand implements Callable<Integer> {
         if (!Files.isDirectory(dir)) throw new UserError(dir + ": no such run directory");
         Path metrics = dir.resolve(Trainer.METRICS), config = dir.resolve("config.json");
         if (!Files.isRegularFile(metrics)) {
+            String inside = null;
+            try (var s = Files.list(dir)) {
+                inside = s.filter(p -> Files.isRegularFile(p.resolve(Trainer.METRICS))).map(p -> p.getFileName().toString()).sorted().findFirst().orElse(null);
+            } catch (IOException e) {
+                // unreadable listing: fall through to the plain message
+            }
+            if (inside != null) {
+                throw new UserError(dir + ": holds runs in its subdirectories (e.g. " + dir.resolve(inside) + "), not one itself; plot those, "
+                        + "e.g. eoslab plot " + dir + "/*/ --out DIR");
+            }
             throw new UserError(dir + ": no " + Trainer.METRICS + " there (expected a run directory of eoslab train, demo or sweep; "
                     + "branch, lyapunov and grok runs draw their own figures)");
         }

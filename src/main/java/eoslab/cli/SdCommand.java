@@ -27,8 +27,9 @@ import java.util.concurrent.Callable;
 
 /** {@code eoslab sd CHECKPOINT}: the sharpness dimension of a trained state and the bound terms of Tuci et al., Thm 4.5. */
 @Command(name = "sd", mixinStandardHelpOptions = true,
-        description = {"Sharpness dimension (Tuci et al. 2026) of a checkpoint by the exact, SLQ, KDE or partial-sum estimator,",
-                "with λ_max, tr H, √(d/n), train/test gaps and the computable terms of the generalization bound.",
+        description = {"Sharpness dimension (Tuci et al. 2026) of a checkpoint, and the generalization bound's terms.",
+                "Estimators: exact, SLQ, KDE or partial sums; also λ_max, tr H, batch sharpness, √(d/n), train/test gaps",
+                "and the computable terms of the generalization bound.",
                 "Prints JSON on stdout (and writes it to --out)."})
 public final class SdCommand implements Callable<Integer> {
     @Mixin
@@ -37,7 +38,7 @@ public final class SdCommand implements Callable<Integer> {
     SdCliOptions sd;
     @Parameters(index = "0", paramLabel = "CHECKPOINT", description = "checkpoint.safetensors of an eoslab run, or its run directory")
     Path checkpoint;
-    @Option(names = "--method", defaultValue = "exact", description = "exact, slq, kde or ps, or several comma separated (default: ${DEFAULT-VALUE})")
+    @Option(names = {"--method", "--methods"}, defaultValue = "exact", description = "exact, slq, kde or ps, or several comma separated (default: ${DEFAULT-VALUE})")
     String method;
     @Option(names = "--preconditioned-sd", description = "GPT AdamW checkpoints: SD of P^-1/2 H_B P^-1/2, P = diag(sqrt(v_hat) + eps) frozen at the checkpoint (see docs/gpt2.md)")
     boolean preconditionedSd;
@@ -47,7 +48,7 @@ public final class SdCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Path ckpt = Files.isDirectory(checkpoint) ? checkpoint.resolve(Trainer.CHECKPOINT) : checkpoint;
-        if (!Files.isRegularFile(ckpt)) throw new UserError(checkpoint + ": no checkpoint there (expected " + ckpt + ")");
+        if (!Files.isRegularFile(ckpt)) throw new UserError(checkpoint + ": no checkpoint there (expected a run directory of eoslab train, or its " + Trainer.CHECKPOINT + ")");
         var methods = SdCliOptions.methods(method, "--method");
         Backend be = common.open();
         if (GptTrainer.isCheckpoint(ckpt)) return gpt(ckpt, methods, be);

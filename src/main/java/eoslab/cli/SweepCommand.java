@@ -24,8 +24,9 @@ import java.util.concurrent.Callable;
  * optional weight-decay axis ({@link GptSweep}).
  */
 @Command(name = "sweep", mixinStandardHelpOptions = true,
-        description = {"Train one run per (learning rate, batch size), then report SD (by each --methods estimator), λ_max, tr H,",
-                "√(d/n) and the bound terms of each final checkpoint, and their Kendall τ and granulated ψ_LR, ψ_BS, Ψ",
+        description = {"Generalization study (Tuci et al. 2026): SD and other measures against the gap over an (η, batch size) grid.",
+                "Trains one run per (learning rate, batch size), then reports SD (by each --methods estimator), λ_max, tr H,",
+                "batch sharpness, √(d/n) and the bound terms of each final checkpoint, and their Kendall τ and granulated ψ_LR, ψ_BS, Ψ",
                 "against the generalization gap. The grid sets --lr and --batch-size. MLP/CNN models: the optimizer is always sgd.",
                 "GPT models (--model gpt2|gpt-tiny): --optimizer adamw (default), sgd or momentum, and --weight-decays adds a third axis",
                 "(the paper's AdamW grid: η × b × weight decay); losses and accuracies are per token, 'test' is the validation stream.",
@@ -47,7 +48,7 @@ public final class SweepCommand implements Callable<Integer> {
     String weightDecays;
     @Option(names = "--preconditioned-sd", description = "GPT AdamW sweeps: SD from the preconditioned minibatch Hessian P^-1/2 H_B P^-1/2 (P = diag(√v̂ + ε) frozen at the final state) instead of H_B")
     boolean preconditionedSd;
-    @Option(names = "--methods", description = "SD estimators, comma separated: exact, slq, kde, ps (default: exact; kde,ps for GPT models)")
+    @Option(names = {"--methods", "--method"}, description = "SD estimators, comma separated: exact, slq, kde, ps (default: exact; kde,ps for GPT models)")
     String methods;
     @Option(names = "--out", defaultValue = "runs/sweep", description = "output directory (default: ${DEFAULT-VALUE})")
     Path out;

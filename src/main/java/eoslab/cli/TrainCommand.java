@@ -63,9 +63,23 @@ public final class TrainCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** What --resume may be combined with: the length of the run and how this process runs it, nothing the run is made of. */
+    static final java.util.Set<String> RESUME_OPTIONS = java.util.Set.of("--resume", "--steps", "--no-progress", "--device", "--threads",
+            "--precision", "--debug");
+
     private Integer resume(Backend be) throws Exception {
+        picocli.CommandLine.ParseResult pr = spec.commandLine().getParseResult();
+        if (pr != null) {
+            for (picocli.CommandLine.Model.OptionSpec o : pr.matchedOptions()) {
+                if (!RESUME_OPTIONS.contains(o.longestName())) {
+                    throw new UserError(o.longestName() + " with --resume: a resumed run keeps its saved configuration and directory (only --steps may change); "
+                            + "to start a variant, train a new run with --out");
+                }
+            }
+        }
+        if (!Files.exists(resume)) throw new UserError("--resume " + resume + ": no such file or directory (give a run directory or its checkpoint.safetensors)");
         Path ckpt = Files.isDirectory(resume) ? resume.resolve(Trainer.CHECKPOINT) : resume;
-        if (!Files.isRegularFile(ckpt)) throw new UserError("--resume " + resume + ": no checkpoint there (expected " + ckpt + ")");
+        if (!Files.isRegularFile(ckpt)) throw new UserError("--resume " + resume + ": no " + Trainer.CHECKPOINT + " there (expected a run directory written by eoslab train)");
         if (GptTrainer.isCheckpoint(ckpt)) return resumeGpt(be, ckpt);
         TrainConfig saved = Trainer.configOf(ckpt);
         TrainConfig cfg = opts.steps != null ? saved.withSteps(opts.steps) : saved;

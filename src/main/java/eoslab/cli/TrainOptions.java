@@ -60,7 +60,7 @@ public final class TrainOptions {
     int logEvery;
     @Option(names = "--top-k", defaultValue = "1", description = "Hessian eigenvalues tracked (default: ${DEFAULT-VALUE})")
     int topK;
-    @Option(names = "--lanczos-steps", defaultValue = "30", description = "Lanczos iterations per eigen-solve, at most (default: ${DEFAULT-VALUE})")
+    @Option(names = "--lanczos-steps", defaultValue = "30", description = "Lanczos basis size before a thick restart (up to 20 restarts per eigen-solve; metrics' lanczos_iters counts all iterations) (default: ${DEFAULT-VALUE})")
     int lanczosSteps;
     @Option(names = "--lanczos-tol", defaultValue = "1e-4", description = "relative residual at which Lanczos stops (default: ${DEFAULT-VALUE})")
     double lanczosTol;
