@@ -287,6 +287,10 @@ final class ChartRenderer {
         st.setAntiAlias(true);
         st.setXAxisLogarithmic(opt.logX());
         st.setYAxisLogarithmic(opt.logY());
+        // XChart's own labels drop the leading zero (.05) and switch to 2.5E-5; a formatting function
+        // replaces its log-axis tick calculation though, so log axes keep XChart's decade labels
+        if (!opt.logX()) st.setxAxisTickLabelsFormattingFunction(Plots::tick);
+        if (!opt.logY()) st.setyAxisTickLabelsFormattingFunction(Plots::tick);
         if (opt.yMin() != null) st.setYAxisMin(opt.yMin());
         if (opt.yMax() != null) st.setYAxisMax(opt.yMax());
         switch (opt.legend()) {

@@ -166,6 +166,24 @@ public final class Plots {
         }
     }
 
+    /**
+     * An axis tick label: up to 6 significant digits without trailing zeros, plain from 0.001 to
+     * 99,999 ({@code 0.05}, not XChart's {@code .05}), otherwise {@code 2.5e-5} / {@code 1e6};
+     * magnitudes below 1e-12 (a tick at 0 up to rounding) are {@code 0}.
+     */
+    public static String tick(double v) {
+        if (Double.isNaN(v) || Double.isInfinite(v)) return Double.toString(v);
+        double a = Math.abs(v);
+        if (a < 1e-12) return "0";
+        java.math.BigDecimal b = new java.math.BigDecimal(v).round(new java.math.MathContext(6)).stripTrailingZeros();
+        if (a >= 1e-3 && a < 1e5) return b.toPlainString();
+        String e = String.format(java.util.Locale.ROOT, "%.5e", b.doubleValue());     // d.ddddde±XX
+        int at = e.indexOf('e');
+        String mant = e.substring(0, at).replaceAll("0+$", "").replaceAll("\\.$", "");
+        int exp = Integer.parseInt(e.substring(at + 1));
+        return mant + "e" + exp;
+    }
+
     /** Whether this Java runtime can draw (it has the {@code java.desktop} module). */
     public static boolean available() {
         return AVAILABLE;

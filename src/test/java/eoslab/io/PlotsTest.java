@@ -119,6 +119,21 @@ class PlotsTest {
     }
 
     @Test
+    void tickLabelsArePlainInTheMiddleAndScientificAtTheEnds() {
+        assertEquals("0.05", Plots.tick(0.05));
+        assertEquals("0.3", Plots.tick(0.30000000000000004));
+        assertEquals("-0.01", Plots.tick(-0.01));
+        assertEquals("0", Plots.tick(-1.0000000000000002e-17));
+        assertEquals("12345", Plots.tick(12345));
+        assertEquals("0.001", Plots.tick(1e-3));
+        assertEquals("1e-4", Plots.tick(1e-4));
+        assertEquals("2.5e-5", Plots.tick(2.5e-5));
+        assertEquals("1e5", Plots.tick(1e5));
+        assertEquals("-12670", Plots.tick(-1.267e4));
+        assertEquals("1.23457e6", Plots.tick(1234567.8), "6 significant digits");
+    }
+
+    @Test
     void badInputsAreRejected() {
         assertThrows(IllegalArgumentException.class, () -> new Plots.Series("a", new double[2], new double[3]));
         assertThrows(IllegalArgumentException.class, () -> Plots.Options.DEFAULT.withSize(10, 10));
