@@ -215,7 +215,7 @@ public final class BranchSummary {
             s.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s | %d |%n", r.group().key, r.sign(), q(r.deltaMeanAfterFork()), q(r.deltaEnd()),
                     q(r.influenceAtFork()), q(r.cos2AtFork()), q(r.selectorAtFork()), r.seedsWithLargestInfluence()));
         }
-        s.append('\n');
+        s.append("\nsign: + where EoS helped the group (median mean Δℓ_k after t* > 0), − where it hurt.\n\n");
         if (mostInfluential == null) {
             s.append("No seed reached the threshold: there is no fork and no intervention effect.\n");
         } else {
