@@ -489,18 +489,23 @@ public final class LyapunovCommand implements Callable<Integer> {
         double[] x = new double[h.size()];
         for (int t = 0; t < x.length; t++) x[t] = h.get(t).step();
         List<Plots.Series> series = new ArrayList<>();
+        boolean refs = s.reference() != null && r.k() <= 10;     // the known values, dashed in their exponent's color
         for (int i = 0; i < r.k(); i++) {
             double[] y = new double[h.size()];
             for (int t = 0; t < y.length; t++) y[t] = h.get(t).exponents()[i];
-            series.add(new Plots.Series("λ_" + (i + 1), x, y));
-        }
-        Plots.Options opt = Plots.Options.DEFAULT;
-        if (s.reference() != null && r.k() <= 4) {
-            for (int i = 0; i < Math.min(r.k(), s.reference().length); i++) {
-                opt = opt.withHLine(s.reference()[i], String.format(Locale.ROOT, "λ_%d ref %.4g", i + 1, s.reference()[i]));
+            series.add(new Plots.Series("λ_" + (i + 1), x, y).withColor(i));
+            if (refs && i < s.reference().length && x.length > 0) {
+                double ref = s.reference()[i];
+                series.add(new Plots.Series(String.format(Locale.ROOT, "λ_%d known %.4g", i + 1, ref), new double[] {x[0], x[x.length - 1]},
+                        new double[] {ref, ref}).withColor(i).asDashed());
             }
         }
-        Plots.linePlot(png, "Running Lyapunov exponents (" + (s.training() ? "training" : s.description().get("system")) + ")",
+        // a legend below holds about four entries; more go to the right, and past a dozen none is readable
+        Plots.Options opt = series.size() <= 4 ? Plots.Options.DEFAULT
+                : series.size() <= 12 ? Plots.Options.DEFAULT.withLegend(Plots.Legend.RIGHT).withSize(1100, 560)
+                : Plots.Options.DEFAULT.withLegend(Plots.Legend.NONE);
+        Plots.linePlot(png, "Running Lyapunov exponents (" + (s.training() ? "training" : s.description().get("system"))
+                        + (series.size() > 12 ? ", k = " + r.k() + ", λ_1 on top" : "") + ")",
                 "measured step", "λ_i(t)" + (s.dt() != 1 ? " per unit time" : " per step"), series, opt);
     }
 
