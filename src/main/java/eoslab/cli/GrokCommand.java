@@ -218,7 +218,7 @@ public final class GrokCommand implements java.util.concurrent.Callable<Integer>
                     records.add(m);
                     if (trainJump == null && (Double) m.get("train_acc") >= jumpAcc) trainJump = t;
                     if (testJump == null && (Double) m.get("test_acc") >= jumpAcc) testJump = t;
-                    if (next % 10 == 0 && next > 0) writePlot(out.resolve(PNG), records, tr.opt.threshold(), jumpAcc); // watchable while it runs
+                    if (next % 10 == 0 && next > 0) writePlot(out.resolve(PNG), records, tr.opt.threshold(), jumpAcc, tr.train.data().classes()); // watchable while it runs
                     if (progress != null && (next % 10 == 0 || next == at.length - 1)) {
                         progress.printf(Locale.ROOT, "  step %7d  epoch %6d  train loss %.4f acc %.4f  test loss %.4f acc %.4f  λmax %8.3f  ‖w‖ %7.3f  %5.0f s%n",
                                 t, t / stepsPerEpoch, (Double) m.get("train_loss"), (Double) m.get("train_acc"),
@@ -231,7 +231,7 @@ public final class GrokCommand implements java.util.concurrent.Callable<Integer>
             }
         }
         Result r = new Result(records, trainJump, testJump, jumpAcc, stepsPerEpoch, (System.nanoTime() - t0) * 1e-9);
-        writePlot(out.resolve(PNG), records, tr.opt.threshold(), jumpAcc);
+        writePlot(out.resolve(PNG), records, tr.opt.threshold(), jumpAcc, tr.train.data().classes());
         Map<String, Object> sm = new LinkedHashMap<>();
         sm.put("steps", steps);
         sm.put("epochs", steps / stepsPerEpoch);
@@ -267,7 +267,7 @@ public final class GrokCommand implements java.util.concurrent.Callable<Integer>
     }
 
     /** grok.png: accuracy panel, λ_max panel, and an SD panel when any record has an SD. */
-    static void writePlot(Path png, List<Map<String, Object>> records, double threshold, double jumpAcc) throws IOException {
+    static void writePlot(Path png, List<Map<String, Object>> records, double threshold, double jumpAcc, int p) throws IOException {   // p: the modulus (the task has p classes)
         int n = records.size();
         double[] step = new double[n], tra = new double[n], tea = new double[n], lam = new double[n], sd = new double[n];
         boolean anySd = false;
@@ -282,7 +282,7 @@ public final class GrokCommand implements java.util.concurrent.Callable<Integer>
         }
         Plots.Options o = Plots.Options.DEFAULT.withSize(900, 360);
         List<Plots.Panel> panels = new ArrayList<>();
-        panels.add(new Plots.Panel("Addition mod p: accuracy", "step", "accuracy",
+        panels.add(new Plots.Panel("Addition mod " + p + ": accuracy", "step", "accuracy",
                 List.of(new Plots.Series("train", step, tra), new Plots.Series("test", step, tea)),
                 o.withYRange(0.0, 1.0).withHLine(jumpAcc, "jump at " + jumpAcc)));
         panels.add(new Plots.Panel("Sharpness", "step", "λ_max of the training-loss Hessian",

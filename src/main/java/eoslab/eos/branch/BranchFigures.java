@@ -70,10 +70,10 @@ public final class BranchFigures {
         List<BranchRun.Outcome> shown = forked.isEmpty() ? os : forked;
         if (anyFork) {
             double tStar = median(forked.stream().mapToDouble(o -> o.tStar()).toArray());
-            base = base.withVLine(lr * tStar, String.format(Locale.ROOT, "t* (η·t = %.3g)", lr * tStar));
+            base = base.withVLine(lr * tStar, String.format(Locale.ROOT, "t* (η·t = %.3g%s)", lr * tStar, forked.size() > 1 ? ", median over seeds" : ""));
             if (forked.stream().allMatch(o -> o.tStarStar() != null)) {
                 double tss = median(forked.stream().mapToDouble(o -> o.tStarStar()).toArray());
-                base = base.withVLine(lr * tss, String.format(Locale.ROOT, "t** (η·t = %.3g)", lr * tss));
+                base = base.withVLine(lr * tss, String.format(Locale.ROOT, "t** (η·t = %.3g%s)", lr * tss, forked.size() > 1 ? ", median" : ""));
             }
         }
         String eta = String.format(Locale.ROOT, "η = %s", fmt(lr)), ceta = String.format(Locale.ROOT, "cη = %s", fmt(exitLr));
