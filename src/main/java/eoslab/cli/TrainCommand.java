@@ -22,7 +22,7 @@ import java.util.concurrent.Callable;
 /** {@code eoslab train}: one training run with curvature logging, checkpoints and plots. */
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = {"Train an MLP, CNN or ResNet while tracking the top Hessian eigenvalues, or GPT-2 on text (--model gpt2|gpt-tiny).",
-                "Writes OUT/config.json, OUT/metrics.jsonl, OUT/checkpoint.safetensors, OUT/loss.png, OUT/sharpness.png;",
+                "Writes OUT/config.json, OUT/metrics.jsonl, OUT/checkpoint.safetensors, OUT/summary.json, OUT/loss.png, OUT/sharpness.png;",
                 "GPT runs also OUT/timing.jsonl (tokens/s), and sharpness.png only with --sharpness-every."})
 public final class TrainCommand implements Callable<Integer> {
     @Mixin
