@@ -6,7 +6,6 @@ import eoslab.curvature.EigenResult;
 import eoslab.curvature.Hutchinson;
 import eoslab.curvature.Lanczos;
 import eoslab.curvature.LinearOperator;
-import eoslab.curvature.MinibatchCurvature;
 import eoslab.curvature.Slq;
 import eoslab.gpt.GptObjective;
 import eoslab.gpt.GptTrainConfig;
@@ -279,20 +278,7 @@ public final class HessianCommand implements Callable<Integer> {
             if (bb < 1) throw new UserError("--batch-size must be >= 1 sequence, got " + bb);
             GptObjective fb = new GptObjective(be, cfg.dtype(), tr.model, new TextBatches(tr.data.train(), bb, seqLen, seed ^ BATCH_SHARPNESS_STREAM),
                     bb % cfg.accum() == 0 ? cfg.accum() : 1);
-            MinibatchCurvature mc = new MinibatchCurvature() {
-                @Override public long dim() { return fb.dim(); }
-
-                @Override public Backend backend() { return be; }
-
-                @Override public DType dtype() { return fb.dtype(); }
-
-                @Override
-                public void gradAndHvp(long i, Tensor gi, Tensor hg) {
-                    fb.evaluate(i, w, gi, null, 0, null);
-                    fb.hessian(w, i).apply(gi, hg, 1);
-                }
-            };
-            BatchSharpness.Estimate bs = BatchSharpness.estimate(mc, 0, bsBatches);
+            BatchSharpness.Estimate bs = BatchSharpness.estimate(fb.minibatchCurvature(w), 0, bsBatches);
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("estimate", bs.mean());
             m.put("std_error", bs.stdError());

@@ -72,7 +72,8 @@ public final class TrainOptions {
     int chunk;
     @Option(names = "--batch-sharpness", paramLabel = "N", description = "log batch sharpness E_B[g_Bᵀ H_B g_B / ‖g_B‖²] (the quantity SGD drives to 2/η, "
             + "Andreyev & Beneventano 2024) averaged over N minibatches of --batch-size at every log step; 0 = off "
-            + "(default: 16 with minibatches, 0 for full batch, where N > 0 logs gᵀHg/‖g‖² once)")
+            + "(default: 16 with minibatches, 0 for full batch, where N > 0 logs gᵀHg/‖g‖² once); "
+            + "GPT models (sgd, momentum): N fresh batches of --batch-size sequences at every --sharpness-every step (default: 0)")
     Integer batchSharpness;
     @Option(names = "--checkpoint-every", defaultValue = "0", description = "steps between checkpoints; 0 = only at the end (default: ${DEFAULT-VALUE})")
     int checkpointEvery;
@@ -114,7 +115,7 @@ public final class TrainOptions {
 
     /** Options only the image models read, and options only GPT models read. */
     static final java.util.List<String> IMAGE_ONLY = java.util.List.of("--classes", "--n-train", "--n-test", "--normalization", "--hidden",
-            "--activation", "--no-bias", "--loss", "--chunk", "--batch-sharpness"),
+            "--activation", "--no-bias", "--loss", "--chunk"),
             GPT_ONLY = java.util.List.of("--tokenizer", "--seq-len", "--accum", "--layers", "--heads", "--channels", "--context",
                     "--beta1", "--beta2", "--adam-eps", "--val-batches", "--sharpness-every",
                     "--lr-schedule", "--warmup-steps", "--min-lr", "--decay-steps");
@@ -156,6 +157,7 @@ public final class TrainOptions {
         double eta = lr != null ? lr : opt.equals("adamw") ? 6e-4 : 0.01;
         return new GptTrainConfig(data != null ? data : "text", tokenizer, model, layers, heads, channels, context, initScale,
                 opt, eta, lrSchedule, warmupSteps, minLr != null ? minLr : Double.NaN, decaySteps, beta1, beta2, adamEps, momentum, weightDecay, batchSize != null ? batchSize : 8, seqLen, accum,
-                steps == null ? 1000 : steps, seed, logEvery, valBatches, sharpnessEvery, topK, lanczosSteps, lanczosTol, dtype, device, checkpointEvery);
+                steps == null ? 1000 : steps, seed, logEvery, valBatches, sharpnessEvery, topK, lanczosSteps, lanczosTol, dtype, device, checkpointEvery,
+                batchSharpness != null ? batchSharpness : 0);
     }
 }

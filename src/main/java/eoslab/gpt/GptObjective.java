@@ -93,6 +93,26 @@ public final class GptObjective implements StepLoss {
     }
 
     /**
+     * Minibatch gradients and Hessian-gradient products at fixed w, batch i being step i's windows
+     * of this objective's stream: what batch sharpness E_B[g_Bᵀ H_B g_B / ‖g_B‖²] needs.
+     */
+    public eoslab.curvature.MinibatchCurvature minibatchCurvature(Tensor w) {
+        return new eoslab.curvature.MinibatchCurvature() {
+            @Override public long dim() { return GptObjective.this.dim(); }
+
+            @Override public Backend backend() { return be; }
+
+            @Override public DType dtype() { return dtype; }
+
+            @Override
+            public void gradAndHvp(long i, Tensor g, Tensor hg) {
+                evaluate(i, w, g, null, 0, null);
+                hessian(w, i).apply(g, hg, 1);
+            }
+        };
+    }
+
+    /**
      * Mean token loss and next-token accuracy (argmax of the logits) over steps 0 … count−1 of this
      * objective's batches (no gradient); micro-batched like {@link #evaluate}, and one sequence at a
      * time when the accuracy is wanted, since its (T, V) logits are read back to the host.

@@ -59,7 +59,8 @@ public record GptTrainConfig(
         String data, String tokenizer, String model, int layers, int heads, int channels, int context, double initScale,
         String optimizer, double lr, String lrSchedule, long warmupSteps, double minLr, long decaySteps, double beta1, double beta2, double adamEps, double momentum, double weightDecay,
         int batchSize, int seqLen, int accum, long steps, long seed, int logEvery, int valBatches,
-        int sharpnessEvery, int topK, int lanczosSteps, double lanczosTol, String dtypeName, String device, int checkpointEvery) {
+        int sharpnessEvery, int topK, int lanczosSteps, double lanczosTol, String dtypeName, String device, int checkpointEvery,
+        int batchSharpness) {
 
     /** The model names {@code --model} accepts for GPT-2 runs. */
     public static final List<String> MODELS = List.of("gpt2", "gpt-tiny");
@@ -126,6 +127,10 @@ public record GptTrainConfig(
         }
         require(device.equals("cpu") || device.equals("cuda") || device.equals("auto"), "--device must be cpu, cuda or auto, got '" + device + "'");
         require(checkpointEvery >= 0, "--checkpoint-every must be >= 0, got " + checkpointEvery);
+        require(batchSharpness >= 0 && batchSharpness <= 4096, "--batch-sharpness must be in [0, 4096] batches (0 = off), got " + batchSharpness);
+        require(batchSharpness == 0 || sharpnessEvery > 0, "--batch-sharpness is measured at the --sharpness-every steps: set --sharpness-every too");
+        require(batchSharpness == 0 || !optimizer.equals("adamw"),
+                "--batch-sharpness: its threshold 2/η is SGD's (and (2+2β)/η momentum's); AdamW's stability is about λ_max(P⁻¹H), which --sharpness-every logs");
     }
 
     /** η_t of this run ({@link LrSchedule}); constant η when {@code lrSchedule} is constant and there is no warmup. */
@@ -219,6 +224,7 @@ public record GptTrainConfig(
         m.put("dtype", dtypeName);
         m.put("device", device);
         m.put("checkpoint_every", checkpointEvery);
+        m.put("batch_sharpness", batchSharpness);
         return m;
     }
 
@@ -237,7 +243,8 @@ public record GptTrainConfig(
                     Json.num(m, "batch_size").intValue(), Json.num(m, "seq_len").intValue(), Json.num(m, "accum").intValue(), Json.num(m, "steps").longValue(),
                     Json.num(m, "seed").longValue(), Json.num(m, "log_every").intValue(), Json.num(m, "val_batches").intValue(),
                     Json.num(m, "sharpness_every").intValue(), Json.num(m, "top_k").intValue(), Json.num(m, "lanczos_steps").intValue(),
-                    Json.num(m, "lanczos_tol").doubleValue(), Json.str(m, "dtype"), Json.str(m, "device"), Json.num(m, "checkpoint_every").intValue());
+                    Json.num(m, "lanczos_tol").doubleValue(), Json.str(m, "dtype"), Json.str(m, "device"), Json.num(m, "checkpoint_every").intValue(),
+                    m.get("batch_sharpness") instanceof Number bs ? bs.intValue() : 0);   // absent in runs from before it existed
         } catch (NullPointerException | ClassCastException e) {
             throw new UserError("saved GPT configuration is incomplete or malformed (" + e.getMessage() + ")");
         }

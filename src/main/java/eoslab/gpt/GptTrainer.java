@@ -1,5 +1,7 @@
 package eoslab.gpt;
 
+import eoslab.curvature.BatchSharpness;
+
 import eoslab.backend.Backend;
 import eoslab.curvature.LinearOperator;
 import eoslab.io.AtomicFiles;
@@ -47,7 +49,10 @@ import java.util.function.BiConsumer;
  * AdamW also {@code precond_lambda_max}, the largest eigenvalue of P^{-1/2} H P^{-1/2} (similar to
  * P⁻¹H) with P = diag(√v̂ + ε), v̂ = v/(1 − β₂ᵗ) the bias-corrected second moment of the state —
  * the preconditioned sharpness whose stability threshold is (2 + 2β₁)/((1 − β₁)η) (Cohen et al.
- * 2022; SPEC §1). It is undefined at t = 0 (v = 0) and written as null there.
+ * 2022; SPEC §1). It is undefined at t = 0 (v = 0) and written as null there. With
+ * {@code --batch-sharpness N} (sgd, momentum) also {@code batch_sharpness}, {@code batch_sharpness_se}
+ * and {@code batch_sharpness_ratio}: E_B[g_Bᵀ H_B g_B / ‖g_B‖²] over N fresh batches of B windows
+ * from a stream of their own (batches t·N … t·N + N − 1), as for the image models.
  * {@code above_threshold} compares the threshold with λ_max for sgd and momentum, with the
  * preconditioned value for AdamW. Under a learning-rate schedule ({@link GptTrainConfig#schedule})
  * {@code lr} is η_t, {@code threshold} is that of η_t (2/η_t, …) and {@code eta_t} the elapsed time
@@ -59,7 +64,8 @@ public final class GptTrainer {
             EXP_AVG = "eoslab.optimizer.exp_avg", EXP_AVG_SQ = "eoslab.optimizer.exp_avg_sq", MOMENTUM = "eoslab.optimizer.momentum_buffer",
             EIGVECS = "eoslab.sharpness.eigenvectors", PRECOND_EIGVECS = "eoslab.precond_sharpness.eigenvectors";
     /** Stream ids of the validation windows and the fixed sharpness batch, apart from the training windows. */
-    private static final long VAL_STREAM = 0x7a1d_0000_0000_0001L, SHARPNESS_STREAM = 0x54a7_0000_0000_0002L;
+    private static final long VAL_STREAM = 0x7a1d_0000_0000_0001L, SHARPNESS_STREAM = 0x54a7_0000_0000_0002L,
+            BATCH_SHARPNESS_STREAM = 0x6b5a_0000_0000_0b5eL;
 
     public final GptTrainConfig cfg;
     public final Backend be;
@@ -67,6 +73,7 @@ public final class GptTrainer {
     public final Gpt2 model;
     /** Step t's training windows (the optimizer's loss), the validation windows, the fixed sharpness batch (step 0). */
     public final GptObjective train, val, sharpnessBatch;
+    private final GptObjective batchSharpnessBatches;
     public final Optimizer opt;
     public final SharpnessTracker sharpness, precondSharpness;
     private final PrintStream log;
@@ -94,6 +101,8 @@ public final class GptTrainer {
             this.train = new GptObjective(be, dt, model, new TextBatches(data.train(), b, t, cfg.seed()), cfg.accum());
             this.val = new GptObjective(be, dt, model, new TextBatches(data.val(), b, t, cfg.seed() ^ VAL_STREAM), cfg.accum());
             this.sharpnessBatch = new GptObjective(be, dt, model, new TextBatches(data.train(), b, t, cfg.seed() ^ SHARPNESS_STREAM), cfg.accum());
+            // batch sharpness: fresh batches of the run's size from a stream of their own (the trajectory does not see them)
+            this.batchSharpnessBatches = new GptObjective(be, dt, model, new TextBatches(data.train(), b, t, cfg.seed() ^ BATCH_SHARPNESS_STREAM), cfg.accum());
         } catch (IllegalArgumentException e) {
             throw new UserError(data.name() + " (" + data.train().length + " train / " + data.val().length + " validation tokens) with --seq-len "
                     + t + ": " + e.getMessage());
@@ -207,8 +216,27 @@ public final class GptTrainer {
             if (precondSharpness != null) m.put("precond_lambda_max", pre);
             double ref = precondSharpness != null ? (pre == null ? Double.NaN : pre) : eig[0];
             m.put("above_threshold", ref >= opt.threshold(t));
+            if (cfg.batchSharpness() > 0) {
+                BatchSharpness.Estimate bs = BatchSharpness.estimate(batchSharpnessBatches.minibatchCurvature(w), batchSharpnessIndices(t));
+                m.put("batch_sharpness", bs.mean());
+                m.put("batch_sharpness_se", bs.stdError());
+                m.put("batch_sharpness_ratio", bs.ratioOfMeans());
+            }
         }
         return m;
+    }
+
+    /** The batches (of {@link #batchSharpnessObjective()}'s stream) batch sharpness averages over at step t: t·N … t·N + N − 1. */
+    public long[] batchSharpnessIndices(long t) {
+        int count = cfg.batchSharpness();
+        long[] idx = new long[count];
+        for (int i = 0; i < count; i++) idx[i] = t * count + i;
+        return idx;
+    }
+
+    /** Where the batch-sharpness batches come from. */
+    public GptObjective batchSharpnessObjective() {
+        return batchSharpnessBatches;
     }
 
     /**
