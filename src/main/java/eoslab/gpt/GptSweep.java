@@ -144,6 +144,13 @@ public final class GptSweep {
         m.put("trace", trace.trace());
         m.put("trace_std_error", trace.stdError());
         m.put("curvature_batch", "the run's fixed sharpness batch (" + cfg.batchSize() + " windows)");
+        // batch sharpness over fresh batches of B windows (the trainer's own stream for it, batches 0..31)
+        eoslab.curvature.BatchSharpness.Estimate bs = eoslab.curvature.BatchSharpness.estimate(
+                tr.batchSharpnessObjective().minibatchCurvature(w), 0, CheckpointAnalysis.BATCH_SHARPNESS_BATCHES);
+        m.put("batch_sharpness", bs.mean());
+        m.put("batch_sharpness_se", bs.stdError());
+        m.put("batch_sharpness_ratio", bs.ratioOfMeans());
+        m.put("batch_sharpness_batches", bs.hvps());
         m.put("sqrt_d_over_n", Math.sqrt((double) d / n));
         m.put("sd_batch_size", sdBatch);
         Tensor scale = preconditionedSd ? tr.preconditionerScale(s.x(), s.step()) : null;
@@ -166,6 +173,6 @@ public final class GptSweep {
         }
         m.put("sd", sdMap);
         m.put("bound", boundMap);
-        return new CheckpointAnalysis.Report(m, sds, bounds, trn[0], val[0], trn[1], val[1], top.values()[0], trace.trace(), Double.NaN /* batch sharpness: not estimated for GPT sweeps */, Math.sqrt((double) d / n));
+        return new CheckpointAnalysis.Report(m, sds, bounds, trn[0], val[0], trn[1], val[1], top.values()[0], trace.trace(), bs.mean(), Math.sqrt((double) d / n));
     }
 }

@@ -154,7 +154,7 @@ public final class Sweep {
         m.put("lambda_max", ok.stream().mapToDouble(r -> r.report().lambdaMax()).toArray());
         m.put("trace", ok.stream().mapToDouble(r -> r.report().trace()).toArray());
         double[] bs = ok.stream().mapToDouble(r -> r.report().batchSharpness()).toArray();
-        if (java.util.Arrays.stream(bs).anyMatch(Double::isFinite)) m.put("batch_sharpness", bs);   // not estimated for GPT sweeps
+        if (java.util.Arrays.stream(bs).anyMatch(Double::isFinite)) m.put("batch_sharpness", bs);
         m.put("sqrt_d_over_n", ok.stream().mapToDouble(r -> r.report().sqrtDOverN()).toArray());
         return m;
     }
@@ -201,7 +201,7 @@ public final class Sweep {
         List<String> cols = new ArrayList<>(List.of("lr", "batch_size", "status", "train_loss", "test_loss", "train_acc", "test_acc",
                 "loss_gap", "error_gap", "lambda_max", "trace", "batch_sharpness", "sqrt_d_over_n"));
         if (wdAxis) cols.add(2, "weight_decay");
-        // GPT sweeps do not estimate batch sharpness: no column of NaN for them
+        // no column of NaN when no run has it (every analysis estimates it today; reports of older code may not)
         boolean bsCol = res.runs().stream().anyMatch(r -> r.report() != null && Double.isFinite(r.report().batchSharpness()));
         if (!bsCol) cols.remove("batch_sharpness");
         for (SdOptions so : a.estimators()) {

@@ -57,6 +57,8 @@ class GptSweepCommandTest {
         for (int i = 0; i < 4; i++) {
             JsonNode r = rep.get("runs").get(i), a = r.get("analysis");
             assertEquals("ok", r.get("status").asText());
+            assertEquals(32, a.get("batch_sharpness_batches").asInt());
+            assertTrue(Double.isFinite(a.get("batch_sharpness").asDouble()), "batch sharpness of run " + i);
             lr[i] = r.get("lr").asDouble();
             bs[i] = r.get("batch_size").asDouble();
             sdPs[i] = a.get("sd").get("ps").get("sd").asDouble();
@@ -84,7 +86,7 @@ class GptSweepCommandTest {
         assertNotNull(c);
         Kendall.Granulated k = Kendall.granulated(lr, bs, sdPs, gap);
         assertEquals(k.tau(), c.get("tau").asDouble(Double.NaN), 0);
-        assertEquals(10, rep.get("correlations").size(), "(sd_kde, sd_ps, λ_max, trace, √(d/n)) × (error, loss gap)");
+        assertEquals(12, rep.get("correlations").size(), "(sd_kde, sd_ps, λ_max, trace, batch sharpness, √(d/n)) × (error, loss gap)");
         String md = Files.readString(out.resolve("report.md"));
         assertTrue(md.contains("| sd_ps | loss_gap |") && !md.contains("psi_WD"), md);
         assertTrue(Files.exists(out.resolve("sd_ps_vs_gap.png")));
