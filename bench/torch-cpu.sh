@@ -5,7 +5,7 @@
 #       every 32 steps (n = 1000, 200 steps at the default size); whole-process wall times, median of REPEATS;
 #   (b) `eoslab bench hvp` vs hvp_torch.py: k = 1, 8, 32 Hessian-vector products over n = 1000.
 # PyTorch runs its HVPs both ways: torch.func (vmap of jvp of grad) and the double backward that
-# Cohen et al.'s edge-of-stability code and PyHessian use; each is compared with eoslab.
+# Cohen et al.'s edge-of-stability code uses (a fresh graph per product); each is compared with eoslab.
 # Writes bench/results/torch-cpu-<UTC date>.md (machine, commit, the BLAS PyTorch really loaded, medians).
 #
 #   bench/torch-cpu.sh

@@ -94,7 +94,8 @@ def hvp_fn(f, params, x, t, flat, method="functorch"):
     """v (dim,) -> H v.
     functorch: forward-over-reverse, jvp of grad (torch.func's recommended HVP);
     autograd: reverse-over-reverse, grad of <grad, v> with create_graph=True, the double backward the
-    Python EoS scripts use (Cohen et al.'s edge-of-stability code, PyHessian), one graph per product."""
+    Python EoS scripts use (Cohen et al.'s edge-of-stability code), one graph per product (PyHessian keeps
+    the gradient graph of one batch and reuses it, which this does not model)."""
     if method == "autograd":
         ps = [params[k].detach().requires_grad_(True) for k in flat.names]
         def hvp(v):

@@ -19,7 +19,7 @@
 #          --quick (n = 1000, 200 steps, d = 1e6; GPT-2 parts with fewer repeats)  --only any of abcdef
 #          --repeats N (default 3, for (a))
 #          --hvp-methods LIST  PyTorch HVPs for (a) and (b): functorch (default: vmap of jvp of grad) and/or
-#          autograd (double backward, as Cohen et al.'s code and PyHessian do it), e.g. functorch,autograd
+#          autograd (double backward, a fresh graph per product, as Cohen et al.'s code does it), e.g. functorch,autograd
 #          --smoke --device cpu (tiny sizes on the CPU, GPT-2 'tiny' preset: checks the scripts' plumbing, not a benchmark)
 set -euo pipefail
 here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"

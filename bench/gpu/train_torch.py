@@ -30,7 +30,7 @@ def main():
     ap.add_argument("--lanczos-iters", type=int, default=20)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--hvp", default="functorch", choices=common.HVP_METHODS,
-                    help="functorch: jvp of grad; autograd: double backward (Cohen et al.'s code, PyHessian)")
+                    help="functorch: jvp of grad; autograd: double backward (Cohen et al.'s code)")
     a = ap.parse_args()
 
     dt = common.setup(a.device, a.dtype)

@@ -150,7 +150,7 @@ public final class HessianCommand implements Callable<Integer> {
             m.put("ratio_of_expectations", bs.ratioOfMeans());
             m.put("batch_size", b);
             m.put("batches", bsBatches);
-            m.put("threshold", 2 / cfg.lr());
+            m.put("threshold", tr.opt.threshold());   // 2/η, (2+2β)/η for momentum: as train logs it
             r.put("batch_sharpness", m);
         }
         density(h, r);
@@ -285,7 +285,8 @@ public final class HessianCommand implements Callable<Integer> {
             m.put("ratio_of_expectations", bs.ratioOfMeans());
             m.put("batch_size", bb);
             m.put("batches", bsBatches);
-            m.put("threshold", 2 / eta);
+            // 2/η_t, (2+2β)/η_t for momentum; AdamW's threshold is on λ_max(P⁻¹H), not on this
+            if (!(tr.opt instanceof AdamW)) m.put("threshold", thr);
             r.put("batch_sharpness", m);
         }
         density(h, r);

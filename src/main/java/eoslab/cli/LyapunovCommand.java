@@ -497,7 +497,7 @@ public final class LyapunovCommand implements Callable<Integer> {
             if (refs && i < s.reference().length && x.length > 0) {
                 double ref = s.reference()[i];
                 series.add(new Plots.Series(String.format(Locale.ROOT, "λ_%d known %.4g", i + 1, ref), new double[] {x[0], x[x.length - 1]},
-                        new double[] {ref, ref}).withColor(i).asDashed());
+                        new double[] {ref, ref}).withColor(i).asDashed().withoutMarkers());
             }
         }
         // a legend below holds about four entries; more go to the right, and past a dozen none is readable

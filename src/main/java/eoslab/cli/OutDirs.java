@@ -16,12 +16,13 @@ final class OutDirs {
     /**
      * Checks {@code out} before anything is written. A missing or empty directory is fine. One that
      * holds only {@code own} files (an earlier result of the same command) is replaced with
-     * {@code force}, or when {@code replaceOwn} (the demo's own default directory); one holding other
-     * files needs {@code force}. Creates the directory.
+     * {@code force}; one holding other files needs {@code force}. With {@code replaceOwn} (the demo's
+     * own default directory) the earlier result is replaced and other files (a density plot of it,
+     * say) are left where they are. Creates the directory.
      */
     static void claim(Path out, boolean force, boolean replaceOwn, Set<String> own, String what) throws IOException {
         if (Files.exists(out) && !Files.isDirectory(out)) throw new UserError("--out " + out + ": exists and is not a directory");
-        if (Files.isDirectory(out) && !force) {
+        if (Files.isDirectory(out) && !force && !replaceOwn) {
             String foreign = null;
             boolean any = false;
             try (Stream<Path> s = Files.list(out)) {
@@ -34,7 +35,7 @@ final class OutDirs {
             if (foreign != null) {
                 throw new UserError("--out " + out + ": holds other files (" + foreign + ", …), not a " + what + "; choose another --out, or --force to write among them");
             }
-            if (any && !replaceOwn) throw new UserError("--out " + out + ": already holds a " + what + "; use --force to overwrite it, or another --out");
+            if (any) throw new UserError("--out " + out + ": already holds a " + what + "; use --force to overwrite it, or another --out");
         }
         Files.createDirectories(out);
     }

@@ -13,7 +13,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -88,6 +87,10 @@ public final class PlotCommand implements Callable<Integer> {
             throw new UserError("--labels has " + labels.size() + " names for " + runs.size() + " runs: give one per run, comma-separated");
         }
         if (out != null && Files.exists(out) && !Files.isDirectory(out)) throw new UserError("--out " + out + " is a file, not a directory");
+        if (out != null && Files.exists(out.resolve(Trainer.METRICS))) {
+            throw new UserError("--out " + out + " is a run's directory: comparison figures there would replace its own; choose another --out "
+                    + "(eoslab plot " + out + " alone redraws that run's figures)");
+        }
         if (!Plots.available()) {
             throw new UserError("this Java runtime cannot draw (no java.desktop module: the lean image, EOSLAB_DIST_PLOTS=0); "
                     + "run eoslab plot from the default image or with a JDK");
@@ -101,7 +104,8 @@ public final class PlotCommand implements Callable<Integer> {
         if (sharpness.equals("batch_sharpness")) {
             for (Run r : rs) {
                 if (!r.metrics().getFirst().containsKey("batch_sharpness")) {
-                    throw new UserError(r.dir() + ": no batch_sharpness in its metrics (train with --batch-sharpness N, the default for minibatch runs)");
+                    throw new UserError(r.dir() + ": no batch_sharpness in its metrics (runs log it with --batch-sharpness N, the default for "
+                            + "minibatch runs of the image models; GPT-2 sgd/momentum runs with --batch-sharpness N --sharpness-every M)");
                 }
             }
         }
@@ -193,7 +197,7 @@ public final class PlotCommand implements Callable<Integer> {
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw new UserError(file + ": cannot be read (" + firstLine(e) + ")");
         }
         List<Map<String, Object>> ms = new ArrayList<>();
         String[] lines = text.split("\n", -1);
@@ -201,12 +205,17 @@ public final class PlotCommand implements Callable<Integer> {
             String line = lines[i];
             boolean last = i == lines.length - 1;
             if (line.isBlank()) continue;
+            Object rec;
             try {
-                ms.add(Json.mapper().readValue(line, LinkedHashMap.class));
+                rec = Json.mapper().readValue(line, Object.class);
             } catch (IOException e) {
                 if (last) continue; // no newline yet: the run is writing it
                 throw new UserError(file + " line " + (i + 1) + ": not a JSON record (" + firstLine(e) + "); was the file edited or truncated?");
             }
+            if (!(rec instanceof Map<?, ?> m) || !(m.get("step") instanceof Number)) {
+                throw new UserError(file + " line " + (i + 1) + ": not a metrics record (a JSON object with a numeric step); was the file edited?");
+            }
+            ms.add((Map<String, Object>) m);
         }
         return ms;
     }
@@ -278,7 +287,7 @@ public final class PlotCommand implements Callable<Integer> {
                 double t = threshold(r);
                 double lo = r.metrics().getFirst().get(x) instanceof Number a ? a.doubleValue() : s[0][0];
                 double hi = r.metrics().getLast().get(x) instanceof Number b ? b.doubleValue() : s[0][s[0].length - 1];
-                out.add(new Plots.Series(r.label() + ": threshold " + num(t), new double[] {lo, hi}, new double[] {t, t}).withColor(i).asDashed());
+                out.add(new Plots.Series(r.label() + ": threshold " + num(t), new double[] {lo, hi}, new double[] {t, t}).withColor(i).asDashed().withoutMarkers());
             } else {
                 out.add(new Plots.Series(r.label() + ": threshold at η_t", th[0], th[1]).withColor(i).asDashed());
             }

@@ -69,6 +69,8 @@ public final class SweepCommand implements Callable<Integer> {
         train.optimizer = "sgd";
         train.lr = lr[0];
         train.batchSize = bs[0];
+        // the analysis measures batch sharpness at each final checkpoint; logging it along every run too is asked for, not default
+        if (train.batchSharpness == null) train.batchSharpness = 0;
         TrainConfig base = train.config(common.device);
         CheckpointAnalysis.Options a = sd.analysis(ms, base.seed());
         if (Files.exists(out.resolve(Sweep.CSV)) && !force) {

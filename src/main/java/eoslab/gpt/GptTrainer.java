@@ -200,10 +200,12 @@ public final class GptTrainer {
         m.put("tokens", t * tokensPerStep());
         m.put("eta_t", opt.lrSchedule().elapsed(t));   // the time axis Σ_{s<t} η_s (= η·t when constant)
         m.put("lr", opt.lr(t));                          // η_t, the rate step t uses
-        m.put("train_loss", train.evaluate(t, w, null, null, 0, null));
+        double trainLoss = train.evaluate(t, w, null, null, 0, null);
+        m.put("train_loss", trainLoss);
         m.put("val_loss", val.meanLossAndAccuracy(w, cfg.valBatches(), false)[0]);
         m.put("threshold", opt.threshold(t));
-        boolean sharp = cfg.sharpnessEvery() > 0 && (t % cfg.sharpnessEvery() == 0 || t == cfg.steps());
+        // a diverged state (non-finite loss) gets no curvature: run() logs the record and stops with DivergedException
+        boolean sharp = cfg.sharpnessEvery() > 0 && (t % cfg.sharpnessEvery() == 0 || t == cfg.steps()) && Double.isFinite(trainLoss);
         if (sharp) {
             double[] eig = sharpness.estimate(sharpnessBatch.hessian(w, 0), t);
             m.put("lambda_max", eig[0]);

@@ -131,6 +131,11 @@ final class ChartRenderer {
         }
         if (opt.yMin() != null) yLo = opt.yMin();
         if (opt.yMax() != null) yHi = opt.yMax();
+        // XChart's own labels drop the leading zero (.05) and switch to 2.5E-5; a formatting function
+        // replaces its log-axis tick calculation though, so log axes keep XChart's decade labels
+        double xSpan = Math.max(Math.abs(xLo), Math.abs(xHi)), ySpan = Math.max(Math.abs(yLo), Math.abs(yHi));
+        if (!opt.logX()) chart.getStyler().setxAxisTickLabelsFormattingFunction(v -> Plots.tick(v, xSpan));
+        if (!opt.logY()) chart.getStyler().setyAxisTickLabelsFormattingFunction(v -> Plots.tick(v, ySpan));
 
         // XChart puts x ticks on data points when all x values (in insertion order) are equally
         // spaced, which training curves always are: ticks then fall on 0, 4.5, 9, ... . An invisible
@@ -157,7 +162,7 @@ final class ChartRenderer {
             s.setLineStyle(src.dashed()
                     ? new BasicStroke(2.0f * sc, BasicStroke.CAP_BUTT, BasicStroke.JOIN_ROUND, 10f, new float[]{7f * sc, 4f * sc}, 0f)
                     : new BasicStroke(2.0f * sc, BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND));
-            s.setMarker(xy[0].length > 2 && xy[0].length <= Plots.MARKER_MAX_POINTS ? SeriesMarkers.CIRCLE : SeriesMarkers.NONE);
+            s.setMarker(!src.noMarkers() && xy[0].length <= Plots.MARKER_MAX_POINTS ? SeriesMarkers.CIRCLE : SeriesMarkers.NONE);
         }
         int dash = 0;
         for (Plots.RefLine r : opt.hLines()) {
@@ -287,10 +292,7 @@ final class ChartRenderer {
         st.setAntiAlias(true);
         st.setXAxisLogarithmic(opt.logX());
         st.setYAxisLogarithmic(opt.logY());
-        // XChart's own labels drop the leading zero (.05) and switch to 2.5E-5; a formatting function
-        // replaces its log-axis tick calculation though, so log axes keep XChart's decade labels
-        if (!opt.logX()) st.setxAxisTickLabelsFormattingFunction(Plots::tick);
-        if (!opt.logY()) st.setyAxisTickLabelsFormattingFunction(Plots::tick);
+
         if (opt.yMin() != null) st.setYAxisMin(opt.yMin());
         if (opt.yMax() != null) st.setYAxisMax(opt.yMax());
         switch (opt.legend()) {

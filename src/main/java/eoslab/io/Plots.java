@@ -20,9 +20,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>Data rules: non-finite points (NaN, ±Inf, e.g. a diverged loss) are not drawn and break the line
  * there; on a log axis, points ≤ 0 are treated the same way. Reference lines are dashed, dark gray,
  * span the whole plot and are named in the legend. Series colors are matplotlib's "tab10" cycle, so
- * figures look like the ones researchers already read; series of 3 to {@value #MARKER_MAX_POINTS}
- * points also get markers, so sparse diagnostics (every 32 steps) show where the samples are (a
- * 2-point segment, such as a threshold drawn as a series, gets none).
+ * figures look like the ones researchers already read; series with at most {@value #MARKER_MAX_POINTS}
+ * points also get markers, so sparse diagnostics (every 32 steps) show where the samples are (unless
+ * {@link Series#withoutMarkers()}, as for a threshold drawn as a 2-point segment).
  *
  * <p>This class touches no AWT type: drawing lives in {@link ChartRenderer}, loaded only when the
  * runtime has {@code java.desktop}. Without it (a lean runtime image for GPU nodes) every plot call
@@ -44,7 +44,7 @@ public final class Plots {
      * baseline of the same color), and {@code lo}/{@code hi} (both or neither, same length as x) shade a
      * translucent band of the series' color between them (e.g. an interquartile range over seeds).
      */
-    public record Series(String name, double[] x, double[] y, Integer color, boolean dashed, double[] lo, double[] hi) {
+    public record Series(String name, double[] x, double[] y, Integer color, boolean dashed, double[] lo, double[] hi, boolean noMarkers) {
         public Series {
             if (name == null || name.isBlank()) throw new IllegalArgumentException("series name must be non-blank");
             if (x.length != y.length) {
@@ -62,7 +62,7 @@ public final class Plots {
         }
 
         public Series(String name, double[] x, double[] y) {
-            this(name, x, y, null, false, null, null);
+            this(name, x, y, null, false, null, null, false);
         }
 
         /** y against its index 0, 1, 2, ... */
@@ -74,17 +74,22 @@ public final class Plots {
 
         /** The same series drawn in palette color {@code index} (mod 10). */
         public Series withColor(int index) {
-            return new Series(name, x, y, index, dashed, lo, hi);
+            return new Series(name, x, y, index, dashed, lo, hi, noMarkers);
         }
 
         /** The same series drawn dashed. */
         public Series asDashed() {
-            return new Series(name, x, y, color, true, lo, hi);
+            return new Series(name, x, y, color, true, lo, hi, noMarkers);
+        }
+
+        /** The same series without markers, however few its points (e.g. a threshold drawn as a 2-point segment). */
+        public Series withoutMarkers() {
+            return new Series(name, x, y, color, dashed, lo, hi, true);
         }
 
         /** The same series with a shaded band lo[i]..hi[i]. */
         public Series withBand(double[] lo, double[] hi) {
-            return new Series(name, x, y, color, dashed, lo, hi);
+            return new Series(name, x, y, color, dashed, lo, hi, noMarkers);
         }
     }
 
@@ -168,13 +173,17 @@ public final class Plots {
 
     /**
      * An axis tick label: up to 6 significant digits without trailing zeros, plain from 0.001 to
-     * 99,999 ({@code 0.05}, not XChart's {@code .05}), otherwise {@code 2.5e-5} / {@code 1e6};
-     * magnitudes below 1e-12 (a tick at 0 up to rounding) are {@code 0}.
+     * 99,999 ({@code 0.05}, not XChart's {@code .05}), otherwise {@code 2.5e-5} / {@code 1e6}.
      */
     public static String tick(double v) {
+        return tick(v, 0);
+    }
+
+    /** {@link #tick(double)} on an axis spanning {@code span}: a tick within 1e-9·span of 0 is 0 (rounding of the tick arithmetic). */
+    public static String tick(double v, double span) {
         if (Double.isNaN(v) || Double.isInfinite(v)) return Double.toString(v);
         double a = Math.abs(v);
-        if (a < 1e-12) return "0";
+        if (a == 0 || a < 1e-9 * span) return "0";
         java.math.BigDecimal b = new java.math.BigDecimal(v).round(new java.math.MathContext(6)).stripTrailingZeros();
         if (a >= 1e-3 && a < 1e5) return b.toPlainString();
         String e = String.format(java.util.Locale.ROOT, "%.5e", b.doubleValue());     // d.ddddde±XX

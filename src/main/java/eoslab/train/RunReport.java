@@ -132,8 +132,9 @@ public final class RunReport {
             }
         }
         Map<String, Object> last = ms.getLast();
-        String fin = String.format(Locale.ROOT, "final batch sharpness %.4g ± %.2g (λ_max %.4g)", num(last, "batch_sharpness"),
-                num(last, "batch_sharpness_se"), num(last, "lambda_max"));
+        double se = num(last, "batch_sharpness_se");
+        String fin = String.format(Locale.ROOT, "final batch sharpness %.4g%s (λ_max %.4g)", num(last, "batch_sharpness"),
+                Double.isNaN(se) ? "" : String.format(Locale.ROOT, " ± %.2g", se), num(last, "lambda_max"));
         return onset == null
                 ? "eoslab: batch sharpness stayed below the threshold " + fmt(threshold) + "; " + fin + "."
                 : "eoslab: batch sharpness reached the threshold " + fmt(threshold) + " at step " + onset + "; " + fin + ".";

@@ -193,7 +193,9 @@ public final class Trainer {
     public Map<String, Object> measure(long t, Tensor x, Long onset) {
         Tensor w = opt.params(x);
         double[] tr = train.lossAndAccuracy(w), te = test.lossAndAccuracy(w);
-        double[] eig = sharpness.estimate(new HessianOperator(train, w, null), t);
+        // a diverged state (non-finite loss) gets no curvature: run() logs the record and stops with DivergedException
+        boolean finite = Double.isFinite(tr[0]);
+        double[] eig = finite ? sharpness.estimate(new HessianOperator(train, w, null), t) : nans(cfg.topK());
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("step", t);
         m.put("eta_t", opt.lr() * t);
@@ -205,7 +207,7 @@ public final class Trainer {
         List<Double> ev = new ArrayList<>();
         for (double e : eig) ev.add(e);
         m.put("eigenvalues", ev);
-        if (cfg.batchSharpness() > 0) {
+        if (cfg.batchSharpness() > 0 && finite) {
             BatchSharpness.Estimate bs = batchSharpness(t, w);
             m.put("batch_sharpness", bs.mean());
             m.put("batch_sharpness_se", bs.stdError());
@@ -214,8 +216,14 @@ public final class Trainer {
         m.put("threshold", opt.threshold());
         m.put("above_threshold", eig[0] >= opt.threshold());
         m.put("eos_onset", false);
-        m.put("lanczos_iters", sharpness.lastIterations());
+        m.put("lanczos_iters", finite ? sharpness.lastIterations() : 0);
         return m;
+    }
+
+    private static double[] nans(int k) {
+        double[] a = new double[k];
+        java.util.Arrays.fill(a, Double.NaN);
+        return a;
     }
 
     /** Keeps the batch-sharpness minibatches apart from the training noise ω of the same seed. */

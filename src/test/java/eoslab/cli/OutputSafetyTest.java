@@ -67,6 +67,17 @@ class OutputSafetyTest {
     }
 
     @Test
+    void aDivergingRunStopsWithTheDivergenceMessageNotAnEigenSolverError(@TempDir Path tmp) {
+        // the loss reaches Infinity at a log step: no Lanczos or batch sharpness on that state, exit 3
+        CliErrorTest.Run r = run("train", "--data", "gaussian:k=3,dim=6", "--n", "60", "--n-test", "20", "--hidden", "8", "--lr", "50",
+                "--steps", "40", "--log-every", "1", "--optimizer", "sgd", "--batch-size", "10", "--batch-sharpness", "4",
+                "--no-progress", "--out", tmp.resolve("d").toString());
+        assertEquals(3, r.code(), r.err());
+        assertTrue(r.err().contains("training diverged"), r.err());
+        assertFalse(r.err().contains("internal error") || r.err().contains("eigen"), r.err());
+    }
+
+    @Test
     void cudaWithoutAGpuIsAUserError(@TempDir Path tmp) {
         assumeTrue(CudaBackend.unavailableReason() != null, "this machine has a usable GPU");
         CliErrorTest.Run r = run("demo", "--device", "cuda", "--steps", "1", "--out", tmp.resolve("c").toString());

@@ -165,6 +165,16 @@ class PlotCommandTest {
         lines.set(2, lines.get(2).substring(0, 20));
         Files.write(b.resolve("metrics.jsonl"), lines);
         oneLineError(run("plot", a.toString(), b.toString(), "--out", cmp.toString()), "metrics.jsonl line 3");
+        lines.set(2, "null");
+        Files.write(b.resolve("metrics.jsonl"), lines);
+        oneLineError(run("plot", a.toString(), b.toString(), "--out", cmp.toString()), "metrics.jsonl line 3", "numeric step");
+        lines.set(2, "{\"train_loss\": 1.0}");
+        Files.write(b.resolve("metrics.jsonl"), lines);
+        oneLineError(run("plot", a.toString(), b.toString(), "--out", cmp.toString()), "metrics.jsonl line 3", "numeric step");
         assertFalse(Files.exists(cmp), "nothing written");
+        // comparison figures may not land in a run's own directory
+        String before = Files.readString(a.resolve("metrics.jsonl"));
+        oneLineError(run("plot", a.toString(), a.toString(), "--out", a.toString()), "run's directory", "another --out");
+        assertEquals(before, Files.readString(a.resolve("metrics.jsonl")));
     }
 }

@@ -118,12 +118,34 @@ class PlotsTest {
         assertTrue(bluePixels > 500, "series not drawn: " + bluePixels);
     }
 
+    /** A scatter point is a series of one finite point and a NaN gap: its marker must show; a segment withoutMarkers draws none. */
+    @Test
+    void singlePointsGetMarkersAndMarkerlessSegmentsDoNot() {
+        int orange = 0xff7f0e;
+        List<Plots.Series> pts = List.of(new Plots.Series("a", new double[] {1, 2}, new double[] {1, 2}),
+                new Plots.Series("b", new double[] {1.5, 1.5}, new double[] {1.5, Double.NaN}));
+        BufferedImage img = ChartRenderer.render("t", "x", "y", pts, Plots.Options.DEFAULT.withLegend(Plots.Legend.NONE));
+        assertTrue(count(img, orange) > 20, "the lone point of series b is drawn as a marker: " + count(img, orange));
+        List<Plots.Series> seg = List.of(new Plots.Series("a", new double[] {1, 2}, new double[] {1, 2}).withoutMarkers());
+        BufferedImage a = ChartRenderer.render("t", "x", "y", seg, Plots.Options.DEFAULT.withLegend(Plots.Legend.NONE));
+        BufferedImage b = ChartRenderer.render("t", "x", "y", List.of(new Plots.Series("a", new double[] {1, 2}, new double[] {1, 2})),
+                Plots.Options.DEFAULT.withLegend(Plots.Legend.NONE));
+        assertTrue(count(b, 0x1f77b4) > count(a, 0x1f77b4) + 20, "markers add ink; withoutMarkers leaves them out");
+    }
+
+    private static long count(BufferedImage img, int rgb) {
+        long n = 0;
+        for (int y = 0; y < img.getHeight(); y++) for (int x = 0; x < img.getWidth(); x++) if ((img.getRGB(x, y) & 0xffffff) == rgb) n++;
+        return n;
+    }
+
     @Test
     void tickLabelsArePlainInTheMiddleAndScientificAtTheEnds() {
         assertEquals("0.05", Plots.tick(0.05));
         assertEquals("0.3", Plots.tick(0.30000000000000004));
         assertEquals("-0.01", Plots.tick(-0.01));
-        assertEquals("0", Plots.tick(-1.0000000000000002e-17));
+        assertEquals("0", Plots.tick(-1.0000000000000002e-17, 1.0), "rounding of a tick at 0 on an axis of span 1");
+        assertEquals("1e-17", Plots.tick(1e-17, 2e-17), "not on an axis whose values are all that small");
         assertEquals("12345", Plots.tick(12345));
         assertEquals("0.001", Plots.tick(1e-3));
         assertEquals("1e-4", Plots.tick(1e-4));

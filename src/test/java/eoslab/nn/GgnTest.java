@@ -36,7 +36,10 @@ class GgnTest {
                 new Case("GELU MLP CE", Mlp.of(new int[]{5, 7, 6, 3}, Act.GELU, true), Loss.CE, 5),
                 new Case("ReLU MLP CE", Mlp.of(new int[]{5, 9, 3}, Act.RELU, true), Loss.CE, 5),
                 new Case("conv + maxpool CE", ConvFiniteDifferenceTest.around(new MaxPool2d(2, 5, 5, 2), 2, 5, 5), Loss.CE, 50),
-                new Case("residual block MSE", ConvFiniteDifferenceTest.around(new ResidualBlock(2, 3, 5, 5, 2, true), 2, 5, 5), Loss.MSE, 50)
+                new Case("residual block MSE", ConvFiniteDifferenceTest.around(new ResidualBlock(2, 3, 5, 5, 2, true), 2, 5, 5), Loss.MSE, 50),
+                new Case("tiny tanh CNN CE", Cnn.of(2, 6, 6, 3, 2, 3, 3, 4, Act.TANH, true), Loss.CE, 72),
+                new Case("tiny ResNet (identity and projection blocks, pooling) CE", ResNet.of(2, 4, 4, 3, new int[]{2, 3, 3}, new int[]{2, 1, 1}, true),
+                        Loss.CE, 32)
         ).map(Arguments::of);
     }
 

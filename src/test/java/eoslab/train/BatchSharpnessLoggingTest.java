@@ -122,8 +122,10 @@ class BatchSharpnessLoggingTest {
         double[] wb = b.opt.params(b.loadCheckpoint(without.resolve(Trainer.CHECKPOINT)).x()).toDoubles();
         assertArrayEquals(wb, wa, 0.0, "final weights bit for bit");
 
-        // minibatches of B = 12, distinct within a log step, different from one log step to the next
-        BatchSchedule s = a.batchSharpnessSchedule();
+        // minibatches of B = 12, distinct within a log step, different from one log step to the next,
+        // and not the training batches of the same indices (a stream of their own)
+        BatchSchedule s = a.batchSharpnessSchedule(), noise = new BatchSchedule(a.cfg.seed(), a.train.n(), 12);
+        for (long i = 0; i < 100; i++) assertFalse(java.util.Arrays.equals(noise.batch(i), s.batch(i)), "batch " + i + " is the training batch");
         Set<String> seen = new HashSet<>();
         for (long t : new long[] {0, 10, 20}) {
             Set<Integer> rows = new HashSet<>();
@@ -152,5 +154,15 @@ class BatchSharpnessLoggingTest {
         for (int i = 0; i < eoslab.sd.CheckpointAnalysis.BATCH_SHARPNESS_BATCHES; i++) mean += rayleigh(tr, w, s.batch(i)) / 32;
         assertEquals(mean, rep.batchSharpness(), 1e-12 + 1e-9 * Math.abs(mean), "mean over 32 dense minibatch Rayleigh quotients");
         assertEquals(32L, ((Number) rep.map().get("batch_sharpness_batches")).longValue());
+    }
+
+    @Test
+    void runsFromBeforeTheFieldExistedResumeWithItOff() {
+        TrainConfig cfg = config("sgd", 12, 4);
+        java.util.Map<String, Object> m = new java.util.LinkedHashMap<>(cfg.toMap());
+        assertEquals(4, m.remove("batch_sharpness"));
+        TrainConfig old = TrainConfig.fromMap(m);
+        assertEquals(0, old.batchSharpness());
+        assertEquals(config("sgd", 12, 0), old, "everything else as saved");
     }
 }
