@@ -513,6 +513,33 @@ public final class CudaParity {
             }
             return m;
         }));
+        // a whole model: an MLP's gradient, two HVPs and two Gauss-Newton products from the layers' passes
+        // (Sequential), under both losses, rows in chunks of 10
+        l.add(new Named("mlpGradHvpGgn", Kind.GEMM, (b, dt, r) -> {
+            Map<String, double[]> m = new LinkedHashMap<>();
+            int n = 24, f = 9, c = 3;
+            double[] xd = normal(r, n * f);
+            float[] x = new float[n * f];
+            for (int i = 0; i < x.length; i++) x[i] = (float) xd[i];
+            int[] y = new int[n];
+            for (int i = 0; i < n; i++) y[i] = r.nextInt(c);
+            eoslab.data.Dataset data = new eoslab.data.Dataset("parity", x, y, n, f, c);
+            eoslab.nn.Sequential model = eoslab.nn.Mlp.of(new int[] {f, 16, 12, c}, Act.TANH, true);
+            int d = model.numParams();
+            double[] w = normal(r, d);
+            for (int i = 0; i < d; i++) w[i] *= 0.3;
+            Tensor wt = b.fromDoubles(dt, w), v = b.fromDoubles(dt, normal(r, 2 * d));
+            for (eoslab.nn.Loss loss : eoslab.nn.Loss.values()) {
+                eoslab.nn.Objective o = new eoslab.nn.Objective(b, dt, model, loss, data, 10);
+                Tensor g = b.zeros(dt, d), hv = b.zeros(dt, 2L * d), gv = b.zeros(dt, 2L * d);
+                o.evaluate(wt, null, g, v, 2, hv, null);
+                o.ggn(wt, null, v, 2, gv);
+                m.put(loss + "/grad", g.toDoubles());
+                m.put(loss + "/hv", hv.toDoubles());
+                m.put(loss + "/ggn", gv.toDoubles());
+            }
+            return m;
+        }));
         l.add(new Named("linearBias", Kind.GEMM, (b, dt, r) -> {
             Map<String, double[]> m = new LinkedHashMap<>();
             // {n, in, out}: odd sizes; in <= 64 as the GEMM tolerance assumes
