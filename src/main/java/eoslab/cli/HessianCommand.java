@@ -76,7 +76,7 @@ public final class HessianCommand implements Callable<Integer> {
             + "(seeded by --seed); 0 = the run's fixed sharpness batch, the one its logged lambda_max is of (default: ${DEFAULT-VALUE})")
     int batches;
     @Option(names = "--ggn", description = "also the top-k eigenvalues of the generalized Gauss-Newton matrix G = Jᵀ H_ℓ J "
-            + "(the Hessian without its residual term; image models)")
+            + "(the Hessian without its residual term), on the same data as the Hessian")
     boolean ggn;
     @Option(names = "--out", description = "also write the JSON to this file")
     Path out;
@@ -99,7 +99,6 @@ public final class HessianCommand implements Callable<Integer> {
         if (batches < 0) throw new UserError("--batches must be >= 0 (0 = the run's fixed sharpness batch), got " + batches);
         Backend be = common.open();
         if (GptTrainer.isCheckpoint(ckpt)) {
-            if (ggn) throw new UserError("--ggn: Gauss-Newton products exist for the image models (mlp, cnn, resnet14), not yet for GPT-2");
             print(gpt(ckpt, be));
             return 0;
         }
@@ -255,6 +254,16 @@ public final class HessianCommand implements Callable<Integer> {
         r.put("eigen_residuals", eig.residuals());
         r.put("eigen_converged", eig.converged());
         r.put("eigen_method", eig.method());
+        if (ggn) {
+            CountingOperator gop = new CountingOperator(f.ggnOperator(w, 0));
+            EigenResult ge = Lanczos.topK(gop, topK, Lanczos.Options.defaults().withTol(tol).withSeed(seed + 2));
+            Map<String, Object> gm = new LinkedHashMap<>();
+            gm.put("eigenvalues", ge.values());
+            gm.put("residuals", ge.residuals());
+            gm.put("converged", ge.converged());
+            gm.put("products", gop.products);
+            r.put("ggn", gm);
+        }
         double eta = tr.opt.lr(s.step()), thr = tr.opt.threshold(s.step());
         r.put("lr", eta);
         if (!tr.opt.lrSchedule().isConstant()) r.put("lr_schedule", tr.opt.lrSchedule().describe());

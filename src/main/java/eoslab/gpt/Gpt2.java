@@ -304,6 +304,32 @@ public final class Gpt2 implements Model {
         return value;
     }
 
+    /**
+     * Gauss-Newton products (Model#ggnProduct): the HVP's passes with the primal logit gradient zeroed.
+     * Every primal gradient of the reverse sweep is linear in it, and every term the R-sweep adds
+     * beyond Jᵀ R{dy} multiplies one of them, so what is left is Jᵀ H_ℓ J v with H_ℓ = diag(p) − ppᵀ
+     * per token (the softmax's R-op reads the probabilities, not the gradient).
+     */
+    @Override
+    public double ggnProduct(Backend be, Tensor w, Batch batch, Loss loss, double scale, Tensor v, int k, Tensor gv) {
+        if (loss != Loss.CE) throw new IllegalArgumentException("GPT-2 is trained with cross-entropy (loss ce), got " + loss);
+        if (k < 1) throw new IllegalArgumentException("ggn: k must be >= 1, got " + k);
+        int b = batch.n(), t = seqLen(batch.x(), b), n = b * t;
+        if (batch.labels() == null || batch.labels().size != (long) n) {
+            throw new IllegalArgumentException("GPT-2 needs B·T = " + n + " next-token labels");
+        }
+        TransformerKernels kr = TransformerKernels.of(be);
+        Workspace s = workspace(be, w.dtype, b, t, k);
+        forwardPass(be, s, w, batch.x(), b, t);
+        long nv = (long) n * V;
+        double tokScale = scale / t;
+        double value = be.softmaxCrossEntropy(s.logits.view(0, nv), batch.labels(), n, V, tokScale, s.probs, s.dlogits, s.tokLoss);
+        be.fill(s.dlogits.view(0, nv), 0);
+        rForwardPass(be, kr, s, w, v, batch.x(), b, t, k);
+        reverseSweep(be, kr, s, w, batch.x(), b, t, tokScale, null, v, k, gv);
+        return value;
+    }
+
     /** Forward R-pass: the tangent of every activation along each of the k directions v_j. */
     private void rForwardPass(Backend be, TransformerKernels kr, Workspace s, Tensor w, Tensor v, Tensor tokens, int b, int t, int k) {
         int n = b * t;

@@ -76,6 +76,33 @@ public final class GptObjective implements StepLoss {
         return loss;
     }
 
+    /** gv_j = G v_j (overwritten), the Gauss-Newton matrix of step t's minibatch loss at w; micro-batched like {@link #evaluate}. */
+    public double ggn(long t, Tensor w, Tensor v, int k, Tensor gv) {
+        be.fill(gv.view(0, k * dim()), 0);
+        double scale = 1.0 / batches.batchSize();
+        if (accum == 1) return model.ggnProduct(be, w, batches.batch(be, t), Loss.CE, scale, v, k, gv);
+        int[][] host = batches.hostBatch(t);
+        double loss = 0;
+        for (int p = 0; p < accum; p++) loss += model.ggnProduct(be, w, batches.microBatch(be, host, p, accum), Loss.CE, scale, v, k, gv);
+        return loss;
+    }
+
+    /** The Gauss-Newton matrix of step t's minibatch loss at w as a symmetric PSD operator. */
+    public LinearOperator ggnOperator(Tensor w, long t) {
+        return new LinearOperator() {
+            @Override public long dim() { return GptObjective.this.dim(); }
+
+            @Override public Backend backend() { return be; }
+
+            @Override public DType dtype() { return dtype; }
+
+            @Override
+            public void apply(Tensor v, Tensor out, int k) {
+                ggn(t, w, v, k, out);
+            }
+        };
+    }
+
     /** The Hessian of step t's minibatch loss at w, ∇²L_{B_t}(w), as a symmetric operator (exact HVPs). */
     public LinearOperator hessian(Tensor w, long t) {
         return new LinearOperator() {

@@ -41,7 +41,7 @@ public interface Model {
      * outputs (the generalized Gauss-Newton matrix, curvlinops' GGN). Models that do not provide it refuse.
      */
     default double ggnProduct(Backend be, Tensor w, Batch batch, Loss loss, double scale, Tensor v, int k, Tensor gv) {
-        throw new IllegalArgumentException(describe() + ": no Gauss-Newton products (the image models mlp, cnn and resnet14 have them)");
+        throw new IllegalArgumentException(describe() + ": no Gauss-Newton products (eoslab's MLP, CNN, ResNet and GPT-2 models have them)");
     }
 
     /**

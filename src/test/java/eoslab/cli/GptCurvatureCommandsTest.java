@@ -68,7 +68,7 @@ class GptCurvatureCommandsTest {
         Tensor w = tr.opt.params(tr.loadCheckpoint(ck).x());
         assertEquals(1292, tr.model.numParams());
 
-        JsonNode h = json("hessian", runDir.toString(), "--top-k", "3", "--tol", "1e-10", "--trace-probes", "4", "--batch-sharpness", "2");
+        JsonNode h = json("hessian", runDir.toString(), "--top-k", "3", "--tol", "1e-10", "--trace-probes", "4", "--batch-sharpness", "2", "--ggn");
         assertEquals(2, h.get("step").asLong());
         double[] ref = denseEigenvalues(tr.sharpnessBatch, w, 0);   // the run's fixed sharpness batch
         for (int i = 0; i < 3; i++) {
@@ -82,6 +82,12 @@ class GptCurvatureCommandsTest {
         assertEquals(2 / ETA2, h.get("batch_sharpness").get("threshold").asDouble(), 1e-12);
         assertTrue(Double.isFinite(h.get("batch_sharpness").get("estimate").asDouble()));
         assertTrue(Double.isFinite(h.get("trace").get("estimate").asDouble()));
+        // --ggn: the Gauss-Newton matrix of the same fixed batch (G itself is checked in Gpt2GgnTest)
+        double[] gRef = SymmetricEigen.eigenvalues(SdEstimators.dense(tr.sharpnessBatch.ggnOperator(w, 0), 128));
+        for (int i = 0; i < 3; i++) {
+            assertEquals(gRef[i], h.get("ggn").get("eigenvalues").get(i).asDouble(), 1e-9 + 1e-8 * Math.abs(gRef[i]), "GGN λ_" + (i + 1));
+        }
+        assertTrue(gRef[gRef.length - 1] >= -1e-10 * gRef[0], "G is PSD");
         // tr H ≥ Σ of the positive top eigenvalues is not guaranteed for an estimate; the dense trace is:
         double denseTrace = Arrays.stream(ref).sum();
         assertEquals(denseTrace, h.get("trace").get("estimate").asDouble(), 10 * h.get("trace").get("std_error").asDouble() + 1e-9,
