@@ -17,7 +17,6 @@ import eoslab.io.AtomicFiles;
 import eoslab.io.Plots;
 import eoslab.gpt.GptRunReport;
 import eoslab.io.Json;
-import eoslab.nn.GgnOperator;
 import eoslab.nn.HessianOperator;
 import eoslab.nn.MinibatchHessian;
 import eoslab.nn.Objective;
@@ -129,7 +128,7 @@ public final class HessianCommand implements Callable<Integer> {
         r.put("threshold", tr.opt.threshold());
         r.put("lambda_max_over_threshold", eig.values()[0] / tr.opt.threshold());
         if (ggn) {
-            GgnOperator gop = new GgnOperator(f, w, null);
+            HessianOperator gop = HessianOperator.gaussNewton(f, w, null);
             EigenResult ge = Lanczos.topK(gop, topK, Lanczos.Options.defaults().withTol(tol).withSeed(seed + 2));
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("eigenvalues", ge.values());

@@ -280,18 +280,11 @@ public final class Gpt2 implements Model {
     @Override
     public double lossGradHvp(Backend be, Tensor w, Batch batch, Loss loss, double scale,
                               Tensor grad, Tensor v, int k, Tensor hv, Tensor rowLoss, Tensor logits) {
-        if (loss != Loss.CE) throw new IllegalArgumentException("GPT-2 is trained with cross-entropy (loss ce), got " + loss);
-        int b = batch.n(), t = seqLen(batch.x(), b), n = b * t;
-        if (batch.labels() == null || batch.labels().size != (long) n) {
-            throw new IllegalArgumentException("GPT-2 needs B·T = " + n + " next-token labels");
-        }
+        Primal pr = primal(be, w, batch, loss, scale, k, logits);
+        Workspace s = pr.s();
+        int b = pr.b(), t = pr.t(), n = b * t;
+        double tokScale = pr.tokScale(), value = pr.value();
         TransformerKernels kr = TransformerKernels.of(be);
-        Workspace s = workspace(be, w.dtype, b, t, k);
-        forwardPass(be, s, w, batch.x(), b, t);
-        long nc = (long) n * C, nv = (long) n * V;
-        if (logits != null) be.copy(s.logits.view(0, nv), logits.view(0, nv));
-        double tokScale = scale / t; // ℓ_b is the mean over its T tokens
-        double value = be.softmaxCrossEntropy(s.logits.view(0, nv), batch.labels(), n, V, tokScale, s.probs, s.dlogits, s.tokLoss);
         if (rowLoss != null) {
             double[] tl = be.toDoubles(s.tokLoss.view(0, n));
             double[] rl = new double[b];
@@ -312,22 +305,34 @@ public final class Gpt2 implements Model {
      */
     @Override
     public double ggnProduct(Backend be, Tensor w, Batch batch, Loss loss, double scale, Tensor v, int k, Tensor gv) {
-        if (loss != Loss.CE) throw new IllegalArgumentException("GPT-2 is trained with cross-entropy (loss ce), got " + loss);
         if (k < 1) throw new IllegalArgumentException("ggn: k must be >= 1, got " + k);
+        Primal pr = primal(be, w, batch, loss, scale, k, null);
+        Workspace s = pr.s();
+        int b = pr.b(), t = pr.t();
+        be.fill(s.dlogits.view(0, (long) b * t * V), 0);
+        TransformerKernels kr = TransformerKernels.of(be);
+        rForwardPass(be, kr, s, w, v, batch.x(), b, t, k);
+        reverseSweep(be, kr, s, w, batch.x(), b, t, pr.tokScale(), null, v, k, gv);
+        return pr.value();
+    }
+
+    /** The primal pass of a batch: workspace, shapes, the loss (scale·Σ ℓ_b) and its logit gradient in s.dlogits. */
+    private record Primal(Workspace s, int b, int t, double tokScale, double value) {
+    }
+
+    private Primal primal(Backend be, Tensor w, Batch batch, Loss loss, double scale, int k, Tensor logits) {
+        if (loss != Loss.CE) throw new IllegalArgumentException("GPT-2 is trained with cross-entropy (loss ce), got " + loss);
         int b = batch.n(), t = seqLen(batch.x(), b), n = b * t;
         if (batch.labels() == null || batch.labels().size != (long) n) {
             throw new IllegalArgumentException("GPT-2 needs B·T = " + n + " next-token labels");
         }
-        TransformerKernels kr = TransformerKernels.of(be);
         Workspace s = workspace(be, w.dtype, b, t, k);
         forwardPass(be, s, w, batch.x(), b, t);
         long nv = (long) n * V;
-        double tokScale = scale / t;
+        if (logits != null) be.copy(s.logits.view(0, nv), logits.view(0, nv));
+        double tokScale = scale / t; // ℓ_b is the mean over its T tokens
         double value = be.softmaxCrossEntropy(s.logits.view(0, nv), batch.labels(), n, V, tokScale, s.probs, s.dlogits, s.tokLoss);
-        be.fill(s.dlogits.view(0, nv), 0);
-        rForwardPass(be, kr, s, w, v, batch.x(), b, t, k);
-        reverseSweep(be, kr, s, w, batch.x(), b, t, tokScale, null, v, k, gv);
-        return value;
+        return new Primal(s, b, t, tokScale, value);
     }
 
     /** Forward R-pass: the tangent of every activation along each of the k directions v_j. */

@@ -66,24 +66,22 @@ public final class GptObjective implements StepLoss {
     public double evaluate(long t, Tensor w, Tensor grad, Tensor v, int k, Tensor hv) {
         if (grad != null) be.fill(grad, 0);
         if (k > 0) be.fill(hv.view(0, k * dim()), 0);
-        double scale = 1.0 / batches.batchSize(); // per sequence: the parts sum to the mean over all B
-        if (accum == 1) return model.lossGradHvp(be, w, batches.batch(be, t), Loss.CE, scale, grad, v, k, hv, null, null);
-        int[][] host = batches.hostBatch(t);
-        double loss = 0;
-        for (int p = 0; p < accum; p++) {
-            loss += model.lossGradHvp(be, w, batches.microBatch(be, host, p, accum), Loss.CE, scale, grad, v, k, hv, null, null);
-        }
-        return loss;
+        return overMicroBatches(t, (b, scale) -> model.lossGradHvp(be, w, b, Loss.CE, scale, grad, v, k, hv, null, null));
     }
 
     /** gv_j = G v_j (overwritten), the Gauss-Newton matrix of step t's minibatch loss at w; micro-batched like {@link #evaluate}. */
     public double ggn(long t, Tensor w, Tensor v, int k, Tensor gv) {
         be.fill(gv.view(0, k * dim()), 0);
-        double scale = 1.0 / batches.batchSize();
-        if (accum == 1) return model.ggnProduct(be, w, batches.batch(be, t), Loss.CE, scale, v, k, gv);
+        return overMicroBatches(t, (b, scale) -> model.ggnProduct(be, w, b, Loss.CE, scale, v, k, gv));
+    }
+
+    /** One pass per micro-batch of step t's batch (all of it when accum = 1), weighted per sequence; the sum of their losses. */
+    private double overMicroBatches(long t, java.util.function.ToDoubleBiFunction<eoslab.nn.Batch, Double> pass) {
+        double scale = 1.0 / batches.batchSize(); // per sequence: the parts sum to the mean over all B
+        if (accum == 1) return pass.applyAsDouble(batches.batch(be, t), scale);
         int[][] host = batches.hostBatch(t);
         double loss = 0;
-        for (int p = 0; p < accum; p++) loss += model.ggnProduct(be, w, batches.microBatch(be, host, p, accum), Loss.CE, scale, v, k, gv);
+        for (int p = 0; p < accum; p++) loss += pass.applyAsDouble(batches.microBatch(be, host, p, accum), scale);
         return loss;
     }
 

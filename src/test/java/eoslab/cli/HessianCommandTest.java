@@ -49,7 +49,7 @@ class HessianCommandTest {
         }
         // --ggn: the Gauss-Newton matrix's top eigenvalues against its dense form (G itself is checked
         // against Jᵀ H_ℓ J from finite-difference Jacobians in GgnTest); G is PSD and differs from H here
-        double[] gExact = SymmetricEigen.eigenvalues(SdEstimators.dense(new eoslab.nn.GgnOperator(ref.train, w, null), 8));
+        double[] gExact = SymmetricEigen.eigenvalues(SdEstimators.dense(eoslab.nn.HessianOperator.gaussNewton(ref.train, w, null), 8));
         for (int i = 0; i < 3; i++) {
             assertEquals(gExact[i], h.get("ggn").get("eigenvalues").get(i).asDouble(), 1e-7 * Math.abs(gExact[i]), "GGN λ_" + (i + 1));
         }
