@@ -87,22 +87,20 @@ public final class GptObjective implements StepLoss {
 
     /** The Gauss-Newton matrix of step t's minibatch loss at w as a symmetric PSD operator. */
     public LinearOperator ggnOperator(Tensor w, long t) {
-        return new LinearOperator() {
-            @Override public long dim() { return GptObjective.this.dim(); }
-
-            @Override public Backend backend() { return be; }
-
-            @Override public DType dtype() { return dtype; }
-
-            @Override
-            public void apply(Tensor v, Tensor out, int k) {
-                ggn(t, w, v, k, out);
-            }
-        };
+        return operator((v, out, k) -> ggn(t, w, v, k, out));
     }
 
     /** The Hessian of step t's minibatch loss at w, ∇²L_{B_t}(w), as a symmetric operator (exact HVPs). */
     public LinearOperator hessian(Tensor w, long t) {
+        return operator((v, out, k) -> evaluate(t, w, null, v, k, out));
+    }
+
+    /** out_j = A v_j for the k directions v: what an operator of this objective does. */
+    private interface Products {
+        void apply(Tensor v, Tensor out, int k);
+    }
+
+    private LinearOperator operator(Products products) {
         return new LinearOperator() {
             @Override public long dim() { return GptObjective.this.dim(); }
 
@@ -112,7 +110,7 @@ public final class GptObjective implements StepLoss {
 
             @Override
             public void apply(Tensor v, Tensor out, int k) {
-                evaluate(t, w, null, v, k, out);
+                products.apply(v, out, k);
             }
         };
     }
