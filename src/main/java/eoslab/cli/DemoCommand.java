@@ -37,10 +37,6 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--force", description = "overwrite what --out holds (a new demo replaces the one in the default runs/demo without it)")
     boolean force;
 
-    /** What a demo run writes: an older demo here may be replaced; anything else is not the demo's to overwrite. */
-    static final java.util.Set<String> FILES = java.util.Set.of(Trainer.METRICS, Trainer.CHECKPOINT, Trainer.CONFIG, RunReport.SUMMARY,
-            RunReport.LOSS_PNG, RunReport.SHARPNESS_PNG);
-
     /** The demo's run: MLP 784-128-128-2 tanh, MSE, full-batch GD, λ_max every 10 steps. */
     static TrainConfig preset(long steps, double lr, long seed, String device) {
         return new TrainConfig("fashion-mnist", new int[0], 1000, 500, null, "mlp", new int[]{128, 128}, "tanh", true, 1.0,
@@ -51,8 +47,7 @@ public final class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Backend be = common.open();
         Trainer tr = new Trainer(preset(steps, lr, seed, common.device), be, System.err);
-        OutDirs.claim(out, force, out.normalize().equals(Path.of("runs", "demo")), FILES, "run");
-        TrainCommand.prepareFresh(out, true);
+        TrainCommand.prepareFresh(out, force, out.normalize().equals(Path.of("runs", "demo")));
         EosSummary s = RunReport.run(tr, tr.initial(), out, !noProgress, System.out);
         if (Plots.available()) System.out.println("eoslab: plots: " + out.resolve(RunReport.SHARPNESS_PNG) + ", " + out.resolve(RunReport.LOSS_PNG));
         return s.reached() ? 0 : 4;

@@ -158,7 +158,7 @@ public final class LyapunovCommand implements Callable<Integer> {
         }
         Backend be = common.open();                              // applies --threads and logs the device
         Setup s = system != null ? systemSetup() : trainingSetup(be);
-        OutDirs.claim(out, force, false, Set.of(JSON, CSV, PNG, PULLBACK_JSON, PULLBACK_PNG, CLOUD), "Lyapunov result");
+        OutDirs.claim(out, force, false, Set.of(JSON, CSV, PNG, PULLBACK_JSON, PULLBACK_PNG, CLOUD), "Lyapunov result", "");
         if (pullback != null) return runPullback(s);
         return runSpectrum(s, System.out);
     }

@@ -18,9 +18,10 @@ final class OutDirs {
      * holds only {@code own} files (an earlier result of the same command) is replaced with
      * {@code force}; one holding other files needs {@code force}. With {@code replaceOwn} (the demo's
      * own default directory) the earlier result is replaced and other files (a density plot of it,
-     * say) are left where they are. Creates the directory.
+     * say) are left where they are. Creates the directory. {@code also} (may be empty) is offered next to
+     * --force when the directory holds an earlier result, e.g. "--resume DIR to continue it, ".
      */
-    static void claim(Path out, boolean force, boolean replaceOwn, Set<String> own, String what) throws IOException {
+    static void claim(Path out, boolean force, boolean replaceOwn, Set<String> own, String what, String also) throws IOException {
         if (Files.exists(out) && !Files.isDirectory(out)) throw new UserError("--out " + out + ": exists and is not a directory");
         if (Files.isDirectory(out) && !force && !replaceOwn) {
             String foreign = null;
@@ -35,7 +36,7 @@ final class OutDirs {
             if (foreign != null) {
                 throw new UserError("--out " + out + ": holds other files (" + foreign + ", …), not a " + what + "; choose another --out, or --force to write among them");
             }
-            if (any) throw new UserError("--out " + out + ": already holds a " + what + "; use --force to overwrite it, or another --out");
+            if (any) throw new UserError("--out " + out + ": already holds a " + what + "; use " + also + "--force to overwrite it, or another --out");
         }
         Files.createDirectories(out);
     }

@@ -13,7 +13,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -127,7 +126,7 @@ public final class PlotCommand implements Callable<Integer> {
                 sharpnessSeries(rs, x, sharpness), base.withLogY(anyAdam && !bs).withLegend(Plots.Legend.RIGHT).withSize(1100, 560));
         List<Plots.Series> ls = lossSeries(rs, x);
         Plots.linePlot(loss, "Loss: train solid, " + (rs.stream().allMatch(Run::gpt) ? "validation" : "test") + " dashed", xl, "loss", ls,
-                base.withLogY(spansDecades(ls)).withLegend(Plots.Legend.RIGHT).withSize(1100, 560));
+                base.withLogY(RunReport.spansDecades(ls.stream().map(Plots.Series::y).toArray(double[][]::new))).withLegend(Plots.Legend.RIGHT).withSize(1100, 560));
         System.out.println("eoslab: wrote " + sharp + " and " + loss + " (" + rs.size() + " run" + (rs.size() == 1 ? "" : "s") + ")");
         return 0;
     }
@@ -151,12 +150,13 @@ public final class PlotCommand implements Callable<Integer> {
                     + "branch, lyapunov and grok runs draw their own figures)");
         }
         if (!Files.isRegularFile(config)) throw new UserError(dir + ": no config.json next to " + Trainer.METRICS + " (not a directory eoslab train wrote)");
-        Map<String, Object> cfg = readJson(config);
-        List<Map<String, Object>> ms = readMetrics(metrics);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> cfg = Json.read(config, LinkedHashMap.class);
+        List<Map<String, Object>> ms = Json.readStepRecords(metrics);
         if (ms.isEmpty()) throw new UserError(metrics + ": no records yet (the run logs its first one at step 0)");
         Map<String, Object> first = ms.getFirst();
-        if (!first.containsKey("step") || !first.containsKey("train_loss")) {
-            throw new UserError(metrics + ": not the metrics of a training run (no step / train_loss fields); branch, lyapunov and grok runs draw their own figures");
+        if (!first.containsKey("train_loss")) {
+            throw new UserError(metrics + ": not the metrics of a training run (no train_loss); branch, lyapunov and grok runs draw their own figures");
         }
         boolean gpt = cfg.get("model") instanceof String mo && GptTrainConfig.MODELS.contains(mo);
         boolean adam = gpt && "adamw".equals(cfg.get("optimizer"));
@@ -176,54 +176,6 @@ public final class PlotCommand implements Callable<Integer> {
             sb.append(')');
         }
         return sb.toString();
-    }
-
-    @SuppressWarnings("unchecked")
-    private static Map<String, Object> readJson(Path file) {
-        try {
-            return Json.mapper().readValue(Files.readString(file, StandardCharsets.UTF_8), LinkedHashMap.class);
-        } catch (IOException e) {
-            throw new UserError(file + ": not readable JSON (" + firstLine(e) + ")");
-        }
-    }
-
-    /**
-     * The records of a metrics.jsonl. A last line without its newline is a record being written by a
-     * running job and is left out; any other bad line is an error naming its number.
-     */
-    @SuppressWarnings("unchecked")
-    static List<Map<String, Object>> readMetrics(Path file) {
-        String text;
-        try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UserError(file + ": cannot be read (" + firstLine(e) + ")");
-        }
-        List<Map<String, Object>> ms = new ArrayList<>();
-        String[] lines = text.split("\n", -1);
-        for (int i = 0; i < lines.length; i++) {
-            String line = lines[i];
-            boolean last = i == lines.length - 1;
-            if (line.isBlank()) continue;
-            Object rec;
-            try {
-                rec = Json.mapper().readValue(line, Object.class);
-            } catch (IOException e) {
-                if (last) continue; // no newline yet: the run is writing it
-                throw new UserError(file + " line " + (i + 1) + ": not a JSON record (" + firstLine(e) + "); was the file edited or truncated?");
-            }
-            if (!(rec instanceof Map<?, ?> m) || !(m.get("step") instanceof Number)) {
-                throw new UserError(file + " line " + (i + 1) + ": not a metrics record (a JSON object with a numeric step); was the file edited?");
-            }
-            ms.add((Map<String, Object>) m);
-        }
-        return ms;
-    }
-
-    private static String firstLine(Exception e) {
-        String m = String.valueOf(e.getMessage());
-        int nl = m.indexOf('\n');
-        return nl < 0 ? m : m.substring(0, nl);
     }
 
     /** The run's own two figures, exactly as the run draws them when it ends. */
@@ -331,12 +283,6 @@ public final class PlotCommand implements Callable<Integer> {
             }
         }
         return Double.NaN;
-    }
-
-    private static boolean spansDecades(List<Plots.Series> ss) {
-        double lo = Double.POSITIVE_INFINITY, hi = 0;
-        for (Plots.Series s : ss) for (double v : s.y()) if (v > 0 && Double.isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
-        return hi / lo > 30;
     }
 
     private static String num(double v) {

@@ -52,13 +52,13 @@ public final class TrainCommand implements Callable<Integer> {
         if (opts.isGpt()) {
             GptTrainConfig cfg = opts.gptConfig(common.device);
             GptTrainer tr = new GptTrainer(cfg, be, System.err);    // tokenizes and validates before any file is written
-            prepareFresh(out, force);
+            prepareFresh(out, force, false);
             GptRunReport.run(tr, tr.initial(), out, System.out);
             return 0;
         }
         TrainConfig cfg = opts.config(common.device);
         Trainer tr = new Trainer(cfg, be, System.err);          // validates data and model before any file is written
-        prepareFresh(out, force);
+        prepareFresh(out, force, false);
         RunReport.run(tr, tr.initial(), out, !noProgress, System.out);
         return 0;
     }
@@ -107,16 +107,17 @@ public final class TrainCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** A fresh run may not silently mix its files with an older run's. */
-    static void prepareFresh(Path out, boolean force) throws java.io.IOException {
-        if (Files.exists(out) && !Files.isDirectory(out)) throw new UserError("--out " + out + ": exists and is not a directory");
-        Path metrics = out.resolve(Trainer.METRICS);
-        if (Files.exists(metrics) && !force) {
-            throw new UserError("--out " + out + ": already holds a run (metrics.jsonl); use --resume " + out + " to continue it, --force to overwrite, or another --out");
-        }
-        Files.createDirectories(out);
-        for (String f : new String[]{Trainer.METRICS, Trainer.CHECKPOINT, Trainer.CONFIG, RunReport.SUMMARY, RunReport.LOSS_PNG, RunReport.SHARPNESS_PNG, GptTrainer.TIMING}) {
-            Files.deleteIfExists(out.resolve(f));
-        }
+    /** What a run writes in its directory (train, demo; GPT runs also timing.jsonl). */
+    static final java.util.Set<String> RUN_FILES = java.util.Set.of(Trainer.METRICS, Trainer.CHECKPOINT, Trainer.CONFIG, RunReport.SUMMARY,
+            RunReport.LOSS_PNG, RunReport.SHARPNESS_PNG, GptTrainer.TIMING);
+
+    /**
+     * A fresh run may not silently replace an older run, or mix its files with another command's
+     * ({@link OutDirs#claim}); with {@code replaceOwn} (the demo's own default directory) an older run
+     * there is replaced. The older run's files are removed first, so none of them outlives it.
+     */
+    static void prepareFresh(Path out, boolean force, boolean replaceOwn) throws java.io.IOException {
+        OutDirs.claim(out, force, replaceOwn, RUN_FILES, "run", "--resume " + out + " to continue it, ");
+        for (String f : RUN_FILES) Files.deleteIfExists(out.resolve(f));
     }
 }

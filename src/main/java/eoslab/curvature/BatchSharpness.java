@@ -27,6 +27,12 @@ public final class BatchSharpness {
      * @param ratioOfMeans Σ g_Bᵀ H_B g_B / Σ ‖g_B‖² over the used batches (NaN if none)
      */
     public record Estimate(double mean, double stdError, double[] perBatch, int skipped, long hvps, double ratioOfMeans) {
+        /** The metrics fields: batch_sharpness, batch_sharpness_se and batch_sharpness_ratio. */
+        public void putInto(java.util.Map<String, Object> m) {
+            m.put("batch_sharpness", mean);
+            m.put("batch_sharpness_se", stdError);
+            m.put("batch_sharpness_ratio", ratioOfMeans);
+        }
     }
 
     /** Batch sharpness over minibatches {@code batchIndices}. */
@@ -61,6 +67,16 @@ public final class BatchSharpness {
             se = Math.sqrt(var / (used - 1) / used);
         }
         return new Estimate(mean, se, per, skipped, batchIndices.length, used == 0 ? Double.NaN : num / den);
+    }
+
+    /**
+     * The minibatch indices of a log step t when each draws {@code count} fresh ones from a schedule of
+     * their own: t·count, …, t·count + count − 1 (a pure function of t, so resumed runs draw the same).
+     */
+    public static long[] batchesAt(long t, int count) {
+        long[] idx = new long[count];
+        for (int i = 0; i < count; i++) idx[i] = t * count + i;
+        return idx;
     }
 
     /** Minibatches {@code first, first + 1, …, first + count − 1}. */

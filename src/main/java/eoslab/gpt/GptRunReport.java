@@ -58,13 +58,9 @@ public final class GptRunReport {
         return res;
     }
 
-    @SuppressWarnings("unchecked")
-    public static List<Map<String, Object>> readMetrics(Path dir) throws IOException {
-        List<Map<String, Object>> out = new ArrayList<>();
-        for (String line : Files.readAllLines(dir.resolve(GptTrainer.METRICS))) {
-            if (!line.isBlank()) out.add(Json.mapper().readValue(line, LinkedHashMap.class));
-        }
-        return out;
+    /** All metrics records of a run directory, in order. */
+    public static List<Map<String, Object>> readMetrics(Path dir) {
+        return Json.readStepRecords(dir.resolve(GptTrainer.METRICS));
     }
 
     private static double get(Map<String, Object> m, String k) {

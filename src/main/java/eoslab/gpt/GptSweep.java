@@ -147,9 +147,7 @@ public final class GptSweep {
         // batch sharpness over fresh batches of B windows (the trainer's own stream for it, batches 0..31)
         eoslab.curvature.BatchSharpness.Estimate bs = eoslab.curvature.BatchSharpness.estimate(
                 tr.batchSharpnessObjective().minibatchCurvature(w), 0, CheckpointAnalysis.BATCH_SHARPNESS_BATCHES);
-        m.put("batch_sharpness", bs.mean());
-        m.put("batch_sharpness_se", bs.stdError());
-        m.put("batch_sharpness_ratio", bs.ratioOfMeans());
+        bs.putInto(m);
         m.put("batch_sharpness_batches", bs.hvps());
         m.put("sqrt_d_over_n", Math.sqrt((double) d / n));
         m.put("sd_batch_size", sdBatch);

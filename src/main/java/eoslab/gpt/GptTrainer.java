@@ -220,9 +220,7 @@ public final class GptTrainer {
             m.put("above_threshold", ref >= opt.threshold(t));
             if (cfg.batchSharpness() > 0) {
                 BatchSharpness.Estimate bs = BatchSharpness.estimate(batchSharpnessBatches.minibatchCurvature(w), batchSharpnessIndices(t));
-                m.put("batch_sharpness", bs.mean());
-                m.put("batch_sharpness_se", bs.stdError());
-                m.put("batch_sharpness_ratio", bs.ratioOfMeans());
+                bs.putInto(m);
             }
         }
         return m;
@@ -230,10 +228,7 @@ public final class GptTrainer {
 
     /** The batches (of {@link #batchSharpnessObjective()}'s stream) batch sharpness averages over at step t: t·N … t·N + N − 1. */
     public long[] batchSharpnessIndices(long t) {
-        int count = cfg.batchSharpness();
-        long[] idx = new long[count];
-        for (int i = 0; i < count; i++) idx[i] = t * count + i;
-        return idx;
+        return BatchSharpness.batchesAt(t, cfg.batchSharpness());
     }
 
     /** Where the batch-sharpness batches come from. */

@@ -134,6 +134,33 @@ public final class Json {
         }
     }
 
+    /**
+     * The records of a metrics file (JSON lines, each an object with a numeric {@code step}). A last
+     * line without its newline is a record a running job is still writing and is left out; any other
+     * bad line is a UserError naming the file and line.
+     */
+    @SuppressWarnings("unchecked")
+    public static java.util.List<java.util.Map<String, Object>> readStepRecords(Path file) {
+        String[] lines = readText(file).split("\n", -1);
+        java.util.List<java.util.Map<String, Object>> out = new java.util.ArrayList<>();
+        for (int i = 0; i < lines.length; i++) {
+            if (lines[i].isBlank()) continue;
+            Object rec;
+            try {
+                rec = MAPPER.readValue(lines[i], Object.class);
+            } catch (JsonProcessingException e) {
+                if (i == lines.length - 1) continue; // no newline yet: the run is writing it
+                throw new UserError(file + " line " + (i + 1) + ": not a JSON record (" + firstLine(e.getOriginalMessage())
+                        + "); was the file edited or truncated?");
+            }
+            if (!(rec instanceof java.util.Map<?, ?> m) || !(m.get("step") instanceof Number)) {
+                throw new UserError(file + " line " + (i + 1) + ": not a metrics record (a JSON object with a numeric step); was the file edited?");
+            }
+            out.add((java.util.Map<String, Object>) m);
+        }
+        return out;
+    }
+
     private static String readText(Path file) {
         try {
             return Files.readString(file, StandardCharsets.UTF_8);

@@ -117,9 +117,7 @@ public final class CheckpointAnalysis {
         m.put("threshold", tr.opt.threshold());
         m.put("trace", trace.trace());
         m.put("trace_std_error", trace.stdError());
-        m.put("batch_sharpness", bs.mean());
-        m.put("batch_sharpness_se", bs.stdError());
-        m.put("batch_sharpness_ratio", bs.ratioOfMeans());
+        bs.putInto(m);
         m.put("batch_sharpness_batches", bs.hvps());
         m.put("sqrt_d_over_n", Math.sqrt((double) d / n));
         Map<SdOptions.Method, SdEstimate> sds = new LinkedHashMap<>();

@@ -80,13 +80,8 @@ public final class RunReport {
     }
 
     /** All metrics records of a run directory, in order. */
-    @SuppressWarnings("unchecked")
-    public static List<Map<String, Object>> readMetrics(Path dir) throws IOException {
-        List<Map<String, Object>> out = new ArrayList<>();
-        for (String line : Files.readAllLines(dir.resolve(Trainer.METRICS))) {
-            if (!line.isBlank()) out.add(Json.mapper().readValue(line, LinkedHashMap.class));
-        }
-        return out;
+    public static List<Map<String, Object>> readMetrics(Path dir) {
+        return Json.readStepRecords(dir.resolve(Trainer.METRICS));
     }
 
     static double num(Map<String, Object> m, String k) {
@@ -141,7 +136,7 @@ public final class RunReport {
     }
 
     /** Log scale only when the losses span more than ~1.5 decades; below that it shows too few ticks. */
-    static boolean spansDecades(double[]... ys) {
+    public static boolean spansDecades(double[]... ys) {
         double lo = Double.POSITIVE_INFINITY, hi = 0;
         for (double[] y : ys) for (double v : y) if (v > 0 && Double.isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
         return hi / lo > 30;

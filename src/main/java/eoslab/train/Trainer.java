@@ -63,6 +63,8 @@ public final class Trainer {
     public final Objective train, test;
     public final Optimizer opt;
     public final SharpnessTracker sharpness;
+    /** The minibatches batch sharpness is measured on ({@link #batchSharpnessSchedule()}). */
+    private final BatchSchedule bsSchedule;
     private final PrintStream log;
 
     /** Everything is built and validated here, before any file is written. */
@@ -83,6 +85,7 @@ public final class Trainer {
             default -> new Sgd(train, cfg.lr(), cfg.weightDecay(), noise);
         };
         this.sharpness = new SharpnessTracker(cfg.topK(), cfg.lanczosSteps(), cfg.lanczosTol(), cfg.seed());
+        this.bsSchedule = new BatchSchedule(cfg.seed() ^ BATCH_SHARPNESS_SEED, tr.n(), cfg.batchSize() == 0 ? tr.n() : cfg.batchSize());
     }
 
     /**
@@ -209,9 +212,7 @@ public final class Trainer {
         m.put("eigenvalues", ev);
         if (cfg.batchSharpness() > 0 && finite) {
             BatchSharpness.Estimate bs = batchSharpness(t, w);
-            m.put("batch_sharpness", bs.mean());
-            m.put("batch_sharpness_se", bs.stdError());
-            m.put("batch_sharpness_ratio", bs.ratioOfMeans());   // E_B[g_Bᵀ H_B g_B] / E_B[‖g_B‖²]
+            bs.putInto(m);
         }
         m.put("threshold", opt.threshold());
         m.put("above_threshold", eig[0] >= opt.threshold());
@@ -236,16 +237,12 @@ public final class Trainer {
      * resumed run logs the same values). Full batch: one batch, the whole training set.
      */
     public BatchSchedule batchSharpnessSchedule() {
-        int n = train.n(), b = cfg.batchSize() == 0 ? n : cfg.batchSize();
-        return new BatchSchedule(cfg.seed() ^ BATCH_SHARPNESS_SEED, n, b);
+        return bsSchedule;
     }
 
     /** The minibatches batch sharpness averages over at step t ({@link #batchSharpnessSchedule()} indices). */
     public long[] batchSharpnessBatches(long t) {
-        int count = batchSharpnessSchedule().fullBatch() ? 1 : cfg.batchSharpness();
-        long[] idx = new long[count];
-        for (int i = 0; i < count; i++) idx[i] = t * count + i;
-        return idx;
+        return BatchSharpness.batchesAt(t, batchSharpnessSchedule().fullBatch() ? 1 : cfg.batchSharpness());
     }
 
     private BatchSharpness.Estimate batchSharpness(long t, Tensor w) {
