@@ -127,16 +127,7 @@ public final class HessianCommand implements Callable<Integer> {
         r.put("eigen_method", eig.method());
         r.put("threshold", tr.opt.threshold());
         r.put("lambda_max_over_threshold", eig.values()[0] / tr.opt.threshold());
-        if (ggn) {
-            HessianOperator gop = HessianOperator.gaussNewton(f, w, null);
-            EigenResult ge = Lanczos.topK(gop, topK, Lanczos.Options.defaults().withTol(tol).withSeed(seed + 2));
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("eigenvalues", ge.values());
-            m.put("residuals", ge.residuals());
-            m.put("converged", ge.converged());
-            m.put("products", gop.products());
-            r.put("ggn", m);
-        }
+        if (ggn) gaussNewton(HessianOperator.gaussNewton(f, w, null), r);
         trace(h, r);
         if (bsBatches > 0) {
             int b = batchSize != null ? batchSize : cfg.batchSize() > 0 ? cfg.batchSize() : Math.min(128, f.n());
@@ -184,6 +175,18 @@ public final class HessianCommand implements Callable<Integer> {
         Plots.linePlot(png, "Hessian spectral density (SLQ: " + d.get("probes") + " probes × " + d.get("steps") + " Lanczos steps)",
                 "eigenvalue", "density (floored at 1e-7 of its peak)", List.of(new Plots.Series("density", grid, dens)), o);
         System.err.println("eoslab: wrote " + png);
+    }
+
+    /** --ggn: the top-k eigenpairs of the Gauss-Newton operator g (of the same data as the Hessian). */
+    private void gaussNewton(LinearOperator g, Map<String, Object> r) {
+        CountingOperator c = new CountingOperator(g);
+        EigenResult ge = Lanczos.topK(c, topK, Lanczos.Options.defaults().withTol(tol).withSeed(seed + 2));
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("eigenvalues", ge.values());
+        m.put("residuals", ge.residuals());
+        m.put("converged", ge.converged());
+        m.put("products", c.products);
+        r.put("ggn", m);
     }
 
     private void trace(LinearOperator h, Map<String, Object> r) {
@@ -253,16 +256,7 @@ public final class HessianCommand implements Callable<Integer> {
         r.put("eigen_residuals", eig.residuals());
         r.put("eigen_converged", eig.converged());
         r.put("eigen_method", eig.method());
-        if (ggn) {
-            CountingOperator gop = new CountingOperator(f.ggnOperator(w, 0));
-            EigenResult ge = Lanczos.topK(gop, topK, Lanczos.Options.defaults().withTol(tol).withSeed(seed + 2));
-            Map<String, Object> gm = new LinkedHashMap<>();
-            gm.put("eigenvalues", ge.values());
-            gm.put("residuals", ge.residuals());
-            gm.put("converged", ge.converged());
-            gm.put("products", gop.products);
-            r.put("ggn", gm);
-        }
+        if (ggn) gaussNewton(f.ggnOperator(w, 0), r);
         double eta = tr.opt.lr(s.step()), thr = tr.opt.threshold(s.step());
         r.put("lr", eta);
         if (!tr.opt.lrSchedule().isConstant()) r.put("lr_schedule", tr.opt.lrSchedule().describe());
