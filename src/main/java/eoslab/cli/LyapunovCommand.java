@@ -371,7 +371,7 @@ public final class LyapunovCommand implements Callable<Integer> {
         LyapunovTracker tracker = new LyapunovTracker(s.map(), cfg);
 
         System.err.printf(Locale.ROOT, "eoslab: lyapunov k=%d over %d steps after %d burn-in (QR %s every %d) on a map of dimension %d%n",
-                kk, steps, burn, method.name().toLowerCase(Locale.ROOT), qrInterval, dim);
+                kk, steps, burn, method.label(), qrInterval, dim);
         long tick = Math.max(qrInterval, steps / 10 / qrInterval * qrInterval);
         long t0 = System.nanoTime();
         LyapunovSpectrum res;
@@ -426,7 +426,7 @@ public final class LyapunovCommand implements Callable<Integer> {
         m.put("kaplan_yorke", kym);
         m.put("note", note(r, s.map().dim()));
         Map<String, Object> q = new LinkedHashMap<>();
-        q.put("method", r.config().qr().name().toLowerCase(Locale.ROOT));
+        q.put("method", r.config().qr().label());
         q.put("count", r.qrCount());
         q.put("second_passes", r.secondPasses());
         q.put("fallbacks", r.fallbacks());
@@ -451,7 +451,7 @@ public final class LyapunovCommand implements Callable<Integer> {
         set.put("dt", c.dt());
         set.put("t0", c.t0());
         set.put("record_every", c.recordEvery());
-        set.put("qr", c.qr().name().toLowerCase(Locale.ROOT));
+        set.put("qr", c.qr().label());
         set.put("threads", Parallel.threads());
         m.put("settings", set);
         return m;

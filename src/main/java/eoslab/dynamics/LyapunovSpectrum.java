@@ -14,7 +14,8 @@ import java.util.List;
  * @param partialStdErrors batch-means standard error of Λ_j, (k)
  * @param segmentExponents per-segment estimates, (segments, k)
  * @param kaplanYorke      D_KY from the k exponents, with the k-too-small flag
- * @param kyStdError       batch-means standard error of D_KY (NaN when a segment flags kTooSmall differently)
+ * @param kyStdError       batch-means standard error of D_KY (NaN when a segment flags kTooSmall differently,
+ *                         or when D_KY is only the lower bound k)
  * @param history          running estimates λ_i(t) recorded every {@code recordEvery} steps
  * @param qrCount          orthonormalizations done (burn-in included)
  * @param secondPasses     how many of them CholeskyQR needed a second pass for (CholeskyQR2)

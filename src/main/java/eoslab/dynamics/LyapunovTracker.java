@@ -179,7 +179,10 @@ public final class LyapunovTracker {
             se[i] = batchMeansError(segLambda, i);
             pse[i] = batchMeansError(segPartial, i);
         }
-        double kySe = kyFlagStable ? stdError(segKy) : Double.NaN;
+        // No error bar where the segments disagree on whether k reaches a contracting volume, nor where
+        // D_KY is only the lower bound k (k tracked exponents of a larger map, S_k >= 0): a bound has none.
+        boolean bound = ky.kTooSmall() && k < map.dim();
+        double kySe = kyFlagStable && !bound ? stdError(segKy) : Double.NaN;
         return new LyapunovSpectrum(lambda, se, partial, pse, segLambda, ky, kySe, List.copyOf(history),
                 qrCount, secondPasses, fallbacks, maxOrtho, cfg);
     }

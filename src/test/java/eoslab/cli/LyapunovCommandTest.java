@@ -228,6 +228,7 @@ class LyapunovCommandTest {
         JsonNode j = ok(tmp, "--system", "lorenz", "--k", "1", "--steps", "2000", "--burn-in", "500", "--segments", "4");
         assertTrue(j.get("kaplan_yorke").get("k_too_small").asBoolean());
         assertTrue(j.get("note").asText().startsWith("k is too small"), j.get("note").asText());
+        assertEquals("NaN", j.get("kaplan_yorke").get("std_error").asText(), "a lower bound has no std error");
         assertEquals(0.01, j.get("settings").get("dt").asDouble());
     }
 

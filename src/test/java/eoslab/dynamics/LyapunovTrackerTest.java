@@ -59,6 +59,7 @@ class LyapunovTrackerTest {
         assertEquals(s.exponents()[0], s.partialSums()[0]);
         // The error bars are small but not zero (chaotic fluctuations of the stretching rate).
         assertTrue(s.stdErrors()[0] > 0 && s.stdErrors()[0] < 0.01, "SE " + s.stdErrors()[0]);
+        assertTrue(s.kyStdError() > 0 && s.kyStdError() < 0.01, "D_KY SE " + s.kyStdError());
         assertEquals(0, s.fallbacks());
     }
 
@@ -86,6 +87,8 @@ class LyapunovTrackerTest {
         LyapunovSpectrum s = new LyapunovTracker(lorenz, cfg).run(Lorenz.initialState());
         assertTrue(s.kaplanYorke().kTooSmall());
         assertEquals(2.0, s.kaplanYorke().dimension());
+        // every segment's D_KY is the bound 2, so their spread (0) is no error bar: none is given
+        assertTrue(Double.isNaN(s.kyStdError()), "std error of a lower bound: " + s.kyStdError());
     }
 
     @Test

@@ -8,6 +8,11 @@ public enum QrMethod {
      *  fails its orthogonality check, guarded, falling back to Householder ({@link CholeskyQr2}). */
     CHOLESKY_QR2;
 
+    /** The name {@code --qr} takes and the outputs report (config.json, lyapunov.json). */
+    public String label() {
+        return this == HOUSEHOLDER ? "householder" : "cholqr2";
+    }
+
     public static QrMethod parse(String s) {
         return switch (s.toLowerCase().replace('-', '_')) {
             case "householder", "hh" -> HOUSEHOLDER;
