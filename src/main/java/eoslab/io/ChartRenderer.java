@@ -5,6 +5,7 @@ import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.XYStyler;
+import org.knowm.xchart.style.markers.Marker;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
 import javax.imageio.ImageIO;
@@ -34,6 +35,10 @@ final class ChartRenderer {
     private static final Color[] PALETTE = {
             new Color(0x1f77b4), new Color(0xff7f0e), new Color(0x2ca02c), new Color(0xd62728), new Color(0x9467bd),
             new Color(0x8c564b), new Color(0xe377c2), new Color(0x7f7f7f), new Color(0xbcbd22), new Color(0x17becf)};
+
+    /** Marker shapes, in the order {@link Plots.Series#withMarker} counts them. */
+    private static final Marker[] MARKERS = {SeriesMarkers.CIRCLE, SeriesMarkers.DIAMOND,
+            SeriesMarkers.SQUARE, SeriesMarkers.TRIANGLE_UP, SeriesMarkers.TRIANGLE_DOWN, SeriesMarkers.CROSS};
 
     /** Dash patterns for successive reference lines, so several thresholds stay distinguishable. */
     private static final float[][] DASHES = {{8f, 5f}, {2f, 4f}, {10f, 4f, 2f, 4f}, {14f, 6f}};
@@ -162,7 +167,8 @@ final class ChartRenderer {
             s.setLineStyle(src.dashed()
                     ? new BasicStroke(2.0f * sc, BasicStroke.CAP_BUTT, BasicStroke.JOIN_ROUND, 10f, new float[]{7f * sc, 4f * sc}, 0f)
                     : new BasicStroke(2.0f * sc, BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND));
-            s.setMarker(!src.noMarkers() && xy[0].length <= Plots.MARKER_MAX_POINTS ? SeriesMarkers.CIRCLE : SeriesMarkers.NONE);
+            s.setMarker(!src.noMarkers() && xy[0].length <= Plots.MARKER_MAX_POINTS
+                    ? MARKERS[(src.marker() == null ? 0 : src.marker()) % MARKERS.length] : SeriesMarkers.NONE);
         }
         int dash = 0;
         for (Plots.RefLine r : opt.hLines()) {

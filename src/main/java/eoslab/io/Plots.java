@@ -41,10 +41,12 @@ public final class Plots {
      * One curve: {@code y[i]} at {@code x[i]}. The arrays are copied. Optional styling, all off in the
      * three-argument constructor: {@code color} picks a fixed tab10 entry (null: the series' position
      * in the list), {@code dashed} draws a dashed line (e.g. a counterfactual branch next to a solid
-     * baseline of the same color), and {@code lo}/{@code hi} (both or neither, same length as x) shade a
-     * translucent band of the series' color between them (e.g. an interquartile range over seeds).
+     * baseline of the same color), {@code lo}/{@code hi} (both or neither, same length as x) shade a
+     * translucent band of the series' color between them (e.g. an interquartile range over seeds),
+     * {@code noMarkers} drops the markers and {@code marker} picks their shape ({@link #withMarker}).
      */
-    public record Series(String name, double[] x, double[] y, Integer color, boolean dashed, double[] lo, double[] hi, boolean noMarkers) {
+    public record Series(String name, double[] x, double[] y, Integer color, boolean dashed, double[] lo, double[] hi, boolean noMarkers,
+                         Integer marker) {
         public Series {
             if (name == null || name.isBlank()) throw new IllegalArgumentException("series name must be non-blank");
             if (x.length != y.length) {
@@ -55,6 +57,7 @@ public final class Plots {
                 throw new IllegalArgumentException("series '" + name + "': band has " + lo.length + "/" + hi.length + " points but x has " + x.length);
             }
             if (color != null && color < 0) throw new IllegalArgumentException("series '" + name + "': color index must be >= 0, got " + color);
+            if (marker != null && marker < 0) throw new IllegalArgumentException("series '" + name + "': marker index must be >= 0, got " + marker);
             x = x.clone();
             y = y.clone();
             lo = lo == null ? null : lo.clone();
@@ -62,7 +65,7 @@ public final class Plots {
         }
 
         public Series(String name, double[] x, double[] y) {
-            this(name, x, y, null, false, null, null, false);
+            this(name, x, y, null, false, null, null, false, null);
         }
 
         /** y against its index 0, 1, 2, ... */
@@ -74,22 +77,30 @@ public final class Plots {
 
         /** The same series drawn in palette color {@code index} (mod 10). */
         public Series withColor(int index) {
-            return new Series(name, x, y, index, dashed, lo, hi, noMarkers);
+            return new Series(name, x, y, index, dashed, lo, hi, noMarkers, marker);
         }
 
         /** The same series drawn dashed. */
         public Series asDashed() {
-            return new Series(name, x, y, color, true, lo, hi, noMarkers);
+            return new Series(name, x, y, color, true, lo, hi, noMarkers, marker);
         }
 
         /** The same series without markers, however few its points (e.g. a threshold drawn as a 2-point segment). */
         public Series withoutMarkers() {
-            return new Series(name, x, y, color, dashed, lo, hi, true);
+            return new Series(name, x, y, color, dashed, lo, hi, true, marker);
+        }
+
+        /**
+         * The same series with marker shape {@code index} (mod 6) of circle, diamond, square, triangle
+         * up, triangle down, cross (null: circle), e.g. a second grid axis next to the color's first.
+         */
+        public Series withMarker(int index) {
+            return new Series(name, x, y, color, dashed, lo, hi, noMarkers, index);
         }
 
         /** The same series with a shaded band lo[i]..hi[i]. */
         public Series withBand(double[] lo, double[] hi) {
-            return new Series(name, x, y, color, dashed, lo, hi, noMarkers);
+            return new Series(name, x, y, color, dashed, lo, hi, noMarkers, marker);
         }
     }
 

@@ -15,6 +15,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -284,26 +285,40 @@ public final class Sweep {
         plots(res, a, out);
     }
 
-    /** Scatter plots: one marker per run, one colour per batch size (NaN y values separate the points, so no lines are drawn). */
+    /**
+     * Scatter plots: one marker per run, its colour the batch size and its shape the learning rate (and
+     * weight decay, on a grid with that axis), one legend entry per pair (NaN y values separate the
+     * points, so no lines are drawn).
+     */
     static void plots(Result res, CheckpointAnalysis.Options a, Path out) throws IOException {
         List<Run> ok = res.runs().stream().filter(Run::ok).toList();
         if (ok.isEmpty()) return;
         Map<String, double[]> ms = measures(ok, a);
         double[] gap = ok.stream().mapToDouble(r -> r.report().errorGap()).toArray();
+        int[] batches = ok.stream().mapToInt(Run::batchSize).distinct().sorted().toArray();
+        List<List<Double>> shapes = ok.stream().map(r -> List.of(r.lr(), r.weightDecay())).distinct()
+                .sorted(Comparator.<List<Double>>comparingDouble(p -> p.get(0)).thenComparingDouble(p -> p.get(1))).toList();
+        boolean wdAxis = ok.stream().mapToDouble(Run::weightDecay).distinct().count() > 1;
         for (var me : ms.entrySet()) {
             if (me.getKey().equals("sqrt_d_over_n") || me.getKey().equals("trace")) continue;
             List<Plots.Series> series = new ArrayList<>();
-            for (int b : ok.stream().mapToInt(Run::batchSize).distinct().sorted().toArray()) {
-                List<Double> xs = new ArrayList<>(), ys = new ArrayList<>();
-                for (int i = 0; i < ok.size(); i++) {
-                    if (ok.get(i).batchSize() != b) continue;
-                    xs.add(me.getValue()[i]);
-                    ys.add(gap[i]);
-                    xs.add(me.getValue()[i]); // a NaN y breaks the line after every point
-                    ys.add(Double.NaN);
+            for (int bi = 0; bi < batches.length; bi++) {
+                for (int si = 0; si < shapes.size(); si++) {
+                    List<Double> xs = new ArrayList<>(), ys = new ArrayList<>();
+                    for (int i = 0; i < ok.size(); i++) {
+                        Run r = ok.get(i);
+                        if (r.batchSize() != batches[bi] || r.lr() != shapes.get(si).get(0) || r.weightDecay() != shapes.get(si).get(1)) continue;
+                        xs.add(me.getValue()[i]);
+                        ys.add(gap[i]);
+                        xs.add(me.getValue()[i]); // a NaN y breaks the line after every point
+                        ys.add(Double.NaN);
+                    }
+                    if (xs.isEmpty()) continue;
+                    String name = "b = " + batches[bi] + ", η = " + num(shapes.get(si).get(0))
+                            + (wdAxis ? ", wd = " + num(shapes.get(si).get(1)) : "");
+                    series.add(new Plots.Series(name, xs.stream().mapToDouble(Double::doubleValue).toArray(),
+                            ys.stream().mapToDouble(Double::doubleValue).toArray()).withColor(bi).withMarker(si));
                 }
-                series.add(new Plots.Series("b = " + b, xs.stream().mapToDouble(Double::doubleValue).toArray(),
-                        ys.stream().mapToDouble(Double::doubleValue).toArray()));
             }
             Plots.linePlot(out.resolve(me.getKey() + "_vs_gap.png"), me.getKey() + " against the generalization gap",
                     me.getKey(), "test error − train error", series, Plots.Options.DEFAULT.withLegend(Plots.Legend.RIGHT));

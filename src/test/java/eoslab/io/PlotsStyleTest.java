@@ -54,4 +54,21 @@ class PlotsStyleTest {
         assertThrows(IllegalArgumentException.class, () -> new Plots.Series("c", X, X).withBand(X, null));
         assertThrows(IllegalArgumentException.class, () -> new Plots.Series("c", X, X).withBand(new double[2], new double[2]));
     }
+
+    @Test
+    void markerShapesDiffer() {
+        // isolated points (a NaN y after each, as the sweep's scatter plots draw them): only the markers show
+        double[] x = {1, 1, 5, 5, 9, 9}, y = {0.5, Double.NaN, 0.5, Double.NaN, 0.5, Double.NaN};
+        int blue = 0x1f77b4;
+        BufferedImage circle = draw(new Plots.Series("p", x, y).withColor(0));
+        BufferedImage square = draw(new Plots.Series("p", x, y).withColor(0).withMarker(2));
+        BufferedImage cross = draw(new Plots.Series("p", x, y).withColor(0).withMarker(5));
+        int w = circle.getWidth(), h = circle.getHeight();
+        int c = count(circle, blue, 40, 0, w, 0, h), s = count(square, blue, 40, 0, w, 0, h), k = count(cross, blue, 40, 0, w, 0, h);
+        assertTrue(c > 30, "three circle markers drawn: " + c + " pixels");
+        assertTrue(s > c, "a square covers more than the circle inside it: " + s + " vs " + c);
+        assertTrue(k < c, "a cross covers less than a filled circle: " + k + " vs " + c);
+        assertEquals(s, count(draw(new Plots.Series("p", x, y).withColor(0).withMarker(8)), blue, 40, 0, w, 0, h), "shapes cycle mod 6");
+        assertThrows(IllegalArgumentException.class, () -> new Plots.Series("p", x, y).withMarker(-1));
+    }
 }
