@@ -43,6 +43,8 @@ final class ChartRenderer {
     /** Dash patterns for successive reference lines, so several thresholds stay distinguishable. */
     private static final float[][] DASHES = {{8f, 5f}, {2f, 4f}, {10f, 4f, 2f, 4f}, {14f, 6f}};
     private static final Color REF_COLOR = new Color(0x303030);
+    /** Layout sizes in points (times the scale): legend padding and series line length, chart padding. */
+    private static final int LEGEND_PADDING = 14, LEGEND_LINE = 28, CHART_PADDING = 12;
 
     private ChartRenderer() {
     }
@@ -86,7 +88,11 @@ final class ChartRenderer {
         int sc = opt.scale();
         XYChart chart = new XYChartBuilder().width(opt.width() * sc).height(opt.height() * sc)
                 .title(title == null ? "" : title).xAxisTitle(xLabel).yAxisTitle(yLabel).build();
-        style(chart.getStyler(), opt, title != null && !title.isBlank());
+        List<String> entries = new ArrayList<>();
+        for (Plots.Series s : series) entries.add(s.name());
+        for (Plots.RefLine r : opt.hLines()) entries.add(r.label());
+        for (Plots.RefLine r : opt.vLines()) entries.add(r.label());
+        style(chart.getStyler(), opt.withLegend(legendFor(entries, opt)), title != null && !title.isBlank());
 
         // Data extent of what will actually be drawn, for the reference lines.
         double xLo = Double.POSITIVE_INFINITY, xHi = Double.NEGATIVE_INFINITY;
@@ -257,6 +263,28 @@ final class ChartRenderer {
         return n;
     }
 
+    /**
+     * The legend position used: {@code opt.legend()}, except that a legend BELOW the plot, which XChart
+     * lays out as one row, moves to the RIGHT (one entry per line) when that row would be wider than
+     * the figure and cut its first and last entries off.
+     */
+    static Plots.Legend legendFor(List<String> entries, Plots.Options opt) {
+        if (opt.legend() != Plots.Legend.BELOW) return opt.legend();
+        int sc = opt.scale();
+        Font font = new Font(Font.SANS_SERIF, Font.PLAIN, 14 * sc);
+        BufferedImage scratch = new BufferedImage(1, 1, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = scratch.createGraphics();
+        try {
+            g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+            double row = LEGEND_PADDING * sc; // XChart: padding, then per entry line + padding + text + padding
+            for (String e : entries) row += (LEGEND_LINE + 2 * LEGEND_PADDING) * sc + font.getStringBounds(e, g.getFontRenderContext()).getWidth();
+            // XChart centres the row under the plot area, which the y axis's labels push right: keep 2 x 50 points free
+            return row <= (opt.width() - 2 * CHART_PADDING - 100) * sc ? Plots.Legend.BELOW : Plots.Legend.RIGHT;
+        } finally {
+            g.dispose();
+        }
+    }
+
     private static void style(XYStyler st, Plots.Options opt, boolean hasTitle) {
         int sc = opt.scale();
         Font base = new Font(Font.SANS_SERIF, Font.PLAIN, 14 * sc);
@@ -287,11 +315,11 @@ final class ChartRenderer {
         st.setPlotGridLinesStroke(new BasicStroke(1f * sc));
         st.setAxisTickMarksColor(new Color(0x999999));
         st.setPlotMargin(0);
-        st.setChartPadding(12 * sc);
-        st.setLegendPadding(14 * sc); // also the gap between entries of a horizontal legend
+        st.setChartPadding(CHART_PADDING * sc);
+        st.setLegendPadding(LEGEND_PADDING * sc); // also the gap between entries of a horizontal legend
         st.setLegendBorderColor(Color.WHITE);
         st.setLegendBackgroundColor(Color.WHITE);
-        st.setLegendSeriesLineLength(28 * sc);
+        st.setLegendSeriesLineLength(LEGEND_LINE * sc);
         st.setToolTipsEnabled(false);
         st.setZoomEnabled(false);
         st.setCursorEnabled(false);

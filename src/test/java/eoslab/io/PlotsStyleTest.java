@@ -71,4 +71,15 @@ class PlotsStyleTest {
         assertEquals(s, count(draw(new Plots.Series("p", x, y).withColor(0).withMarker(8)), blue, 40, 0, w, 0, h), "shapes cycle mod 6");
         assertThrows(IllegalArgumentException.class, () -> new Plots.Series("p", x, y).withMarker(-1));
     }
+
+    @Test
+    void aLegendTooWideForOneRowBelowMovesToTheRight() {
+        Plots.Options below = Plots.Options.DEFAULT; // 900 points wide, legend BELOW
+        assertEquals(Plots.Legend.BELOW, ChartRenderer.legendFor(List.of("train", "test", "2/η"), below));
+        List<String> wide = List.of("baseline λ_1 (η = 0.4000)", "exit λ_1 (cη = 0.2000)", "baseline threshold 5.000",
+                "exit threshold 10.00", "t* (η·t = 51.2, median)");
+        assertEquals(Plots.Legend.RIGHT, ChartRenderer.legendFor(wide, below));
+        assertEquals(Plots.Legend.BELOW, ChartRenderer.legendFor(wide, below.withSize(2400, 560)), "fits a wider figure");
+        assertEquals(Plots.Legend.INSIDE_NE, ChartRenderer.legendFor(wide, below.withLegend(Plots.Legend.INSIDE_NE)), "only BELOW moves");
+    }
 }

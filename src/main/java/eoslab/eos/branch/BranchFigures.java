@@ -70,7 +70,7 @@ public final class BranchFigures {
         List<BranchRun.Outcome> shown = forked.isEmpty() ? os : forked;
         if (anyFork) {
             double tStar = median(forked.stream().mapToDouble(o -> o.tStar()).toArray());
-            base = base.withVLine(lr * tStar, String.format(Locale.ROOT, "t* (η·t = %.3g%s)", lr * tStar, forked.size() > 1 ? ", median over seeds" : ""));
+            base = base.withVLine(lr * tStar, String.format(Locale.ROOT, "t* (η·t = %.3g%s)", lr * tStar, forked.size() > 1 ? ", median" : ""));
             if (forked.stream().allMatch(o -> o.tStarStar() != null)) {
                 double tss = median(forked.stream().mapToDouble(o -> o.tStarStar()).toArray());
                 base = base.withVLine(lr * tss, String.format(Locale.ROOT, "t** (η·t = %.3g%s)", lr * tss, forked.size() > 1 ? ", median" : ""));
@@ -105,15 +105,12 @@ public final class BranchFigures {
             long first = forked.stream().mapToLong(BranchRun.Outcome::tStar).min().orElseThrow();
             for (Group g : Group.values()) {
                 int k = g.ordinal();
-                List<GridRecord> grid = forked.getFirst().baseline();
+                // from the earliest fork on: before it there is no exit branch, and the axis starts there
+                List<GridRecord> grid = forked.getFirst().baseline().stream().filter(r -> r.step() >= first).toList();
                 double[] x = new double[grid.size()], lo = new double[x.length], med = new double[x.length], hi = new double[x.length];
                 for (int i = 0; i < x.length; i++) {
                     long step = grid.get(i).step();
                     x[i] = lr * step;
-                    if (step < first) {
-                        lo[i] = med[i] = hi[i] = Double.NaN;
-                        continue;
-                    }
                     double[] v = forked.stream().mapToDouble(o -> BranchSummary.delta(o, step)[k]).toArray();
                     BranchSummary.Quartiles q = BranchSummary.Quartiles.of(v);
                     lo[i] = q.q25();
