@@ -9,6 +9,7 @@ import eoslab.nn.Objective;
 import eoslab.tensor.Tensor;
 import eoslab.sd.SdEstimators;
 import eoslab.sd.SdOptions;
+import eoslab.sd.Sweep;
 import eoslab.sd.UpdateJacobian;
 import eoslab.train.TrainConfig;
 import eoslab.train.Trainer;
@@ -127,7 +128,10 @@ public final class GrokCommand implements java.util.concurrent.Callable<Integer>
         TrainConfig cfg = config();
         Trainer tr = new Trainer(cfg, be, System.err); // builds and validates everything before any file is written
         prepare(out, force);
-        System.err.println("eoslab grok: " + Json.line(cfg.toMap()));
+        System.err.printf(Locale.ROOT, "eoslab grok: (a + b) mod %d, %s of the pairs for training; momentum SGD η = %s, β = %s, weight decay %s, "
+                        + "%s, init scale %s, seed %d, %s on %s (all settings: %s)%n", p, Sweep.num(trainFraction), Sweep.num(lr), Sweep.num(momentum),
+                Sweep.num(weightDecay), batchSize == 0 ? "full batch" : "batch " + batchSize, Sweep.num(initScale), seed, dtype, be.name(),
+                out.resolve(Trainer.CONFIG));
         System.err.println("eoslab grok: " + tr.split.source() + ", train n = " + tr.train.n() + ", test n = " + tr.test.n()
                 + "; model " + tr.model.describe() + ", d = " + tr.model.numParams() + "; " + tr.cfg.steps() + " steps");
         Result r = run(tr, out, checkpoints, jumpAcc, this::sdAtCheckpoint, System.out);

@@ -364,7 +364,7 @@ public final class Sweep {
     }
 
     /** η and other settings: 6 significant digits, trailing zeros dropped (0.1, not 0.100000). */
-    static String num(double v) {
+    public static String num(double v) {
         if (Double.isNaN(v)) return "NaN";
         if (v == Math.rint(v) && Math.abs(v) < 1e15) return Long.toString((long) v);
         String s = String.format(Locale.ROOT, "%.6g", v);
