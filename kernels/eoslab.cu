@@ -227,29 +227,75 @@ extern "C" __global__ void add_bias_f64(const double* bias, i64 biasStride, doub
     add_bias_impl(bias, biasStride, y, rows, cols, batch);
 }
 
-// out_b = sum_r x_b[r, :] + beta out_b. Block (32, 8): 32 columns, 8 row lanes; lane q sums rows
-// q, q+8, ... in double, then lane 0 adds the 8 lane sums in order. Grid (ceil(cols/32), batch).
+// out_b = sum_r x_b[r, :] + beta out_b, for x_b (rows, cols). Block (32, 8): 32 columns, 8 row
+// lanes; lane q sums rows q, q+8, ... of its span in double, then lane 0 adds the 8 lane sums in
+// order. One block per (column tile, batch) when rows <= SR_CHUNK (sum_rows); longer columns are
+// cut into chunks of SR_CHUNK rows, one block each (sum_rows_partial, grid (tiles, chunks, batch)),
+// whose float64 sums sum_rows_finish adds in chunk order: a 10,000-row bias gradient then keeps
+// hundreds of blocks busy instead of 16, and the order, so the bits, depends only on the shape.
 #define SR_COLS 32
 #define SR_LANES 8
+#define SR_CHUNK 256
 template <typename T>
-__device__ void sum_rows_impl(const T* x, int rows, int cols, int batch, double beta, T* out, i64 outStride) {
+__device__ double sum_rows_span(const T* xb, int r0, int r1, int cols, int j) {
     __shared__ double sh[SR_LANES][SR_COLS];
     int tx = threadIdx.x, ty = threadIdx.y;
-    int j = blockIdx.x * SR_COLS + tx;
-    int b = blockIdx.y;
     double acc = 0;
     if (j < cols) {
-        const T* xb = x + (i64)b * rows * cols;
-        for (int r = ty; r < rows; r += SR_LANES) acc += (double)xb[(i64)r * cols + j];
+        for (int r = r0 + ty; r < r1; r += SR_LANES) acc += (double)xb[(i64)r * cols + j];
     }
     sh[ty][tx] = acc;
     __syncthreads();
-    if (ty == 0 && j < cols) {
-        double s = 0;
+    double s = 0;
+    if (ty == 0) {
         for (int q = 0; q < SR_LANES; q++) s += sh[q][tx];
+    }
+    return s;  // meaningful in lane 0 only
+}
+template <typename T>
+__device__ void sum_rows_impl(const T* x, int rows, int cols, int batch, double beta, T* out, i64 outStride) {
+    int j = blockIdx.x * SR_COLS + threadIdx.x;
+    int b = blockIdx.y;
+    double s = sum_rows_span(x + (i64)b * rows * cols, 0, rows, cols, j);
+    if (threadIdx.y == 0 && j < cols) {
         T* o = out + (i64)b * outStride + j;
         *o = (T)(s + (beta == 0 ? 0 : beta * (double)*o));
     }
+}
+// partial[(b * chunks + c) * cols + j] = the sum of x_b[r, j] over chunk c's rows.
+template <typename T>
+__device__ void sum_rows_partial_impl(const T* x, int rows, int cols, double* partial) {
+    int j = blockIdx.x * SR_COLS + threadIdx.x;
+    int c = blockIdx.y, chunks = gridDim.y, b = blockIdx.z;
+    int r0 = c * SR_CHUNK, r1 = rows - r0 < SR_CHUNK ? rows : r0 + SR_CHUNK;
+    double s = sum_rows_span(x + (i64)b * rows * cols, r0, r1, cols, j);
+    if (threadIdx.y == 0 && j < cols) partial[((i64)b * chunks + c) * cols + j] = s;
+}
+extern "C" __global__ void sum_rows_partial_f32(const float* x, int rows, int cols, double* partial) {
+    sum_rows_partial_impl(x, rows, cols, partial);
+}
+extern "C" __global__ void sum_rows_partial_f64(const double* x, int rows, int cols, double* partial) {
+    sum_rows_partial_impl(x, rows, cols, partial);
+}
+// out_b[j] = sum_c partial[b, c, j] (in chunk order) + beta out_b[j]; a thread per (b, j).
+template <typename T>
+__device__ void sum_rows_finish_impl(const double* partial, int chunks, int cols, int batch, double beta, T* out, i64 outStride) {
+    i64 n = (i64)batch * cols;
+    for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (i64)gridDim.x * blockDim.x) {
+        i64 b = i / cols;
+        int j = (int)(i - b * cols);
+        const double* p = partial + b * chunks * cols + j;
+        double s = 0;
+        for (int c = 0; c < chunks; c++) s += p[(i64)c * cols];
+        T* o = out + b * outStride + j;
+        *o = (T)(s + (beta == 0 ? 0 : beta * (double)*o));
+    }
+}
+extern "C" __global__ void sum_rows_finish_f32(const double* partial, int chunks, int cols, int batch, double beta, float* out, i64 outStride) {
+    sum_rows_finish_impl(partial, chunks, cols, batch, beta, out, outStride);
+}
+extern "C" __global__ void sum_rows_finish_f64(const double* partial, int chunks, int cols, int batch, double beta, double* out, i64 outStride) {
+    sum_rows_finish_impl(partial, chunks, cols, batch, beta, out, outStride);
 }
 extern "C" __global__ void sum_rows_f32(const float* x, int rows, int cols, int batch, double beta, float* out, i64 outStride) {
     sum_rows_impl(x, rows, cols, batch, beta, out, outStride);

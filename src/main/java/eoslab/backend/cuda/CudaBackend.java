@@ -52,6 +52,7 @@ public final class CudaBackend implements Backend {
     private final DevicePointer head;
     private final DevicePointer partials;
     private DevicePointer rowScratch;
+    private DevicePointer partialScratch;
     private volatile boolean closed;
 
     private CudaBackend(int device, MemorySegment context, Kernels.Module module, MemorySegment cublas, String deviceName) {
@@ -761,15 +762,38 @@ public final class CudaBackend implements Backend {
         Backend.checkDisjointOutputs("sumRows", batch, outStride, cols);
         checkBlocks(x, (long) rows * cols, batch);
         checkBlocks(out, (batch - 1) * outStride + cols, 1);
-        // grid (column tiles of 32, batch), block (32 columns, 8 row lanes): see sum_rows_impl.
-        // gridDim.y is at most 65535, so larger batches go in chunks.
+        // block (32 columns, 8 row lanes): see sum_rows_impl. Up to SUM_ROWS_CHUNK rows, one pass on a
+        // grid (column tiles, batch); longer, one block per (tile, chunk of rows, batch) writing float64
+        // partials, then sum_rows_finish. gridDim.y/z are at most 65535, so larger batches go in groups
+        // (also sized so the partials stay within SUM_ROWS_PARTIAL_BYTES).
         long xb = addr(x), ob = addr(out), es = x.dtype.bytes;
-        for (int b0 = 0; b0 < batch; b0 += 65535) {
-            int nb = Math.min(65535, batch - b0);
-            module.launch("sum_rows" + sfx(x), (cols + 31) / 32, nb, 32, 8, new Kernels.Ptr(xb + (long) b0 * rows * cols * es),
-                    rows, cols, nb, beta, new Kernels.Ptr(ob + b0 * outStride * es), outStride);
+        int tiles = (cols + 31) / 32;
+        int chunks = (int) ((rows + (long) SUM_ROWS_CHUNK - 1) / SUM_ROWS_CHUNK);
+        if (chunks <= 1) {
+            for (int b0 = 0; b0 < batch; b0 += 65535) {
+                int nb = Math.min(65535, batch - b0);
+                module.launch("sum_rows" + sfx(x), tiles, nb, 32, 8, new Kernels.Ptr(xb + (long) b0 * rows * cols * es),
+                        rows, cols, nb, beta, new Kernels.Ptr(ob + b0 * outStride * es), outStride);
+            }
+            return;
+        }
+        if (chunks > 65535) throw new IllegalArgumentException("sumRows: " + rows + " rows is more than " + 65535L * SUM_ROWS_CHUNK);
+        long perBatch = 8L * chunks * cols;
+        int group = (int) Math.max(1, Math.min(65535, SUM_ROWS_PARTIAL_BYTES / perBatch));
+        DevicePointer partial = partialScratch(perBatch * Math.min(group, batch));
+        for (int b0 = 0; b0 < batch; b0 += group) {
+            int nb = Math.min(group, batch - b0);
+            module.launch3("sum_rows_partial" + sfx(x), tiles, chunks, nb, 32, 8, new Kernels.Ptr(xb + (long) b0 * rows * cols * es),
+                    rows, cols, ptr(partial, 0));
+            module.launch("sum_rows_finish" + sfx(x), blocks((long) nb * cols), 1, THREADS, 1, ptr(partial, 0), chunks, cols, nb, beta,
+                    new Kernels.Ptr(ob + b0 * outStride * es), outStride);
         }
     }
+
+    /** Rows per block of a long column sum (SR_CHUNK in kernels/eoslab.cu). */
+    static final int SUM_ROWS_CHUNK = 256;
+    /** Most bytes of float64 column-sum partials one sum_rows_partial launch writes. */
+    static final long SUM_ROWS_PARTIAL_BYTES = 64L << 20;
 
     // ---- activations ---------------------------------------------------------------------------------
 
@@ -881,6 +905,15 @@ public final class CudaBackend implements Backend {
     /** The device error record ({kind, value, bound}) kernels write bad indices to; thrown at the next sync. */
     Kernels.Ptr errorRecord() {
         return ptr(head, 8);
+    }
+
+    /**
+     * Device scratch for reduction partials of at least {@code bytes} (grown, never shrunk): reused by
+     * every call, which is safe because all work runs in order on one stream.
+     */
+    private DevicePointer partialScratch(long bytes) {
+        if (partialScratch == null || partialScratch.bytes() < bytes) partialScratch = memory.allocate(bytes);
+        return partialScratch;
     }
 
     /** A float64 scratch vector of at least {@code rows} elements (grown, never shrunk). */

@@ -65,6 +65,10 @@ final class Kernels {
         m.put("add_bias_f64", List.of(P, L, P, I, I, I));
         m.put("sum_rows_f32", List.of(P, I, I, I, D, P, L));
         m.put("sum_rows_f64", List.of(P, I, I, I, D, P, L));
+        m.put("sum_rows_partial_f32", List.of(P, I, I, P));
+        m.put("sum_rows_partial_f64", List.of(P, I, I, P));
+        m.put("sum_rows_finish_f32", List.of(P, I, I, I, D, P, L));
+        m.put("sum_rows_finish_f64", List.of(P, I, I, I, D, P, L));
         m.put("im2col_f32", List.of(P, I, I, I, I, I, I, I, I, P));
         m.put("im2col_f64", List.of(P, I, I, I, I, I, I, I, I, P));
         m.put("col2im_f32", List.of(P, I, I, I, I, I, I, I, I, P));
@@ -153,6 +157,7 @@ final class Kernels {
     static int[] blockShape(String kernel) {
         if (kernel.startsWith("attn_")) return new int[] {kernel.endsWith("_f32") ? CudaAttention.TILE_F32 : CudaAttention.TILE_F64, 1};
         if (kernel.startsWith("gram_partial_") || kernel.startsWith("qr_apply_gram_")) return new int[] {CudaBackend.GRAM_THREADS, 1};
+        if (kernel.startsWith("sum_rows_finish_")) return new int[] {CudaBackend.THREADS, 1};
         if (kernel.startsWith("sum_rows_")) return new int[] {32, 8};
         if (kernel.startsWith("layernorm_param_partial_") || kernel.startsWith("layernorm_rparam_partial_"))
             return new int[] {CudaTransformerKernels.CS_COLS, CudaTransformerKernels.CS_LANES};
@@ -247,21 +252,30 @@ final class Kernels {
 
         /** Launch {@code kernel} on the legacy default stream (ordered with cuBLAS and the memcpys). */
         void launch(String kernel, int gridX, int gridY, int blockX, int blockY, Object... args) {
+            launch3(kernel, gridX, gridY, 1, blockX, blockY, args);
+        }
+
+        /** {@link #launch} on a three-dimensional grid. */
+        void launch3(String kernel, int gridX, int gridY, int gridZ, int blockX, int blockY, Object... args) {
             checkArgs(kernel, args);
             int[] shape = blockShape(kernel);
             if (blockX != shape[0] || blockY != shape[1])
                 throw new IllegalStateException("launch of " + kernel + " with a (" + blockX + ", " + blockY + ") block; "
                         + "Kernels.blockShape says (" + shape[0] + ", " + shape[1] + ") (its indexing assumes it, and CudaKernelResourceTest checked its registers at that size)");
-            int st = launchStatus(kernel, gridX, gridY, blockX, blockY, args);
+            int st = launchStatus3(kernel, gridX, gridY, gridZ, blockX, blockY, args);
             if (st != 0) CudaStatus.check("cuLaunchKernel(" + kernel + ")", st);
         }
 
         /** cuLaunchKernel's status for this launch, at any block shape (the launch-limit tests probe illegal ones). */
         int launchStatus(String kernel, int gridX, int gridY, int blockX, int blockY, Object... args) {
+            return launchStatus3(kernel, gridX, gridY, 1, blockX, blockY, args);
+        }
+
+        private int launchStatus3(String kernel, int gridX, int gridY, int gridZ, int blockX, int blockY, Object... args) {
             checkArgs(kernel, args);
             MemorySegment f = function(kernel);
             try (Arena a = Arena.ofConfined()) {
-                return CudaDriver.cuLaunchKernel(f, gridX, gridY, 1, blockX, blockY, 1, 0, MemorySegment.NULL,
+                return CudaDriver.cuLaunchKernel(f, gridX, gridY, gridZ, blockX, blockY, 1, 0, MemorySegment.NULL,
                         params(a, args), MemorySegment.NULL);
             }
         }
