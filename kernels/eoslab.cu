@@ -199,6 +199,34 @@ extern "C" __global__ void dot_partial_f64(i64 n, const double* x, const double*
     dot_partial_impl(n, x, y, partial);
 }
 
+// Pass 1 of c_r = a_r . x for the rows of a (rows, d): block (b, r) does what dot_partial's block b
+// does for a_r, and writes partial[r * gridDim.x + b]; sum_f64_rows then adds each row's partials
+// as sum_f64 does, so c_r has the bits of dot(a_r, x).
+template <typename T>
+__device__ void dot_rows_partial_impl(i64 d, const T* a, const T* x, double* partial) {
+    __shared__ double sh[THREADS];
+    const T* ar = a + (i64)blockIdx.y * d;
+    double s = 0;
+    for (i64 i = gtid(); i < d; i += gstride()) s += (double)ar[i] * (double)x[i];
+    s = block_sum(s, sh);
+    if (threadIdx.x == 0) partial[(i64)blockIdx.y * gridDim.x + blockIdx.x] = s;
+}
+extern "C" __global__ void dot_rows_partial_f32(i64 d, const float* a, const float* x, double* partial) {
+    dot_rows_partial_impl(d, a, x, partial);
+}
+extern "C" __global__ void dot_rows_partial_f64(i64 d, const double* a, const double* x, double* partial) {
+    dot_rows_partial_impl(d, a, x, partial);
+}
+// out[r] = sum of x[r * n .. r * n + n), one block of THREADS threads per row r (sum_f64 row by row).
+extern "C" __global__ void sum_f64_rows(const double* x, i64 n, double* out) {
+    __shared__ double sh[THREADS];
+    const double* xr = x + (i64)blockIdx.x * n;
+    double s = 0;
+    for (i64 i = threadIdx.x; i < n; i += THREADS) s += xr[i];
+    s = block_sum(s, sh);
+    if (threadIdx.x == 0) out[blockIdx.x] = s;
+}
+
 // Pass 2 (and the loss sums): out[0] = sum of x[0..n), one block of THREADS threads.
 extern "C" __global__ void sum_f64(const double* x, i64 n, double* out) {
     __shared__ double sh[THREADS];

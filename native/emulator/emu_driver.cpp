@@ -146,6 +146,7 @@ bool check_with(void (*)(A...), void** params) {
 const Kernel KERNELS[] = {
     K(fill_f32) K(fill_f64) K(fill_i32) K(convert_f32_f64) K(convert_f64_f32) K(gather_rows_b32) K(gather_rows_b64)
     K(axpby_f32) K(axpby_f64) K(mul_f32) K(mul_f64) KB(dot_partial_f32) KB(dot_partial_f64) KB(sum_f64)
+    KB(dot_rows_partial_f32) KB(dot_rows_partial_f64) KB(sum_f64_rows)
     K(add_bias_f32) K(add_bias_f64) KB(sum_rows_f32) KB(sum_rows_f64) KB(sum_rows_partial_f32) KB(sum_rows_partial_f64)
     K(sum_rows_finish_f32) K(sum_rows_finish_f64) K(activation_f32) K(activation_f64)
     K(im2col_f32) K(im2col_f64) K(col2im_f32) K(col2im_f64) K(add_channel_bias_f32) K(add_channel_bias_f64)

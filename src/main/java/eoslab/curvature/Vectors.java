@@ -7,7 +7,7 @@ import java.util.SplittableRandom;
 
 /**
  * Vector kernels shared by the solvers. Vectors stay on the operator's backend; only scalar
- * coefficients (float64, from {@link Backend#dot}) come back to the host. Random vectors are drawn
+ * coefficients (float64, from {@link Backend#dot} and {@link Backend#dotRows}) come back to the host. Random vectors are drawn
  * on the host in chunks so a d = 10^8 probe never needs a d-long host array.
  */
 final class Vectors {
@@ -55,9 +55,11 @@ final class Vectors {
 
     /**
      * Orthogonalize x against rows [from, to) of {@code basis} (orthonormal, length d each) by
-     * modified Gram–Schmidt, run twice ("twice is enough": Giraud, Langou & Rozložník 2005) and a
-     * third or fourth time only if a pass still removed more than 30% of what was left. Each row's
-     * total coefficient is added to {@code coef[i - from]} when coef is not null.
+     * classical Gram–Schmidt — all projections c = B x at once ({@link Backend#dotRows}, one device
+     * round trip), then x −= Bᵀc — run twice ("twice is enough" holds for classical Gram–Schmidt too:
+     * Giraud, Langou &amp; Rozložník 2005) and a third or fourth time only if a pass still removed more
+     * than 30% of what was left. Each row's total coefficient is added to {@code coef[i - from]} when
+     * coef is not null.
      *
      * @return the norm of x afterwards
      */
@@ -65,11 +67,12 @@ final class Vectors {
         Backend be = x.backend;
         double prev = norm(x);
         for (int pass = 0; ; pass++) {
-            for (int i = from; i < to; i++) {
-                Tensor q = row(basis, i, d);
-                double c = be.dot(q, x);
-                be.axpby(-c, q, 1.0, x);
-                if (coef != null) coef[i - from] += c;
+            if (to > from) {
+                double[] c = be.dotRows(basis.view((long) from * d, (long) (to - from) * d), to - from, d, x);
+                for (int i = from; i < to; i++) {
+                    be.axpby(-c[i - from], row(basis, i, d), 1.0, x);
+                    if (coef != null) coef[i - from] += c[i - from];
+                }
             }
             double now = norm(x);
             if (pass >= 1 && (now >= 0.7 * prev || pass == 3)) return now;

@@ -606,6 +606,35 @@ public final class CudaBackend implements Backend {
         return readResult();
     }
 
+    /**
+     * One round trip for all rows: dot_rows_partial on a grid (dot's blocks, rows), sum_f64_rows, one
+     * copy of the rows' float64 results (each the bits of {@link #dot} of that row).
+     */
+    @Override
+    public synchronized double[] dotRows(Tensor a, int rows, int d, Tensor x) {
+        enter();
+        sameType(a, x);
+        if (rows < 0 || x.size != d || a.size < (long) rows * d) {
+            throw new IllegalArgumentException("dotRows: need " + rows + " rows of " + d + " in " + a + " and x of " + d + ", got " + x);
+        }
+        double[] c = new double[rows];
+        if (rows == 0) return c;
+        int nb = reductionBlocks(d);
+        for (int r0 = 0; r0 < rows; r0 += 65535) {
+            int nr = Math.min(65535, rows - r0);
+            DevicePointer p = partialScratch(8L * ((long) nr * nb + nr));
+            module.launch("dot_rows_partial" + sfx(x), nb, nr, THREADS, 1, (long) d, new Kernels.Ptr(addr(a) + (long) r0 * d * a.dtype.bytes),
+                    ptr(x), ptr(p, 0));
+            module.launch("sum_f64_rows", nr, 1, THREADS, 1, ptr(p, 0), (long) nb, ptr(p, 8L * nr * nb));
+            try (Arena ar = Arena.ofConfined()) {
+                MemorySegment s = ar.allocate(8L * nr, 8);
+                CudaStatus.check("cuMemcpyDtoH_v2", CudaDriver.cuMemcpyDtoH_v2(s, p.address() + 8L * nr * nb, 8L * nr));
+                MemorySegment.copy(s, JAVA_DOUBLE, 0, c, r0, nr);
+            }
+        }
+        return c;
+    }
+
     /** Threads per block of gram_partial; must equal GRAM_THREADS in kernels/gram.cu. */
     static final int GRAM_THREADS = 288;
     /** Most blocks of gram_partial (each writes a (k, k) float64 partial Gram). */

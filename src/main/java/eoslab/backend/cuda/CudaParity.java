@@ -304,6 +304,16 @@ public final class CudaParity {
             Tensor tx = b.fromDoubles(dt, x), ty = b.fromDoubles(dt, y);
             return out("dot", b.dot(tx, ty), "small", b.dot(tx.view(3, 5), ty.view(11, 5)), "empty", b.dot(tx.view(0, 0), ty.view(0, 0)));
         }));
+        l.add(new Named("dotRows", Kind.REDUCTION, (b, dt, r) -> {
+            int rows = 7, d = 100_003;
+            Tensor a = b.fromDoubles(dt, normal(r, (rows + 1) * d)), x = b.fromDoubles(dt, normal(r, d));
+            Tensor rowsFrom1 = a.view(d, (long) rows * d);
+            double[] c = b.dotRows(rowsFrom1, rows, d, x);
+            // each entry has the bits of dot of its row on the same backend: the differences are 0 exactly
+            double[] diff = new double[rows];
+            for (int i = 0; i < rows; i++) diff[i] = c[i] - b.dot(rowsFrom1.view((long) i * d, d), x);
+            return out("c", c, "minusDot", diff, "none", b.dotRows(a, 0, d, x));
+        }));
         l.add(new Named("mul", Kind.EXACT, (b, dt, r) -> {
             Tensor x = b.fromDoubles(dt, normal(r, 3000)), y = b.fromDoubles(dt, normal(r, 3000)), o = b.zeros(dt, 3000);
             b.mul(x, y, o);
@@ -566,6 +576,18 @@ public final class CudaParity {
                 m.put("y" + n + "x" + in + "x" + out, y.toDoubles());
             }
             return m;
+        }));
+        l.add(new Named("lanczos", Kind.GEMM, (b, dt, r) -> {
+            // top 3 of a 400 x 400 symmetric matrix with known, separated eigenvalues 10, 9, 8 above a
+            // bulk in [-1, 4]: Lanczos on the backend's GEMMs, dotRows (classical Gram–Schmidt) and axpbys
+            int n = 400;
+            double[] lam = new double[n];
+            for (int i = 0; i < n; i++) lam[i] = i < 3 ? 10 - i : -1 + 5.0 * i / n;
+            eoslab.linalg.DenseMatrix q = eoslab.linalg.DenseMatrix.randomOrthogonal(n, r);
+            var op = new eoslab.curvature.DenseOperator(b, dt, eoslab.linalg.DenseMatrix.fromEigen(q, lam));
+            var res = eoslab.curvature.Lanczos.topK(op, 3, eoslab.curvature.Lanczos.Options.defaults().withTol(1e-5).withSeed(11));
+            if (!res.converged()) throw new IllegalStateException("lanczos did not converge: " + res);
+            return out("values", res.values());
         }));
         l.add(new Named("qrApply", Kind.REDUCTION, (b, dt, r) -> {
             Map<String, double[]> m = new LinkedHashMap<>();

@@ -61,6 +61,9 @@ final class Kernels {
         m.put("dot_partial_f32", List.of(L, P, P, P));
         m.put("dot_partial_f64", List.of(L, P, P, P));
         m.put("sum_f64", List.of(P, L, P));
+        m.put("dot_rows_partial_f32", List.of(L, P, P, P));
+        m.put("dot_rows_partial_f64", List.of(L, P, P, P));
+        m.put("sum_f64_rows", List.of(P, L, P));
         m.put("add_bias_f32", List.of(P, L, P, I, I, I));
         m.put("add_bias_f64", List.of(P, L, P, I, I, I));
         m.put("sum_rows_f32", List.of(P, I, I, I, D, P, L));

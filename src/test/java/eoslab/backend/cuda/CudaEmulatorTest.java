@@ -28,7 +28,7 @@ class CudaEmulatorTest {
         assertTrue(out.contains("GPU 0       : eoslab host emulator"), out);
         assertTrue(out.contains("parity: all ops agree"), out);
         // every kernel family is in the doctor's table, the newer ones included
-        for (String op : List.of("gptSoftmaxCausal", "adamw", "gram", "attention", "gemmBf16", "gemmTf32", "mlpGradHvpGgn"))
+        for (String op : List.of("gptSoftmaxCausal", "adamw", "gram", "attention", "gemmBf16", "gemmTf32", "mlpGradHvpGgn", "sumRows", "dotRows", "lanczos"))
             assertTrue(Pattern.compile("(?m)^\\s*" + op + "\\s+F32 ok").matcher(out).find(), "doctor's table lists no " + op + ":\n" + out);
         assertTrue(out.contains("EMULATOR OK"), out);
     }

@@ -29,10 +29,10 @@ class CudaParityHarnessTest {
         }
         // every Backend operation appears in some case
         for (String op : List.of("roundtrip", "copy", "fill", "gatherRows", "gemmNN", "gemmNT", "gemmTN", "gemmTT", "gemmBatched",
-                "gemmStride0A", "gemmStride0B", "gemmStride0C", "axpby", "dot", "mul", "addBias", "sumRows", "activationRELU",
+                "gemmStride0A", "gemmStride0B", "gemmStride0C", "axpby", "dot", "dotRows", "mul", "addBias", "sumRows", "activationRELU",
                 "activationTANH", "activationGELU", "activationIDENTITY", "softmaxCE10", "softmaxCE1000", "mse", "im2col", "col2im",
                 "addChannelBias", "sumChannels", "maxPool2d", "gatherIndexed", "scatterIndexed", "gptEmbedding", "gptLayerNorm",
-                "gptLayerNormR", "gptSoftmaxCausal", "adamw", "gram", "qrApply", "linearBias", "linearGelu", "attention", "gemmBf16", "gemmTf32")) {
+                "gptLayerNormR", "gptSoftmaxCausal", "adamw", "gram", "qrApply", "lanczos", "linearBias", "linearGelu", "attention", "gemmBf16", "gemmTf32")) {
             assertTrue(CudaParity.names().contains(op), op);
         }
     }
