@@ -47,13 +47,14 @@
 #define GRAM_BLOCK 32      // rows and columns of G per blockIdx.y
 #define GRAM_LOADS 8       // global loads in flight per thread while a slab is read
 #define GRAM_SHARED 4608   // doubles of shared memory = GRAM_THREADS * GRAM_TILE * GRAM_TILE (the group sum)
+#define QR_U_PITCH 32      // qr_apply_gram: U staged in shared memory as (32, 32) doubles, zero-padded
 
 // APPLY (qr_apply_gram_*, k <= 32 only: one diagonal block holds every vector): between loading a
 // slab and forming its products, each row of the slab is replaced by x U (see qr_apply_row below),
 // rounded to T, written back to V, and the Gram is formed from the rounded values: one CholeskyQR
 // pass, V <- V R^-1 with its orthogonality check, reading and writing V once.
 template <typename T>
-__device__ __forceinline__ void qr_apply_row(double* x, int k, const double* __restrict__ u);
+__device__ __forceinline__ void qr_apply_row(double* x, int k, const double* __restrict__ us);
 
 template <typename T, bool APPLY>
 __device__ __forceinline__ void gram_partial_impl(T* v, i64 ld, i64 d, int k, const double* __restrict__ u, double* partial) {
@@ -97,6 +98,20 @@ __device__ __forceinline__ void gram_partial_impl(T* v, i64 ld, i64 d, int k, co
     for (int x = 0; x < GRAM_TILE; x++)
         for (int y = 0; y < GRAM_TILE; y++) acc[x][y] = 0;
 
+    // APPLY: U (k, k) upper triangular, staged once per block as a zero-padded (32, 32) row-major
+    // copy, so the apply loop reads its coefficients without bounds checks, four at a time (two
+    // 16-byte loads every thread of a warp makes at the same address: a broadcast).
+    double* us = nullptr;
+    if constexpr (APPLY) {
+        __shared__ double2 us2[QR_U_PITCH * QR_U_PITCH / 2];
+        us = reinterpret_cast<double*>(us2);
+        for (int e = threadIdx.x; e < QR_U_PITCH * QR_U_PITCH; e += GRAM_THREADS) {
+            int l = e / QR_U_PITCH, i = e % QR_U_PITCH;
+            us[e] = i < k && l <= i ? u[l * k + i] : 0.0;
+        }
+        __syncthreads();
+    }
+
     i64 nslabs = (d + S - 1) >> logS;
     for (i64 s = blockIdx.x; s < nslabs; s += gridDim.x) {
         i64 r0 = s << logS;
@@ -120,7 +135,7 @@ __device__ __forceinline__ void gram_partial_impl(T* v, i64 ld, i64 d, int k, co
         }
         __syncthreads();
         if (APPLY) {
-            for (int r = t; r < S; r += GRAM_THREADS) qr_apply_row<T>(sh + r * pitch, k, u);
+            for (int r = t; r < S; r += GRAM_THREADS) qr_apply_row<T>(sh + r * pitch, k, us);
             __syncthreads();
             for (int e = t; e < n; e += GRAM_THREADS) {   // write back: the load's order, coalesced along rows
                 int q = e >> logS, r = e & (S - 1);
@@ -181,20 +196,38 @@ extern "C" __global__ void __launch_bounds__(GRAM_THREADS, 3) gram_partial_f64(c
 // with the CPU backend to the bit: outputs in groups of four, i0 = 4g .. 4g+3, each a chain of fma over
 // l = 0 .. min(k, i0+4)-1 in that order with the coefficient 0 where l > i, rounded once to T. Groups go
 // from the last one down, so every x_l a group reads (l < i0 + 4) is still an input.
-__device__ __forceinline__ double qr_coef(const double* __restrict__ u, int k, int l, int i) {
-    return i < k && l <= i ? u[l * k + i] : 0.0;
-}
-template <typename T, typename X>
-__device__ __forceinline__ void qr_apply_groups(X x, int k, const double* __restrict__ u) {
+//
+// Coefficients: qr_apply_gram reads them from U staged in shared memory, zero-padded to a (32, 32)
+// pitch (QrSharedU: no bounds checks, two 16-byte loads per l for the group's four); qr_apply (k > 32)
+// from global memory with the bounds checks (QrGlobalU).
+struct QrSharedU {
+    const double* us;
+    __device__ __forceinline__ void four(int l, int i0, double c[4]) const {
+        double2 a = *reinterpret_cast<const double2*>(us + l * QR_U_PITCH + i0);
+        double2 b = *reinterpret_cast<const double2*>(us + l * QR_U_PITCH + i0 + 2);
+        c[0] = a.x; c[1] = a.y; c[2] = b.x; c[3] = b.y;
+    }
+};
+struct QrGlobalU {
+    const double* __restrict__ u;
+    int k;
+    __device__ __forceinline__ double coef(int l, int i) const { return i < k && l <= i ? u[l * k + i] : 0.0; }
+    __device__ __forceinline__ void four(int l, int i0, double c[4]) const {
+        c[0] = coef(l, i0); c[1] = coef(l, i0 + 1); c[2] = coef(l, i0 + 2); c[3] = coef(l, i0 + 3);
+    }
+};
+template <typename T, typename X, typename U>
+__device__ __forceinline__ void qr_apply_groups(X x, int k, U u) {
     for (int i0 = (k - 1) & ~3; i0 >= 0; i0 -= 4) {
         int lmax = i0 + 4 < k ? i0 + 4 : k;
         double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
         for (int l = 0; l < lmax; l++) {
-            double xl = x.get(l);
-            s0 = fma(xl, qr_coef(u, k, l, i0), s0);
-            s1 = fma(xl, qr_coef(u, k, l, i0 + 1), s1);
-            s2 = fma(xl, qr_coef(u, k, l, i0 + 2), s2);
-            s3 = fma(xl, qr_coef(u, k, l, i0 + 3), s3);
+            double xl = x.get(l), c[4];
+            u.four(l, i0, c);
+            s0 = fma(xl, c[0], s0);
+            s1 = fma(xl, c[1], s1);
+            s2 = fma(xl, c[2], s2);
+            s3 = fma(xl, c[3], s3);
         }
         x.set(i0, (T)s0);
         if (i0 + 1 < k) x.set(i0 + 1, (T)s1);
@@ -213,12 +246,50 @@ struct GlobalRow {          // row `row` of V in global memory (vectors ld apart
     __device__ double get(int l) const { return (double)v[(i64)l * ld + row]; }
     __device__ void set(int i, T val) const { v[(i64)i * ld + row] = val; }
 };
+// k = 32 (the Lyapunov tracker's and `bench qr`'s size): the same chains with l outermost, for outputs
+// 16..31 and then 0..15 (16 partial sums in registers at a time, next to the Gram's 16 accumulators).
+// Output i (group i0 = i & ~3) still adds x_l U_li for l = 0, 1, ..., i0 + 3 in that order (a group
+// whose chain has ended is predicated off), so the bits are those of the general path; each x_l is
+// read once per half, and row l's coefficients come as 16-byte broadcast loads. A half's outputs are
+// written after its reads, rounded to T; the upper half overwrites only x_16.., which the lower half's
+// chains never read. (Unrolling l as well wanted 166 registers and spilled under the launch bound.)
+template <typename T, int LO>
+__device__ __forceinline__ void qr_apply_half32(double* p, const double* __restrict__ us) {
+    double s[16];
+#pragma unroll
+    for (int i = 0; i < 16; i++) s[i] = 0;
+#pragma unroll 1
+    for (int l = 0; l < LO + 16; l++) {
+        double xl = p[l];
+        const double* ul = us + l * QR_U_PITCH + LO;
+#pragma unroll
+        for (int i = 0; i < 16; i += 4) {
+            if (l < ((LO + i) & ~3) + 4) {
+                double2 a = *reinterpret_cast<const double2*>(ul + i);
+                double2 b = *reinterpret_cast<const double2*>(ul + i + 2);
+                s[i] = fma(xl, a.x, s[i]);
+                s[i + 1] = fma(xl, a.y, s[i + 1]);
+                s[i + 2] = fma(xl, b.x, s[i + 2]);
+                s[i + 3] = fma(xl, b.y, s[i + 3]);
+            }
+        }
+    }
+#pragma unroll
+    for (int i = 0; i < 16; i++) p[LO + i] = (double)(T)s[i];
+}
 template <typename T>
-__device__ __forceinline__ void qr_apply_row(double* x, int k, const double* __restrict__ u) {
-    qr_apply_groups<T>(SharedRow{x}, k, u);
+__device__ __forceinline__ void qr_apply_row32(double* p, const double* __restrict__ us) {
+    qr_apply_half32<T, 16>(p, us);
+    qr_apply_half32<T, 0>(p, us);
+}
+template <typename T>
+__device__ __forceinline__ void qr_apply_row(double* x, int k, const double* __restrict__ us) {
+    if (k == 32) qr_apply_row32<T>(x, us);
+    else qr_apply_groups<T>(SharedRow{x}, k, QrSharedU{us});
 }
 
 // V <- V U and its Gram partials in one pass (k <= 32; grid (B, 1)); gram_reduce_f64 sums them.
+// 44 KB of static shared memory: the slab's 36 KB and U's 8 KB.
 // __launch_bounds__(GRAM_THREADS, 2): under gram_partial's 3 blocks per SM (<= 72 registers) the
 // apply phase spills 200 bytes per thread; with 2 (<= 113) nothing spills. Not yet measured on a GPU.
 extern "C" __global__ void __launch_bounds__(GRAM_THREADS, 2) qr_apply_gram_f32(float* v, i64 ld, i64 d, int k, const double* u, double* partial) {
@@ -231,7 +302,7 @@ extern "C" __global__ void __launch_bounds__(GRAM_THREADS, 2) qr_apply_gram_f64(
 // V <- V U for k > 32 (the Gram is a separate gram_partial pass): one thread per row, in place.
 template <typename T>
 __device__ __forceinline__ void qr_apply_impl(T* v, i64 ld, i64 d, int k, const double* __restrict__ u) {
-    for (i64 row = gtid(); row < d; row += gstride()) qr_apply_groups<T>(GlobalRow<T>{v, ld, row}, k, u);
+    for (i64 row = gtid(); row < d; row += gstride()) qr_apply_groups<T>(GlobalRow<T>{v, ld, row}, k, QrGlobalU{u, k});
 }
 extern "C" __global__ void qr_apply_f32(float* v, i64 ld, i64 d, int k, const double* u) { qr_apply_impl(v, ld, d, k, u); }
 extern "C" __global__ void qr_apply_f64(double* v, i64 ld, i64 d, int k, const double* u) { qr_apply_impl(v, ld, d, k, u); }

@@ -8,7 +8,7 @@ out="${1:-target/cuda-emulator}"
 cxx="${CXX:-g++}"
 command -v "$cxx" >/dev/null || { echo "no C++ compiler ($cxx): cannot build the CUDA emulator" >&2; exit 2; }
 mkdir -p "$out"
-flags=(-std=c++17 -O2 -fPIC -shared -ffp-contract=off -Wall -Wextra -Werror -Wno-unused-parameter)
+flags=(-std=c++17 -O2 -fPIC -shared -ffp-contract=off -Wall -Wextra -Werror -Wno-unused-parameter -Wno-unknown-pragmas)  # #pragma unroll is for nvcc
 "$cxx" "${flags[@]}" -o "$out/libcuda.so.1" native/emulator/emu_driver.cpp
 "$cxx" "${flags[@]}" -o "$out/libcublas.so.13" native/emulator/emu_cublas.cpp
 "$cxx" "${flags[@]}" -o "$out/libcusolver.so.12" native/emulator/emu_cusolver.cpp
