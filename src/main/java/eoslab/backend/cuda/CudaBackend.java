@@ -661,23 +661,29 @@ public final class CudaBackend implements Backend {
         int nb = gramBlocks(d, k);
         int pairs = gramPairs(k);
         if (pairs > 65535) throw new IllegalArgumentException("gram: k=" + k + " is too many vectors (at most 11,456)");
-        DevicePointer partial = memory.allocate(8L * k * k * nb);
-        module.launch("gram_partial" + sfx(v), nb, pairs, GRAM_THREADS, 1, ptr(v), ld, d, k, ptr(partial, 0));
-        return reduceGram(partial, nb, k);
+        DevicePointer scratch = gramScratch(nb, k);
+        module.launch("gram_partial" + sfx(v), nb, pairs, GRAM_THREADS, 1, ptr(v), ld, d, k, ptr(scratch, 0));
+        return reduceGram(scratch, nb, k);
     }
 
-    /** G = the sum of the nb (k, k) partial Grams in block order (gram_reduce_f64), copied to the host. */
-    private double[] reduceGram(DevicePointer partial, int nb, int k) {
-        long kk = (long) k * k;
-        DevicePointer g = memory.allocate(8L * kk);
-        module.launch("gram_reduce_f64", blocks(kk), 1, THREADS, 1, ptr(partial, 0), nb, k, ptr(g, 0));
+    /**
+     * The scratch of one gram or CholeskyQR pass, reused from call to call (a Lyapunov run does
+     * thousands): nb partial Grams (k, k), then G (k, k), then U (k, k), all float64.
+     */
+    private DevicePointer gramScratch(int nb, int k) {
+        return partialScratch(8L * k * k * (nb + 2L));
+    }
+
+    /** G = the sum of the nb (k, k) partial Grams at the start of {@code scratch}, in block order (gram_reduce_f64), copied to the host. */
+    private double[] reduceGram(DevicePointer scratch, int nb, int k) {
+        long kk = (long) k * k, gOff = 8L * kk * nb;
+        module.launch("gram_reduce_f64", blocks(kk), 1, THREADS, 1, ptr(scratch, 0), nb, k, ptr(scratch, gOff));
         double[] out = new double[(int) kk];
         try (Arena a = Arena.ofConfined()) {
             MemorySegment s = a.allocate(8L * kk, 8);
-            CudaStatus.check("cuMemcpyDtoH_v2", CudaDriver.cuMemcpyDtoH_v2(s, g.address(), 8L * kk));
+            CudaStatus.check("cuMemcpyDtoH_v2", CudaDriver.cuMemcpyDtoH_v2(s, scratch.address() + gOff, 8L * kk));
             MemorySegment.copy(s, JAVA_DOUBLE, 0, out, 0, (int) kk);
         }
-        java.lang.ref.Reference.reachabilityFence(partial);
         return out;
     }
 
@@ -695,18 +701,22 @@ public final class CudaBackend implements Backend {
         if (u.length != k * k) throw new IllegalArgumentException("applyUpperAndGram: U has " + u.length + " entries, not k² = " + k * k);
         if (v.dtype == DType.I32) throw new IllegalArgumentException("applyUpperAndGram needs F32 or F64 vectors, got " + v);
         if (v.size < d * k) throw new IllegalArgumentException("applyUpperAndGram: " + v + " holds fewer than " + k + " vectors of " + d);
-        Tensor ud = fromDoubles(DType.F64, u);
-        if (k > 32) {
-            if (d > 0) module.launch("qr_apply" + sfx(v), blocks(d), 1, THREADS, 1, ptr(v), d, d, k, ptr(ud));
-            java.lang.ref.Reference.reachabilityFence(ud);
-            return gram(v, d, k, d);
-        }
         int nb = gramBlocks(d, k);
-        DevicePointer partial = memory.allocate(8L * k * k * nb);
-        module.launch("qr_apply_gram" + sfx(v), nb, 1, GRAM_THREADS, 1, ptr(v), d, d, k, ptr(ud), ptr(partial, 0));
-        double[] g = reduceGram(partial, nb, k);
-        java.lang.ref.Reference.reachabilityFence(ud);
-        return g;
+        DevicePointer scratch = gramScratch(nb, k);
+        long uOff = 8L * k * k * (nb + 1L);
+        // U into the scratch's last k² doubles: a synchronous copy, ordered after the work already
+        // queued on the (legacy default) stream, so no earlier kernel can still be reading the old U
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(8L * u.length, 8);
+            MemorySegment.copy(u, 0, s, JAVA_DOUBLE, 0, u.length);
+            CudaStatus.check("cuMemcpyHtoD_v2", CudaDriver.cuMemcpyHtoD_v2(scratch.address() + uOff, s, 8L * u.length));
+        }
+        if (k > 32) {
+            if (d > 0) module.launch("qr_apply" + sfx(v), blocks(d), 1, THREADS, 1, ptr(v), d, d, k, ptr(scratch, uOff));
+            return gram(v, d, k, d);   // the same scratch: its partials and G do not overlap U
+        }
+        module.launch("qr_apply_gram" + sfx(v), nb, 1, GRAM_THREADS, 1, ptr(v), d, d, k, ptr(scratch, uOff), ptr(scratch, 0));
+        return reduceGram(scratch, nb, k);
     }
 
     /** Bytes of partial Grams a gram call may allocate (k² doubles per block). */
