@@ -637,8 +637,13 @@ public final class CudaBackend implements Backend {
 
     /** Threads per block of gram_partial; must equal GRAM_THREADS in kernels/gram.cu. */
     static final int GRAM_THREADS = 288;
-    /** Most blocks of gram_partial (each writes a (k, k) float64 partial Gram). */
-    static final int MAX_GRAM_BLOCKS = 1024;
+    /**
+     * Most blocks of gram_partial and qr_apply_gram (each writes a (k, k) float64 partial Gram): 792 =
+     * two full waves of gram_partial (3 blocks per SM) and three of qr_apply_gram (2 per SM) on a
+     * 132-SM H100/H200, where 1024 left the last wave 60% empty. A constant, so the bits do not depend
+     * on the device.
+     */
+    static final int MAX_GRAM_BLOCKS = 792;
     /** Rows of V per gram_partial block below which fewer blocks are launched. */
     static final int GRAM_ROWS_PER_BLOCK = 256;
 

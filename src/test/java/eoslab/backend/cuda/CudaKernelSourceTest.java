@@ -136,7 +136,7 @@ class CudaKernelSourceTest {
         assertEquals(6, CudaBackend.scatterTiles(2, 200));
         assertEquals(1, CudaBackend.scatterTiles(1, 31));
         assertEquals(64, CudaBackend.scatterTiles(512, 1 << 20));
-        // gram: one block per 256 rows up to 1024 blocks, fewer where k² partials would pass 64 MiB
+        // gram: one block per 256 rows up to MAX_GRAM_BLOCKS (792), fewer where k² partials would pass 64 MiB
         assertEquals(1, CudaBackend.gramBlocks(0, 32));
         assertEquals(4, CudaBackend.gramBlocks(1003, 32));
         assertEquals(CudaBackend.MAX_GRAM_BLOCKS, CudaBackend.gramBlocks(100_000_000L, 32));
