@@ -296,7 +296,7 @@ public final class Sweep {
         Map<String, double[]> ms = measures(ok, a);
         double[] gap = ok.stream().mapToDouble(r -> r.report().errorGap()).toArray();
         int[] batches = ok.stream().mapToInt(Run::batchSize).distinct().sorted().toArray();
-        List<List<Double>> shapes = ok.stream().map(r -> List.of(r.lr(), r.weightDecay())).distinct()
+        List<List<Double>> shapes = ok.stream().map(r -> List.of(r.lr() + 0.0, r.weightDecay() + 0.0)).distinct()   // + 0.0: -0.0 is 0.0
                 .sorted(Comparator.<List<Double>>comparingDouble(p -> p.get(0)).thenComparingDouble(p -> p.get(1))).toList();
         boolean wdAxis = ok.stream().mapToDouble(Run::weightDecay).distinct().count() > 1;
         for (var me : ms.entrySet()) {

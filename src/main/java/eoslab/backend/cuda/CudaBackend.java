@@ -799,7 +799,7 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void sumRows(Tensor x, int rows, int cols, int batch, double beta, Tensor out, long outStride) {
+    public synchronized void sumRows(Tensor x, int rows, int cols, int batch, double beta, Tensor out, long outStride) {
         enter();
         sameType(x, out);
         if (cols == 0 || batch == 0) return;
