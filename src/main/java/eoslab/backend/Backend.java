@@ -87,15 +87,20 @@ public interface Backend extends AutoCloseable {
     /** {@code x · y}, accumulated in float64. */
     double dot(Tensor x, Tensor y);
 
+    /** {@link #dotRows}' shapes: {@code rows} rows of length d in a, and x of length d. */
+    static void checkDotRows(Tensor a, int rows, int d, Tensor x) {
+        if (rows < 0 || x.size != d || a.size < (long) rows * d) {
+            throw new IllegalArgumentException("dotRows: need " + rows + " rows of " + d + " in " + a + " and x of " + d + ", got " + x);
+        }
+    }
+
     /**
      * {@code c[i] = a_i · x} for the rows a_i of {@code a} (rows, d), each accumulated in float64 and
      * equal to {@link #dot}{@code (a_i, x)}: the projections of classical Gram–Schmidt, which a device
      * returns in one round trip instead of one per row.
      */
     default double[] dotRows(Tensor a, int rows, int d, Tensor x) {
-        if (rows < 0 || x.size != d || a.size < (long) rows * d) {
-            throw new IllegalArgumentException("dotRows: need " + rows + " rows of " + d + " in " + a + " and x of " + d + ", got " + x);
-        }
+        checkDotRows(a, rows, d, x);
         double[] c = new double[rows];
         for (int i = 0; i < rows; i++) c[i] = dot(a.view((long) i * d, d), x);
         return c;

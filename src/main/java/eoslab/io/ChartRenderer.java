@@ -271,7 +271,7 @@ final class ChartRenderer {
     static Plots.Legend legendFor(List<String> entries, Plots.Options opt) {
         if (opt.legend() != Plots.Legend.BELOW) return opt.legend();
         int sc = opt.scale();
-        Font font = new Font(Font.SANS_SERIF, Font.PLAIN, 14 * sc);
+        Font font = legendFont(sc);
         BufferedImage scratch = new BufferedImage(1, 1, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = scratch.createGraphics();
         try {
@@ -285,6 +285,10 @@ final class ChartRenderer {
         }
     }
 
+    private static Font legendFont(int sc) {
+        return new Font(Font.SANS_SERIF, Font.PLAIN, 14 * sc);
+    }
+
     private static void style(XYStyler st, Plots.Options opt, boolean hasTitle) {
         int sc = opt.scale();
         Font base = new Font(Font.SANS_SERIF, Font.PLAIN, 14 * sc);
@@ -295,7 +299,7 @@ final class ChartRenderer {
         st.setChartTitlePadding(6 * sc);
         st.setAxisTitleFont(base.deriveFont(16f * sc));
         st.setAxisTickLabelsFont(base.deriveFont(13f * sc));
-        st.setLegendFont(base.deriveFont(14f * sc));
+        st.setLegendFont(legendFont(sc));
         st.setAxisTitlePadding(8 * sc);
         st.setAxisTickPadding(5 * sc);
         st.setAxisTickMarkLength(4 * sc);

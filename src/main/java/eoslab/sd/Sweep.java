@@ -298,7 +298,7 @@ public final class Sweep {
         int[] batches = ok.stream().mapToInt(Run::batchSize).distinct().sorted().toArray();
         List<List<Double>> shapes = ok.stream().map(r -> List.of(r.lr() + 0.0, r.weightDecay() + 0.0)).distinct()   // + 0.0: -0.0 is 0.0
                 .sorted(Comparator.<List<Double>>comparingDouble(p -> p.get(0)).thenComparingDouble(p -> p.get(1))).toList();
-        boolean wdAxis = ok.stream().mapToDouble(Run::weightDecay).distinct().count() > 1;
+        boolean wdAxis = shapes.stream().map(p -> p.get(1)).distinct().count() > 1;
         for (var me : ms.entrySet()) {
             if (me.getKey().equals("sqrt_d_over_n") || me.getKey().equals("trace")) continue;
             List<Plots.Series> series = new ArrayList<>();

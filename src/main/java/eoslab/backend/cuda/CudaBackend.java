@@ -614,9 +614,7 @@ public final class CudaBackend implements Backend {
     public synchronized double[] dotRows(Tensor a, int rows, int d, Tensor x) {
         enter();
         sameType(a, x);
-        if (rows < 0 || x.size != d || a.size < (long) rows * d) {
-            throw new IllegalArgumentException("dotRows: need " + rows + " rows of " + d + " in " + a + " and x of " + d + ", got " + x);
-        }
+        Backend.checkDotRows(a, rows, d, x);
         double[] c = new double[rows];
         if (rows == 0) return c;
         int nb = reductionBlocks(d);

@@ -271,11 +271,12 @@ final class Kernels {
 
         /** cuLaunchKernel's status for this launch, at any block shape (the launch-limit tests probe illegal ones). */
         int launchStatus(String kernel, int gridX, int gridY, int blockX, int blockY, Object... args) {
+            checkArgs(kernel, args);
             return launchStatus3(kernel, gridX, gridY, 1, blockX, blockY, args);
         }
 
+        /** The launch itself, its arguments already checked. */
         private int launchStatus3(String kernel, int gridX, int gridY, int gridZ, int blockX, int blockY, Object... args) {
-            checkArgs(kernel, args);
             MemorySegment f = function(kernel);
             try (Arena a = Arena.ofConfined()) {
                 return CudaDriver.cuLaunchKernel(f, gridX, gridY, gridZ, blockX, blockY, 1, 0, MemorySegment.NULL,
