@@ -25,7 +25,7 @@ constexpr uint32_t EPILOGUE_DEFAULT = 1, EPILOGUE_BIAS = 4, EPILOGUE_GELU_AUX_BI
 // GPT-2's tanh GELU exactly as kernels/eoslab.cu's act_f (float64, rounded once to T).
 constexpr double GELU_K = 0x1.9884533d43651p-1, GELU_A = 0.044715;
 inline double gelu(double x) { return 0.5 * x * (1 + std::tanh(GELU_K * (x + GELU_A * x * x * x))); }
-constexpr int PREF_MAX_WORKSPACE_BYTES = 1;
+constexpr int PREF_MAX_WORKSPACE_BYTES = 1, PREF_MIN_ALIGNMENT_A_BYTES = 5, PREF_MIN_ALIGNMENT_D_BYTES = 8;
 
 struct Lt { int magic = 0x17; };
 struct Desc {
@@ -36,7 +36,8 @@ struct Desc {
     int64_t auxLd = 0;
 };
 struct Layout { int type; uint64_t rows, cols; int64_t ld; };
-struct Pref { uint64_t workspace = 0; };
+// The minimum alignments of A, B, C, D (bytes; cuBLASLt's default 256) the algorithm may assume.
+struct Pref { uint64_t workspace = 0; uint32_t align[4] = {256, 256, 256, 256}; };
 
 int drop_of(int compute) {
     switch (compute) {
@@ -133,9 +134,18 @@ int cublasLtMatrixLayoutDestroy(void* layout) { delete static_cast<Layout*>(layo
 int cublasLtMatmulPreferenceCreate(void** pref) { *pref = new Pref(); return 0; }
 int cublasLtMatmulPreferenceDestroy(void* pref) { delete static_cast<Pref*>(pref); return 0; }
 int cublasLtMatmulPreferenceSetAttribute(void* pref, int attr, const void* buf, size_t size) {
+    Pref* p = static_cast<Pref*>(pref);
+    if (attr >= PREF_MIN_ALIGNMENT_A_BYTES && attr <= PREF_MIN_ALIGNMENT_D_BYTES) {
+        if (size != sizeof(uint32_t)) return 7;
+        uint32_t a;
+        std::memcpy(&a, buf, sizeof a);
+        if (a == 0 || (a & (a - 1)) != 0) return 7;
+        p->align[attr - PREF_MIN_ALIGNMENT_A_BYTES] = a;
+        return 0;
+    }
     if (attr != PREF_MAX_WORKSPACE_BYTES) return 15;
     if (size != sizeof(uint64_t)) return 7;
-    std::memcpy(&static_cast<Pref*>(pref)->workspace, buf, sizeof(uint64_t));
+    std::memcpy(&p->workspace, buf, sizeof(uint64_t));
     return 0;
 }
 
@@ -152,6 +162,10 @@ int cublasLtMatmulAlgoGetHeuristic(void* h, void* desc, void* a, void* b, void* 
     if (st != 0) return st;
     std::memset(results, 0, sizeof(HeuristicResult));
     results[0].algo[0] = 0x5eed;   // the one algorithm: cublasLtMatmul checks it is passed back
+    // ... and that A, B, C, D are as aligned as the preference promised (a real algorithm may use
+    // vector loads that need it), so a plan reused for a less aligned buffer fails here too
+    const Pref* p = static_cast<Pref*>(pref);
+    for (int i = 0; i < 4; i++) results[0].algo[1 + i] = p->align[i];
     results[0].wavesCount = 1;
     *count = 1;
     return 0;
@@ -167,6 +181,9 @@ int cublasLtMatmul(void* h, void* desc, const void* alpha, const void* A, void* 
     int st = check(d, la, lb, lc, ld);
     if (st != 0) return st;
     if (algo == nullptr || algo[0] != 0x5eed) return 7;
+    const void* ptrs[4] = {A, B, C, D};
+    for (int i = 0; i < 4; i++)
+        if (reinterpret_cast<uintptr_t>(ptrs[i]) % algo[1 + i] != 0) return 7;   // the algorithm assumed more alignment
     if (C != D || lc->ld != ld->ld) return 15;   // in-place C == D only
     uint64_t m, k, n, kb;
     op_shape(la, d->ta, &m, &k);

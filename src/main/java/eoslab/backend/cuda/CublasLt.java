@@ -36,8 +36,9 @@ public final class CublasLt {
      * linearGelu case check on a GPU (the emulator computes the tanh form).
      */
     static final int EPILOGUE_BIAS = 4, EPILOGUE_GELU_AUX_BIAS = 164;
-    /** cublasLtMatmulPreferenceAttributes_t. */
-    static final int PREF_MAX_WORKSPACE_BYTES = 1;
+    /** cublasLtMatmulPreferenceAttributes_t (the alignments are uint32_t bytes, default 256). */
+    static final int PREF_MAX_WORKSPACE_BYTES = 1, PREF_MIN_ALIGNMENT_A_BYTES = 5, PREF_MIN_ALIGNMENT_B_BYTES = 6,
+            PREF_MIN_ALIGNMENT_C_BYTES = 7, PREF_MIN_ALIGNMENT_D_BYTES = 8;
     /** cudaDataType and cublasComputeType_t for float64 (the float32 ones are in {@link Cublas}). */
     static final int CUDA_R_64F = 1, CUBLAS_COMPUTE_64F = 70;
     /** sizeof(cublasLtMatmulHeuristicResult_t); its first 64 bytes are the algorithm. */

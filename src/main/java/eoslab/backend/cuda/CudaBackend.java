@@ -15,6 +15,8 @@ import eoslab.tensor.DType;
 import eoslab.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * The CUDA backend: tensors live in device memory ({@link DevicePointer} storage), GEMMs go to
@@ -485,6 +487,11 @@ public final class CudaBackend implements Backend {
         ltRequested = on;
     }
 
+    /** cuBLASLt plans built so far (one per shape, type and alignment; {@link LtPlan}). */
+    synchronized int ltPlanCount() {
+        return ltPlans.size();
+    }
+
     /** Calls that asked cuBLASLt and fell back to cuBLAS (no algorithm for the shape or type). */
     synchronized long ltFallbacks() {
         return ltFallbacks;
@@ -520,7 +527,8 @@ public final class CudaBackend implements Backend {
     /**
      * Column-major, as cuBLAS sees eoslab's row-major tensors: D = yᵀ (out × n, ld out) =
      * op_T(W as (in × out), ld in) · xᵀ (in × n, ld in), plus b on every column. Returns the first
-     * non-zero cublasStatus_t (0: done).
+     * non-zero cublasStatus_t (0: done). The descriptor, layouts and algorithm come from the shape's
+     * {@link LtPlan}; only the bias and aux pointers are set per call.
      */
     private int ltLinear(Tensor x, Tensor w, Tensor b, Tensor y, Tensor aux, int epilogue, int n, int in, int out) {
         sameType(x, w);
@@ -531,51 +539,121 @@ public final class CudaBackend implements Backend {
         int type = f32 ? Cublas.CUDA_R_32F : CublasLt.CUDA_R_64F;
         int compute = f32 ? computeType(gemmPrecision) : CublasLt.CUBLAS_COMPUTE_64F;
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment p = a.allocate(ADDRESS);
-            int st;
             if (ltHandle == null) {
-                if ((st = CublasLt.cublasLtCreate(p)) != 0) return st;
+                MemorySegment p = a.allocate(ADDRESS);
+                int st = CublasLt.cublasLtCreate(p);
+                if (st != 0) return st;
                 ltHandle = p.get(ADDRESS, 0);
                 ltWorkspace = memory.allocate(LT_WORKSPACE_BYTES);
             }
+            long auxAddr = aux == null ? 0 : addr(aux);
+            LtKey key = new LtKey(type, compute, epilogue, n, in, out, alignment(addr(w)), alignment(addr(x)), alignment(addr(y)),
+                    alignment(addr(b)), aux == null ? 0 : alignment(auxAddr));
+            LtPlan plan = ltPlans.get(key);
+            if (plan == null) ltPlans.put(key, plan = ltPlan(key, addr(b), auxAddr));
+            if (plan.status != 0) return plan.status;
+            int st = ltPointers(a, plan.desc, addr(b), auxAddr);
+            if (st != 0) return st;
+            MemorySegment al = f32 ? a.allocateFrom(JAVA_FLOAT, 1f) : a.allocateFrom(JAVA_DOUBLE, 1.0);
+            MemorySegment be = f32 ? a.allocateFrom(JAVA_FLOAT, 0f) : a.allocateFrom(JAVA_DOUBLE, 0.0);
+            MemorySegment dy = MemorySegment.ofAddress(addr(y));
+            return CublasLt.cublasLtMatmul(ltHandle, plan.desc, al, MemorySegment.ofAddress(addr(w)), plan.la, MemorySegment.ofAddress(addr(x)), plan.lb,
+                    be, dy, plan.ld, dy, plan.ld, plan.algo, MemorySegment.ofAddress(ltWorkspace.address()), LT_WORKSPACE_BYTES, MemorySegment.NULL);
+        }
+    }
+
+    /**
+     * What fixes a cuBLASLt plan: data and compute type, epilogue, shape, and the alignments (bytes,
+     * at most 256) of W, x and y, which the heuristic must know (it assumes 256-byte-aligned buffers
+     * unless told otherwise, and eoslab's weights and activations are views at any float offset), and
+     * of the bias and aux vectors, whose pointers the heuristic sees in the descriptor.
+     */
+    private record LtKey(int type, int compute, int epilogue, int n, int in, int out, int alignW, int alignX, int alignY,
+                         int alignBias, int alignAux) {}
+
+    /**
+     * A linear layer's cuBLASLt matmul, built once per {@link LtKey}: the descriptor (transposes and
+     * epilogue; the bias and aux pointers are set before each call, which is safe as calls are
+     * synchronized), the three layouts and the heuristic's algorithm. Building one costs far more host
+     * time than the matmul it launches (the heuristic query above all), and a training step makes the
+     * same few shapes over and over. status != 0: cuBLASLt refused this key (nothing is held).
+     */
+    private record LtPlan(int status, MemorySegment desc, MemorySegment la, MemorySegment lb, MemorySegment ld, MemorySegment algo) {
+        static LtPlan failed(int status) {
+            return new LtPlan(status, null, null, null, null, null);
+        }
+
+        void destroy() {
+            if (ld != null) CublasLt.cublasLtMatrixLayoutDestroy(ld);
+            if (lb != null) CublasLt.cublasLtMatrixLayoutDestroy(lb);
+            if (la != null) CublasLt.cublasLtMatrixLayoutDestroy(la);
+            if (desc != null) CublasLt.cublasLtMatmulDescDestroy(desc);
+        }
+    }
+
+    private final Map<LtKey, LtPlan> ltPlans = new HashMap<>();
+    /** Holds the plans' algorithms (cublasLtMatmulHeuristicResult_t) for the backend's lifetime. */
+    private final Arena ltArena = Arena.ofShared();
+
+    /**
+     * Builds the plan for key (with the first call's bias and aux pointers in the descriptor, as the
+     * heuristic expects them set), or a failed one carrying the first non-zero cublasStatus_t.
+     */
+    private LtPlan ltPlan(LtKey key, long bias, long aux) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment p = a.allocate(ADDRESS);
             MemorySegment desc = null, la = null, lb = null, ld = null, pref = null;
+            int st = 0;
             try {
-                if ((st = CublasLt.cublasLtMatmulDescCreate(p, compute, type)) != 0) return st;
+                if ((st = CublasLt.cublasLtMatmulDescCreate(p, key.compute, key.type)) != 0) return LtPlan.failed(st);
                 desc = p.get(ADDRESS, 0);
-                if ((st = CublasLt.cublasLtMatmulDescSetAttribute(desc, CublasLt.DESC_TRANSA, a.allocateFrom(JAVA_INT, Cublas.CUBLAS_OP_T), 4)) != 0) return st;
-                if ((st = CublasLt.cublasLtMatmulDescSetAttribute(desc, CublasLt.DESC_TRANSB, a.allocateFrom(JAVA_INT, Cublas.CUBLAS_OP_N), 4)) != 0) return st;
-                if ((st = CublasLt.cublasLtMatmulDescSetAttribute(desc, CublasLt.DESC_EPILOGUE, a.allocateFrom(JAVA_INT, epilogue), 4)) != 0) return st;
-                if ((st = CublasLt.cublasLtMatmulDescSetAttribute(desc, CublasLt.DESC_BIAS_POINTER, a.allocateFrom(JAVA_LONG, addr(b)), 8)) != 0) return st;
-                if (aux != null) {   // the GELU input (pre-activation), column-major (out × n) like D
-                    if ((st = CublasLt.cublasLtMatmulDescSetAttribute(desc, CublasLt.DESC_EPILOGUE_AUX_POINTER, a.allocateFrom(JAVA_LONG, addr(aux)), 8)) != 0) return st;
-                    if ((st = CublasLt.cublasLtMatmulDescSetAttribute(desc, CublasLt.DESC_EPILOGUE_AUX_LD, a.allocateFrom(JAVA_LONG, (long) out), 8)) != 0) return st;
-                }
-                if ((st = CublasLt.cublasLtMatrixLayoutCreate(p, type, in, out, in)) != 0) return st;
+                if ((st = ltDescInt(a, desc, CublasLt.DESC_TRANSA, Cublas.CUBLAS_OP_T)) != 0) return LtPlan.failed(st);
+                if ((st = ltDescInt(a, desc, CublasLt.DESC_TRANSB, Cublas.CUBLAS_OP_N)) != 0) return LtPlan.failed(st);
+                if ((st = ltDescInt(a, desc, CublasLt.DESC_EPILOGUE, key.epilogue)) != 0) return LtPlan.failed(st);
+                if (aux != 0   // the GELU input (pre-activation), column-major (out × n) like D
+                        && (st = CublasLt.cublasLtMatmulDescSetAttribute(desc, CublasLt.DESC_EPILOGUE_AUX_LD,
+                                a.allocateFrom(JAVA_LONG, (long) key.out), 8)) != 0) return LtPlan.failed(st);
+                if ((st = ltPointers(a, desc, bias, aux)) != 0) return LtPlan.failed(st);
+                if ((st = CublasLt.cublasLtMatrixLayoutCreate(p, key.type, key.in, key.out, key.in)) != 0) return LtPlan.failed(st);
                 la = p.get(ADDRESS, 0);
-                if ((st = CublasLt.cublasLtMatrixLayoutCreate(p, type, in, n, in)) != 0) return st;
+                if ((st = CublasLt.cublasLtMatrixLayoutCreate(p, key.type, key.in, key.n, key.in)) != 0) return LtPlan.failed(st);
                 lb = p.get(ADDRESS, 0);
-                if ((st = CublasLt.cublasLtMatrixLayoutCreate(p, type, out, n, out)) != 0) return st;
+                if ((st = CublasLt.cublasLtMatrixLayoutCreate(p, key.type, key.out, key.n, key.out)) != 0) return LtPlan.failed(st);
                 ld = p.get(ADDRESS, 0);
-                if ((st = CublasLt.cublasLtMatmulPreferenceCreate(p)) != 0) return st;
+                if ((st = CublasLt.cublasLtMatmulPreferenceCreate(p)) != 0) return LtPlan.failed(st);
                 pref = p.get(ADDRESS, 0);
                 if ((st = CublasLt.cublasLtMatmulPreferenceSetAttribute(pref, CublasLt.PREF_MAX_WORKSPACE_BYTES,
-                        a.allocateFrom(JAVA_LONG, LT_WORKSPACE_BYTES), 8)) != 0) return st;
-                MemorySegment results = a.allocate(CublasLt.HEURISTIC_RESULT_BYTES, 8), count = a.allocate(JAVA_INT);
-                if ((st = CublasLt.cublasLtMatmulAlgoGetHeuristic(ltHandle, desc, la, lb, ld, ld, pref, 1, results, count)) != 0) return st;
-                if (count.get(JAVA_INT, 0) < 1) return 15;   // CUBLAS_STATUS_NOT_SUPPORTED: no algorithm for this problem
-                MemorySegment al = f32 ? a.allocateFrom(JAVA_FLOAT, 1f) : a.allocateFrom(JAVA_DOUBLE, 1.0);
-                MemorySegment be = f32 ? a.allocateFrom(JAVA_FLOAT, 0f) : a.allocateFrom(JAVA_DOUBLE, 0.0);
-                MemorySegment dy = MemorySegment.ofAddress(addr(y));
-                return CublasLt.cublasLtMatmul(ltHandle, desc, al, MemorySegment.ofAddress(addr(w)), la, MemorySegment.ofAddress(addr(x)), lb,
-                        be, dy, ld, dy, ld, results, MemorySegment.ofAddress(ltWorkspace.address()), LT_WORKSPACE_BYTES, MemorySegment.NULL);
+                        a.allocateFrom(JAVA_LONG, LT_WORKSPACE_BYTES), 8)) != 0) return LtPlan.failed(st);
+                int[][] aligns = {{CublasLt.PREF_MIN_ALIGNMENT_A_BYTES, key.alignW}, {CublasLt.PREF_MIN_ALIGNMENT_B_BYTES, key.alignX},
+                        {CublasLt.PREF_MIN_ALIGNMENT_C_BYTES, key.alignY}, {CublasLt.PREF_MIN_ALIGNMENT_D_BYTES, key.alignY}};
+                for (int[] al : aligns) {
+                    if ((st = CublasLt.cublasLtMatmulPreferenceSetAttribute(pref, al[0], a.allocateFrom(JAVA_INT, al[1]), 4)) != 0) return LtPlan.failed(st);
+                }
+                MemorySegment algo = ltArena.allocate(CublasLt.HEURISTIC_RESULT_BYTES, 8), count = a.allocate(JAVA_INT);
+                if ((st = CublasLt.cublasLtMatmulAlgoGetHeuristic(ltHandle, desc, la, lb, ld, ld, pref, 1, algo, count)) != 0) return LtPlan.failed(st);
+                if (count.get(JAVA_INT, 0) < 1) return LtPlan.failed(st = 15);   // CUBLAS_STATUS_NOT_SUPPORTED: no algorithm for this problem
+                return new LtPlan(0, desc, la, lb, ld, algo);
             } finally {
                 if (pref != null) CublasLt.cublasLtMatmulPreferenceDestroy(pref);
-                if (ld != null) CublasLt.cublasLtMatrixLayoutDestroy(ld);
-                if (lb != null) CublasLt.cublasLtMatrixLayoutDestroy(lb);
-                if (la != null) CublasLt.cublasLtMatrixLayoutDestroy(la);
-                if (desc != null) CublasLt.cublasLtMatmulDescDestroy(desc);
+                if (st != 0) new LtPlan(st, desc, la, lb, ld, null).destroy();
             }
         }
+    }
+
+    /** Sets the descriptor's bias pointer and, when aux != 0, its aux (GELU input) pointer. */
+    private static int ltPointers(Arena a, MemorySegment desc, long bias, long aux) {
+        int st = CublasLt.cublasLtMatmulDescSetAttribute(desc, CublasLt.DESC_BIAS_POINTER, a.allocateFrom(JAVA_LONG, bias), 8);
+        if (st != 0 || aux == 0) return st;
+        return CublasLt.cublasLtMatmulDescSetAttribute(desc, CublasLt.DESC_EPILOGUE_AUX_POINTER, a.allocateFrom(JAVA_LONG, aux), 8);
+    }
+
+    private static int ltDescInt(Arena a, MemorySegment desc, int attr, int value) {
+        return CublasLt.cublasLtMatmulDescSetAttribute(desc, attr, a.allocateFrom(JAVA_INT, value), 4);
+    }
+
+    /** The largest power of two (at most 256, cuBLASLt's default assumption) dividing a device address. */
+    static int alignment(long address) {
+        return (int) Math.min(256, Long.lowestOneBit(address == 0 ? 256 : address));
     }
 
     // ---- level 1 -------------------------------------------------------------------------------------
@@ -1017,6 +1095,9 @@ public final class CudaBackend implements Backend {
         } finally {
             closed = true;
             memory.close();
+            ltPlans.values().forEach(LtPlan::destroy);
+            ltPlans.clear();
+            ltArena.close();
             if (ltHandle != null) CublasLt.cublasLtDestroy(ltHandle);
             Cublas.cublasDestroy_v2(cublas);
             CudaDriver.cuModuleUnload(module.module);

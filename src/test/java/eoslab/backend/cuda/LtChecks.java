@@ -49,10 +49,44 @@ final class LtChecks {
                 for (GemmPrecision p : new GemmPrecision[] {GemmPrecision.BF16, GemmPrecision.TF32})
                     for (boolean withGelu : new boolean[] {false, true}) check(gpu, DType.F32, p, new int[] {37, 29, 11}, withGelu, true);
             }
+            plans(gpu, emulator);
             gpt2(gpu, emulator);
             if (gpu.ltFallbacks() != before) throw new AssertionError((gpu.ltFallbacks() - before) + " cuBLASLt calls fell back to cuBLAS");
         } finally {
             gpu.requestLt(false);
+        }
+    }
+
+    /**
+     * Plans are built once per shape and reused, and a buffer less aligned than the one a plan was made
+     * for gets its own plan (the emulator's algorithm refuses pointers less aligned than its
+     * preference promised, as a real one may): x as a view 1 float (emulator) or 4 floats (GPU) into a
+     * larger tensor gives the same y.
+     */
+    private static void plans(CudaBackend gpu, boolean emulator) {
+        int n = 37, in = 29, out = 11, shift = emulator ? 1 : 4;
+        SplittableRandom r = new SplittableRandom(5);
+        double[] x = new double[shift + n * in], w = new double[out * in], b = new double[out];
+        for (int i = 0; i < x.length; i++) x[i] = r.nextGaussian();
+        for (int i = 0; i < w.length; i++) w[i] = r.nextGaussian();
+        for (int i = 0; i < b.length; i++) b[i] = r.nextGaussian();
+        Tensor xs = gpu.fromDoubles(DType.F32, x), wt = gpu.fromDoubles(DType.F32, w), bt = gpu.fromDoubles(DType.F32, b);
+        Tensor x0 = gpu.fromDoubles(DType.F32, java.util.Arrays.copyOfRange(x, shift, x.length));
+        Tensor y0 = gpu.zeros(DType.F32, (long) n * out), y1 = gpu.zeros(DType.F32, (long) n * out);
+        int plans0 = gpu.ltPlanCount();
+        gpu.linearForward(x0, wt, bt, y0, n, in, out);
+        int plans1 = gpu.ltPlanCount();
+        gpu.linearForward(x0, wt, bt, y0, n, in, out);
+        if (gpu.ltPlanCount() != plans1 || plans1 > plans0 + 1) {
+            throw new AssertionError("cuBLASLt plans: " + plans0 + " before, " + plans1 + " after one call, " + gpu.ltPlanCount() + " after the same call again");
+        }
+        long fallbacks = gpu.ltFallbacks();
+        gpu.linearForward(xs.view(shift, (long) n * in), wt, bt, y1, n, in, out);
+        if (gpu.ltFallbacks() != fallbacks) throw new AssertionError("cuBLASLt refused x at a " + 4 * shift + "-byte offset");
+        double[] a = y0.toDoubles(), c = y1.toDoubles();
+        for (int i = 0; i < a.length; i++) {
+            boolean same = emulator ? a[i] == c[i] : Math.abs(a[i] - c[i]) <= 1e-4 + 1e-4 * Math.abs(a[i]);
+            if (!same) throw new AssertionError("cuBLASLt y[" + i + "] = " + c[i] + " with x at an offset, " + a[i] + " without");
         }
     }
 
