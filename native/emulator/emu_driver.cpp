@@ -203,7 +203,8 @@ CUresult cuDeviceGetAttribute(int* pi, int attrib, int) {
     *pi = attrib == 75 ? 9 : attrib == 76 ? 0 : attrib == 16 ? 1 : 0;
     return 0;
 }
-CUresult cuDeviceTotalMem_v2(size_t* bytes, int) { *bytes = size_t(1) << 32; return 0; }
+size_t memory_total();
+CUresult cuDeviceTotalMem_v2(size_t* bytes, int) { *bytes = memory_total(); return 0; }
 CUresult cuDevicePrimaryCtxRetain(void** ctx, int) { *ctx = (void*)0x10; return 0; }
 CUresult cuDevicePrimaryCtxRelease_v2(int) { return 0; }
 CUresult cuCtxSetCurrent(void*) { return 0; }
@@ -273,24 +274,41 @@ CUresult cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned
     return 0;
 }
 
+// Device memory: 4 GiB, or EOSLAB_EMULATOR_MEMORY bytes, so tests can run the allocator out of memory.
+size_t memory_total() {
+    static const size_t total = [] {
+        const char* e = std::getenv("EOSLAB_EMULATOR_MEMORY");
+        return e != nullptr ? (size_t)std::strtoull(e, nullptr, 10) : size_t(1) << 32;
+    }();
+    return total;
+}
+size_t memory_used = 0;
+
 CUresult cuMemAlloc_v2(CUdeviceptr* p, size_t bytes) {
     if (bytes == 0) return 1;
     size_t r = (bytes + 255) / 256 * 256;
+    if (r > memory_total() - memory_used) return 2;   // CUDA_ERROR_OUT_OF_MEMORY
     void* q = std::aligned_alloc(256, r);
     if (q == nullptr) return 2;
     std::memset(q, 0xFF, r);
     allocations[(uintptr_t)q] = bytes;
+    memory_used += r;
     *p = (CUdeviceptr)(uintptr_t)q;
     return 0;
 }
 CUresult cuMemFree_v2(CUdeviceptr p) {
     auto it = allocations.find((uintptr_t)p);
     if (it == allocations.end()) return 1;
+    memory_used -= (it->second + 255) / 256 * 256;
     allocations.erase(it);
     std::free((void*)(uintptr_t)p);
     return 0;
 }
-CUresult cuMemGetInfo_v2(size_t* free, size_t* total) { *free = *total = size_t(1) << 32; return 0; }
+CUresult cuMemGetInfo_v2(size_t* free, size_t* total) {
+    *total = memory_total();
+    *free = memory_total() - memory_used;
+    return 0;
+}
 CUresult cuMemcpyHtoD_v2(CUdeviceptr d, const void* s, size_t n) {
     if (!inside(d, n)) return 1;
     std::memcpy((void*)(uintptr_t)d, s, n);

@@ -19,8 +19,11 @@ import java.util.Set;
  * a block before it was dropped finishes before work queued by its next owner starts (the
  * caching-allocator argument of PyTorch's single-stream case).
  *
- * <p>On CUDA_ERROR_OUT_OF_MEMORY the cache is released (cuMemFree), a GC is requested so dropped
- * tensors come back, and the allocation is retried once. close() frees everything.
+ * <p>On CUDA_ERROR_OUT_OF_MEMORY the cache is released (cuMemFree) and the allocation retried;
+ * if that fails too, a GC is requested and the allocator waits, without holding its lock, so the
+ * cleaner can return the blocks of tensors that were dropped (device memory does not make the JVM
+ * collect by itself), then releases the cache and tries again: {@value #GC_RETRIES} rounds, then
+ * the out-of-memory error. close() frees everything.
  */
 final class DeviceAllocator {
     private static final Cleaner CLEANER = Cleaner.create();
@@ -37,57 +40,66 @@ final class DeviceAllocator {
         return (b + q - 1) / q * q;
     }
 
+    /** Rounds of GC and waiting before an out-of-memory error is final. */
+    static final int GC_RETRIES = 4;
+
     /** A new DevicePointer of at least {@code bytes}, registered so it is recycled when unreachable. */
     DevicePointer allocate(long bytes) {
         long r = round(bytes);
-        long addr = take(r);
+        long addr = take(r, false);
+        for (int round = 1; addr == 0; round++) {
+            System.gc();
+            try {
+                Thread.sleep(25L << round);   // outside the lock: the cleaner returns dropped blocks meanwhile
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            addr = take(r, round == GC_RETRIES);
+        }
         DevicePointer p = new DevicePointer(addr, r);
-        CLEANER.register(p, () -> release(addr, r));
+        final long a = addr;
+        CLEANER.register(p, () -> release(a, r));
         return p;
     }
 
-    private synchronized long take(long r) {
+    /**
+     * A cached block of r bytes, or a new one (after freeing the cache if the device is full); 0 when
+     * the device is out of memory and {@code last} is false, the out-of-memory error when it is true.
+     */
+    private synchronized long take(long r, boolean last) {
         if (closed) throw new IllegalStateException("CUDA backend is closed");
         ArrayDeque<Long> q = cache.get(r);
-        Long a = q == null ? null : q.pollFirst();
-        if (a != null) {
+        Long cached = q == null ? null : q.pollFirst();
+        long a;
+        if (cached != null) {
             cachedBytes -= r;
+            a = cached;
         } else {
-            a = cuMemAlloc(r, true);
+            a = cuMemAlloc(r);
+            if (a == 0 && cachedBytes > 0) {
+                releaseCache();
+                a = cuMemAlloc(r);
+            }
+            if (a == 0) {
+                if (!last) return 0;
+                CudaStatus.check("cuMemAlloc_v2(" + r + " bytes; " + liveBytes + " bytes held by live tensors)",
+                        CudaDriver.CUDA_ERROR_OUT_OF_MEMORY);
+            }
         }
         live.add(a);
         liveBytes += r;
         return a;
     }
 
-    private long cuMemAlloc(long r, boolean retry) {
+    /** cuMemAlloc_v2, or 0 on CUDA_ERROR_OUT_OF_MEMORY (any other error throws). */
+    private static long cuMemAlloc(long r) {
         try (Arena ar = Arena.ofConfined()) {
             MemorySegment out = ar.allocate(JAVA_LONG);
             int st = CudaDriver.cuMemAlloc_v2(out, r);
-            if (st == CudaDriver.CUDA_ERROR_OUT_OF_MEMORY && retry) {
-                releaseCache();
-                System.gc();
-                try {
-                    Thread.sleep(50);            // let the cleaner return dropped blocks
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                return retryAfterGc(r);
-            }
+            if (st == CudaDriver.CUDA_ERROR_OUT_OF_MEMORY) return 0;
             CudaStatus.check("cuMemAlloc_v2(" + r + " bytes)", st);
             return out.get(JAVA_LONG, 0);
         }
-    }
-
-    private long retryAfterGc(long r) {
-        ArrayDeque<Long> q = cache.get(r);
-        Long a = q == null ? null : q.pollFirst();
-        if (a != null) {
-            cachedBytes -= r;
-            return a;
-        }
-        releaseCache();
-        return cuMemAlloc(r, false);
     }
 
     private synchronized void release(long addr, long r) {

@@ -46,6 +46,12 @@ final class HostEmulator {
      * options; asserts it exits 0 within {@code timeoutSeconds} and returns its output (stdout + stderr).
      */
     static String run(Class<?> main, String xmx, int timeoutSeconds, String... jvmOptions) throws IOException, InterruptedException {
+        return run(main, xmx, timeoutSeconds, java.util.Map.of(), jvmOptions);
+    }
+
+    /** {@link #run(Class, String, int, String...)} with extra environment variables for the child (and the emulator in it). */
+    static String run(Class<?> main, String xmx, int timeoutSeconds, java.util.Map<String, String> env, String... jvmOptions)
+            throws IOException, InterruptedException {
         Path dir = require();
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String cp = System.getProperty("java.class.path");   // this JVM's: classes, test classes and the dependencies
@@ -53,7 +59,9 @@ final class HostEmulator {
                 "-Xmx" + xmx, "-Djava.awt.headless=true", "-D" + NativeLibrary.LIBPATH_PROPERTY + "=" + dir));
         cmd.addAll(List.of(jvmOptions));
         cmd.addAll(List.of("-cp", cp, main.getName()));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().putAll(env);
+        Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(timeoutSeconds, TimeUnit.SECONDS), main.getSimpleName() + " on the emulator timed out");
         assertEquals(0, p.exitValue(), out);
