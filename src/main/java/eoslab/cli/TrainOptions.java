@@ -34,6 +34,9 @@ public final class TrainOptions {
     boolean noBias;
     @Option(names = "--init-scale", defaultValue = "1.0", description = "multiplies PyTorch's default init (default: ${DEFAULT-VALUE})")
     double initScale;
+    @Option(names = "--init-from", paramLabel = "FILE", description = "GPT: start from the parameters in FILE, a safetensors checkpoint of GPT-2 "
+            + "(Hugging Face's model.safetensors or an eoslab checkpoint.safetensors) instead of a random init; its shape must be this run's model")
+    String initFrom;
     @Option(names = "--loss", defaultValue = "mse", description = "mse (½‖f−y‖², one-hot y) or ce (default: ${DEFAULT-VALUE})")
     String loss;
     @Option(names = "--optimizer", description = "gd (full batch), sgd or momentum; GPT models: adamw, sgd or momentum (default: gd; adamw for GPT models)")
@@ -118,7 +121,7 @@ public final class TrainOptions {
             "--activation", "--no-bias", "--loss", "--chunk"),
             GPT_ONLY = java.util.List.of("--tokenizer", "--seq-len", "--accum", "--layers", "--heads", "--channels", "--context",
                     "--beta1", "--beta2", "--adam-eps", "--val-batches", "--sharpness-every",
-                    "--lr-schedule", "--warmup-steps", "--min-lr", "--decay-steps");
+                    "--lr-schedule", "--warmup-steps", "--min-lr", "--decay-steps", "--init-from");
 
     /** An option of the other model family is an error, not silently ignored. */
     void checkFamily(picocli.CommandLine.ParseResult pr) {
@@ -158,6 +161,6 @@ public final class TrainOptions {
         return new GptTrainConfig(data != null ? data : "text", tokenizer, model, layers, heads, channels, context, initScale,
                 opt, eta, lrSchedule, warmupSteps, minLr != null ? minLr : Double.NaN, decaySteps, beta1, beta2, adamEps, momentum, weightDecay, batchSize != null ? batchSize : 8, seqLen, accum,
                 steps == null ? 1000 : steps, seed, logEvery, valBatches, sharpnessEvery, topK, lanczosSteps, lanczosTol, dtype, device, checkpointEvery,
-                batchSharpness != null ? batchSharpness : 0);
+                batchSharpness != null ? batchSharpness : 0, initFrom);
     }
 }

@@ -60,7 +60,7 @@ public record GptTrainConfig(
         String optimizer, double lr, String lrSchedule, long warmupSteps, double minLr, long decaySteps, double beta1, double beta2, double adamEps, double momentum, double weightDecay,
         int batchSize, int seqLen, int accum, long steps, long seed, int logEvery, int valBatches,
         int sharpnessEvery, int topK, int lanczosSteps, double lanczosTol, String dtypeName, String device, int checkpointEvery,
-        int batchSharpness) {
+        int batchSharpness, String initFrom) {
 
     /** The model names {@code --model} accepts for GPT-2 runs. */
     public static final List<String> MODELS = List.of("gpt2", "gpt-tiny");
@@ -111,7 +111,7 @@ public record GptTrainConfig(
         require(accum >= 1, "--accum must be >= 1, got " + accum);
         require(batchSize % accum == 0, "--batch-size " + batchSize + " is not divisible by --accum " + accum
                 + ": every micro-batch must hold the same number of sequences");
-        require(steps >= 1, "--steps must be >= 1, got " + steps);
+        require(steps >= 1 || steps == 0 && initFrom != null, "--steps must be >= 1 (0 only with --init-from: evaluate the checkpoint), got " + steps);
         require(logEvery >= 1, "--log-every must be >= 1, got " + logEvery);
         require(valBatches >= 1, "--val-batches must be >= 1, got " + valBatches);
         require(sharpnessEvery >= 0, "--sharpness-every must be >= 0 (0 = never), got " + sharpnessEvery);
@@ -129,6 +129,8 @@ public record GptTrainConfig(
         require(checkpointEvery >= 0, "--checkpoint-every must be >= 0, got " + checkpointEvery);
         require(batchSharpness >= 0 && batchSharpness <= 4096, "--batch-sharpness must be in [0, 4096] batches (0 = off), got " + batchSharpness);
         require(batchSharpness == 0 || sharpnessEvery > 0, "--batch-sharpness is measured at the --sharpness-every steps: set --sharpness-every too");
+        require(initFrom == null || java.nio.file.Files.isReadable(java.nio.file.Path.of(initFrom)),
+                "--init-from " + initFrom + ": no such readable file; give a safetensors checkpoint of GPT-2 (Hugging Face's or eoslab's)");
         require(batchSharpness == 0 || !optimizer.equals("adamw"),
                 "--batch-sharpness: its threshold 2/η is SGD's (and (2+2β)/η momentum's); AdamW's stability is about λ_max(P⁻¹H), which --sharpness-every logs");
     }
@@ -225,6 +227,7 @@ public record GptTrainConfig(
         m.put("device", device);
         m.put("checkpoint_every", checkpointEvery);
         m.put("batch_sharpness", batchSharpness);
+        if (initFrom != null) m.put("init_from", initFrom);
         return m;
     }
 
@@ -244,7 +247,8 @@ public record GptTrainConfig(
                     Json.num(m, "seed").longValue(), Json.num(m, "log_every").intValue(), Json.num(m, "val_batches").intValue(),
                     Json.num(m, "sharpness_every").intValue(), Json.num(m, "top_k").intValue(), Json.num(m, "lanczos_steps").intValue(),
                     Json.num(m, "lanczos_tol").doubleValue(), Json.str(m, "dtype"), Json.str(m, "device"), Json.num(m, "checkpoint_every").intValue(),
-                    m.get("batch_sharpness") instanceof Number bs ? bs.intValue() : 0);   // absent in runs from before it existed
+                    m.get("batch_sharpness") instanceof Number bs ? bs.intValue() : 0,   // absent in runs from before it existed
+                    m.get("init_from") instanceof String f ? f : null);
         } catch (NullPointerException | ClassCastException e) {
             throw new UserError("saved GPT configuration is incomplete or malformed (" + e.getMessage() + ")");
         }

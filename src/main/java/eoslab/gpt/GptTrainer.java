@@ -96,6 +96,7 @@ public final class GptTrainer {
         }
         DType dt = cfg.dtype();
         this.model = new Gpt2(cfg.shape(data.vocab()));
+        if (cfg.initFrom() != null) checkInitFrom(Path.of(cfg.initFrom()), model.config());
         int b = cfg.batchSize(), t = cfg.tokensPerSequence();
         try {
             this.train = new GptObjective(be, dt, model, new TextBatches(data.train(), b, t, cfg.seed()), cfg.accum());
@@ -140,8 +141,23 @@ public final class GptTrainer {
     public record State(long step, Tensor x) {
     }
 
+    /** Step 0: the parameters of {@code --init-from}, or the random init of {@code (seed, init scale)}; fresh optimizer state. */
     public State initial() {
-        return new State(0, opt.initialState(model.init(cfg.seed(), cfg.initScale())));
+        double[] w = cfg.initFrom() == null ? model.init(cfg.seed(), cfg.initScale()) : Gpt2Checkpoint.load(Path.of(cfg.initFrom()), model);
+        return new State(0, opt.initialState(w));
+    }
+
+    /** The --init-from file must hold this run's model: same V, context, L, C (the heads come from the run's model). */
+    private static void checkInitFrom(Path file, GptConfig run) {
+        GptConfig c = Gpt2Checkpoint.config(file, run.heads());
+        if (!c.equals(run)) {
+            throw new UserError("--init-from " + file + ": holds a GPT-2 with " + describe(c) + ", this run's model has " + describe(run)
+                    + "; choose --model, --layers, --channels, --heads, --context and --tokenizer to match it");
+        }
+    }
+
+    private static String describe(GptConfig c) {
+        return "V=" + c.vocab() + ", context " + c.maxT() + ", L=" + c.layers() + ", H=" + c.heads() + ", C=" + c.channels();
     }
 
     /** Tokens one optimizer step reads: B·T. */

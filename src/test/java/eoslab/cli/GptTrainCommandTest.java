@@ -195,6 +195,29 @@ class GptTrainCommandTest {
         assertFalse(Files.exists(out.resolve("metrics.jsonl")), "no files for bad input");
     }
 
+    /**
+     * --init-from: a run started from another run's checkpoint begins where that one ended (its
+     * validation loss on the same fixed batches, bit for bit), records the file in config.json, and a
+     * file of another shape is one line naming both shapes.
+     */
+    @Test
+    void initFromStartsFromACheckpointsParameters(@TempDir Path tmp) throws Exception {
+        Path text = corpus(tmp), a = tmp.resolve("a"), b = tmp.resolve("b");
+        ok(tiny(text, "adamw", 3, a));
+        Path ckpt = a.resolve("checkpoint.safetensors");
+        ok(List.of(with(tiny(text, "sgd", 1, b), "--init-from", ckpt.toString())));
+        List<String> la = Files.readAllLines(a.resolve("metrics.jsonl")), lb = Files.readAllLines(b.resolve("metrics.jsonl"));
+        double end = tree(la.get(la.size() - 1)).get("val_loss").asDouble(), start = tree(lb.get(0)).get("val_loss").asDouble();
+        assertEquals(end, start, 0.0, "step 0 of the new run is the checkpoint's parameters");
+        assertTrue(Math.abs(start - Math.log(256)) > 1e-3, "not a fresh init");
+        assertEquals(ckpt.toString(), Json.readTree(b.resolve("config.json")).get("init_from").asText());
+        oneLineError(run(with(tiny(text, "sgd", 1, tmp.resolve("c")), "--channels", "32", "--init-from", ckpt.toString())),
+                "--init-from", "C=16", "C=32");
+        oneLineError(run(with(tiny(text, "sgd", 1, tmp.resolve("d")), "--init-from", tmp.resolve("none.safetensors").toString())),
+                "--init-from", "none.safetensors");
+        assertFalse(Files.exists(tmp.resolve("c")) || Files.exists(tmp.resolve("d")), "nothing written on bad input");
+    }
+
     static JsonNode tree(String line) {
         return Json.parse("metrics line", line);
     }
