@@ -71,7 +71,7 @@ for p in a:6 b:1 c:1 d:4 e:2 f:4; do [[ $only == *${p%%:*}* ]] && est=$((est + $
 [[ $quick == 0 ]] || est=$(( (est + 1) / 2 ))
 [[ $device == cuda ]] && echo "run-all.sh: parts '$only', estimated device time about $est min (a ~6, b ~1, c ~1, d ~4, e ~2, f ~4; --quick about half)"
 [[ $device == cuda ]] || echo "run-all.sh: parts '$only' on $device ($( ((quick == 2)) && echo 'smoke sizes: a few minutes at most' || echo 'n = '$N', '$STEPS' steps'))"
-methods=cusolver,cholqr2
+methods=cholqr2,cusolver   # the headline first: a cuSOLVER failure cannot cost it
 [[ $device == cuda ]] || methods=cholqr2
 commit="$(cat "$root/COMMIT" 2>/dev/null || git -C "$root" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
 gpu="$(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null | head -1 || echo unknown)"

@@ -181,7 +181,7 @@ done
   for s in "${plan[@]}"; do echo "| $s | ${status[$s]} | ${took[$s]} |"; done
   echo
   echo "Total $(( $(date +%s) - t_start )) s of $budget min."
-  if [[ -f "$work/doctor.txt" ]]; then echo; echo "## doctor"; echo; echo '```'; grep -E "^(GPU|driver|cuBLAS|cuSOLVER|kernels|parity)|FAIL" "$work/doctor.txt" | head -40; echo '```'; fi
+  if [[ -f "$work/doctor.txt" ]]; then echo; echo "## doctor"; echo; echo '```'; grep -E "^(GPU|driver|CUDA|cuBLAS|cuSOLVER|kernels|parity)|FAIL" "$work/doctor.txt" | head -40; echo '```'; fi
   if [[ -f "$work/test-tree.txt" ]]; then echo; echo "## eoslab-test"; echo; echo '```'; grep -E "tests (found|successful|skipped|aborted|failed)|✘" "$work/test-tree.txt" | head -60; echo '```'; fi
   for f in "$work"/bench/results-*.md; do [[ -f "$f" ]] && { echo; cat "$f"; }; done
 } >> "$summary"

@@ -212,11 +212,15 @@ public final class BenchCommand implements Runnable {
                     double copy = median(cs);
                     List<String[]> rows = new ArrayList<>();
                     for (String m : ms) {
+                        if (m.equals("cusolver") && !CudaLinalg.fits(d, k)) {
+                            System.out.printf("  d=%-10d %-9s skipped: d·k = %d elements exceeds cuSOLVER's 32-bit indexing%n", d, m, (long) d * k);
+                            continue;
+                        }
                         Runnable qr;
                         String[] path = {""};
+                        CudaLinalg la = m.equals("cusolver") ? CudaLinalg.open(gpu) : null;
                         double moved = m.equals("gram") ? bytes / 2 : bytes;   // least traffic of the operation
-                        if (m.equals("cusolver")) {
-                            CudaLinalg la = CudaLinalg.open(gpu);
+                        if (la != null) {
                             qr = () -> la.qr(v, k, d);
                         } else if (m.equals("gram")) {
                             qr = () -> be.gram(v, d, k);
@@ -230,6 +234,7 @@ public final class BenchCommand implements Runnable {
                             double t = time(be, qr);
                             if (i >= 0) s[i] = t;
                         }
+                        if (la != null) la.close();
                         double med = median(s), gbs = moved / med;
                         // CholeskyQR's own traffic in dk·B: the Gram read + 2 per pass (+1 per pass for k > 32 on a GPU)
                         int passes = path[0].equals("CHOLESKY_QR2") ? 2 : 1, own = 1 + passes * (gpu != null && k > 32 ? 3 : 2);

@@ -52,6 +52,7 @@ public final class CudaLinalg implements AutoCloseable {
         gpu.enter();
         if (k < 1 || d < k) throw new IllegalArgumentException("qr needs 1 <= k <= d, got k = " + k + ", d = " + d);
         if (v.size < (long) k * d) throw new IllegalArgumentException("qr: " + v + " holds fewer than " + k + " x " + d);
+        checkInt32(d, k);
         boolean f32 = f32(v);
         long es = v.dtype.bytes;
         MemorySegment A = MemorySegment.ofAddress(gpu.addr(v));
@@ -61,6 +62,7 @@ public final class CudaLinalg implements AutoCloseable {
                     ? Cusolver.cusolverDnSgeqrf_bufferSize(handle, d, k, A, d, lw)
                     : Cusolver.cusolverDnDgeqrf_bufferSize(handle, d, k, A, d, lw));
             int lwork = lw.get(JAVA_INT, 0);
+            if (lwork < 0) throw new IllegalStateException("cuSOLVER geqrf workspace size overflowed (" + lwork + ") for d = " + d + ", k = " + k);
             DevicePointer tau = gpu.allocateBytes(k * es);
             DevicePointer info = gpu.allocateBytes(4);
             MemorySegment T = MemorySegment.ofAddress(tau.address()), I = MemorySegment.ofAddress(info.address());
@@ -81,6 +83,7 @@ public final class CudaLinalg implements AutoCloseable {
                     ? Cusolver.cusolverDnSorgqr_bufferSize(handle, d, k, k, A, d, T, lw)
                     : Cusolver.cusolverDnDorgqr_bufferSize(handle, d, k, k, A, d, T, lw));
             int lwork2 = lw.get(JAVA_INT, 0);
+            if (lwork2 < 0) throw new IllegalStateException("cuSOLVER orgqr workspace size overflowed (" + lwork2 + ") for d = " + d + ", k = " + k);
             if (lwork2 > lwork) {
                 work = gpu.allocateBytes(lwork2 * es);
                 W = MemorySegment.ofAddress(work.address());
@@ -97,6 +100,21 @@ public final class CudaLinalg implements AutoCloseable {
     }
 
     /**
+     * Whether cuSOLVER's 32-bit (S/D) QR can take d × k: its indices are ints, and past 2^31 elements
+     * it fails (an overflowed workspace size, a huge allocation or an illegal address: PyTorch issue
+     * 134326 sees it even on the 64-bit API), so such sizes are refused before any call.
+     */
+    public static boolean fits(long d, int k) {
+        return d * k <= Integer.MAX_VALUE;
+    }
+
+    private static void checkInt32(long d, int k) {
+        if (!fits(d, k)) {
+            throw new IllegalArgumentException("cuSOLVER QR: d·k = " + d * k + " elements exceeds its 32-bit indexing (2^31 − 1); CholeskyQR2 (--qr cholqr2) has no such limit");
+        }
+    }
+
+    /**
      * cuSOLVER Householder as a {@link TallQr}: the fallback of CholeskyQR2 on a CUDA backend, so V
      * stays on the device (only R, k × k, comes to the host). R is normalized to R_jj &gt;= 0 like
      * {@link eoslab.dynamics.qr.HouseholderQr} (row j of R and column j of Q negated where geqrf gave
@@ -105,7 +123,7 @@ public final class CudaLinalg implements AutoCloseable {
      */
     public static TallQr householder(CudaBackend gpu, long d, int k) {
         if (k < 1 || d < k) throw new IllegalArgumentException("QR needs 1 <= k <= d, got k=" + k + ", d=" + d);
-        if (d > Integer.MAX_VALUE) throw new IllegalArgumentException("cuSOLVER QR: vector length " + d + " exceeds the int range");
+        checkInt32(d, k);
         return new TallQr() {
             @Override
             public long d() {

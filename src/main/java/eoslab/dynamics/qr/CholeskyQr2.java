@@ -42,7 +42,7 @@ public final class CholeskyQr2 implements TallQr {
     private final long d;
     private final int k;
     private final double orthoBound;
-    private final TallQr householder;
+    private TallQr householder;   // null until a fallback is needed when none was given
 
     /** CholeskyQR2 falling back to the host {@link HouseholderQr}. */
     public CholeskyQr2(Backend backend, DType dtype, long d, int k, double orthoBound) {
@@ -52,7 +52,8 @@ public final class CholeskyQr2 implements TallQr {
     /**
      * CholeskyQR2 falling back to {@code householder} (a Householder QR on the same backend that
      * leaves R_jj &gt;= 0, e.g. cuSOLVER's on a GPU so V never leaves the device), or to the host
-     * {@link HouseholderQr} when null.
+     * {@link HouseholderQr} when null (made when first needed: at d·k &gt; 2^31 elements, which neither
+     * the host nor cuSOLVER holds, CholeskyQR2 still runs and only a fallback would fail).
      */
     public CholeskyQr2(Backend backend, DType dtype, long d, int k, double orthoBound, TallQr householder) {
         if (k < 1 || d < k) throw new IllegalArgumentException("QR needs 1 <= k <= d, got k=" + k + ", d=" + d);
@@ -66,7 +67,18 @@ public final class CholeskyQr2 implements TallQr {
         if (householder != null && (householder.d() != d || householder.k() != k)) {
             throw new IllegalArgumentException("CholeskyQR2: fallback QR is for (" + householder.d() + ", " + householder.k() + "), not (" + d + ", " + k + ")");
         }
-        this.householder = householder != null ? householder : new HouseholderQr(backend, d, k);
+        this.householder = householder;
+    }
+
+    /** The Householder QR to fall back to, for {@code reason}. */
+    private TallQr fallback(String reason) {
+        if (householder != null) return householder;
+        try {
+            return householder = new HouseholderQr(backend, d, k);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalStateException("CholeskyQR2 needs its Householder fallback (" + reason + ") but none holds d·k = " + d * k
+                    + " elements: " + e.getMessage());
+        }
     }
 
     /**
@@ -97,8 +109,8 @@ public final class CholeskyQr2 implements TallQr {
         if (v.dtype != dtype) throw new IllegalArgumentException("CholeskyQR built for " + dtype + ", got " + v.dtype);
         double[] r1 = choleskyUpper(backend.gram(v, d, k), k);
         if (r1 == null) {
-            QrResult h = householder.factor(v);
-            return new QrResult(h.r(), k, QrPath.HOUSEHOLDER_FALLBACK, Double.NaN, "Gram matrix VᵀV not numerically positive definite");
+            String reason = "Gram matrix VᵀV not numerically positive definite";
+            return new QrResult(fallback(reason).factor(v).r(), k, QrPath.HOUSEHOLDER_FALLBACK, Double.NaN, reason);
         }
         double[] g2 = backend.applyUpperAndGram(v, invertUpper(r1, k), d, k);   // V ← Q1 = V R1⁻¹
         double e1 = Gram.offIdentity(g2, k);
@@ -115,7 +127,7 @@ public final class CholeskyQr2 implements TallQr {
 
     /** V holds Q with V_orig = Q r: Householder on Q, Q = Q_h R_h, so V_orig = Q_h (R_h r). */
     private QrResult refactor(Tensor v, double[] r, double err, String reason) {
-        QrResult h = householder.factor(v);
+        QrResult h = fallback(reason).factor(v);
         return new QrResult(upperTimesUpper(h.r(), r, k), k, QrPath.HOUSEHOLDER_FALLBACK, err, reason);
     }
 

@@ -35,10 +35,11 @@ public interface TallQr {
 
     /**
      * The Householder QR that keeps V on {@code backend}'s device (cuSOLVER on a CUDA backend, issue
-     * #5), or null where the host {@link HouseholderQr} is the one (CPU, or no libcusolver).
+     * #5), or null where the host {@link HouseholderQr} is the one (CPU, no libcusolver, or more than
+     * cuSOLVER's 2^31 elements).
      */
     static TallQr deviceHouseholder(Backend backend, long d, int k) {
-        if (backend instanceof CudaBackend gpu && Cusolver.loaded() && d <= Integer.MAX_VALUE) return CudaLinalg.householder(gpu, d, k);
+        if (backend instanceof CudaBackend gpu && Cusolver.loaded() && CudaLinalg.fits(d, k)) return CudaLinalg.householder(gpu, d, k);
         return null;
     }
 

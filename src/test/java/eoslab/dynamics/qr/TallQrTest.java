@@ -230,4 +230,19 @@ class TallQrTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> qr.factor(BE.zeros(DType.F64, 29)));
         assertTrue(e.getMessage().contains("k=3"));
     }
+
+    /**
+     * d·k past 2^31 (the QR bench's d = 10^8, k = 32 on a GPU): no Householder holds it, but CholeskyQR2
+     * needs none unless it falls back, so it is built (the fallback is made only when needed) and
+     * cuSOLVER is not offered (its 32-bit indexing fails there).
+     */
+    @Test
+    void choleskyQr2IsBuiltPastTheHouseholderLimit() {
+        long d = 100_000_000L;
+        assertDoesNotThrow(() -> new CholeskyQr2(BE, DType.F32, d, 32, 1e-4, null));
+        assertThrows(IllegalArgumentException.class, () -> new HouseholderQr(BE, d, 32));
+        assertFalse(eoslab.backend.cuda.CudaLinalg.fits(d, 32));
+        assertTrue(eoslab.backend.cuda.CudaLinalg.fits(67_108_863L, 32));   // 2^31 − 32 elements
+        assertFalse(eoslab.backend.cuda.CudaLinalg.fits(67_108_864L, 32));  // 2^31
+    }
 }
