@@ -72,7 +72,7 @@ int check(const Desc* d, const Layout* a, const Layout* b, const Layout* c, cons
     if (d->scale != type || a->type != type || b->type != type || c->type != type || dd->type != type) return 15;
     if (d->epilogue != EPILOGUE_DEFAULT && d->epilogue != EPILOGUE_BIAS && d->epilogue != EPILOGUE_GELU_AUX_BIAS) return 15;
     if (d->epilogue != EPILOGUE_DEFAULT && d->bias == nullptr) return 7;
-    if (d->epilogue == EPILOGUE_GELU_AUX_BIAS && (d->aux == nullptr || d->auxLd < (int64_t)dd->rows)) return 7;
+    if (d->epilogue == EPILOGUE_GELU_AUX_BIAS && (d->aux == nullptr || d->auxLd < (int64_t)dd->rows || d->auxLd % 8 != 0)) return 7;
     uint64_t m, ka, kb, n;
     op_shape(a, d->ta, &m, &ka);
     op_shape(b, d->tb, &kb, &n);

@@ -508,7 +508,8 @@ public final class CudaBackend implements Backend {
     @Override
     public synchronized void linearForwardAct(Tensor x, Tensor w, Tensor b, Tensor pre, Act act, Tensor y, int n, int in, int out) {
         enter();
-        if (!usesLt() || act != Act.GELU || x.dtype == DType.I32 || n == 0
+        // cuBLASLt wants the GELU input's leading dimension (here out) divisible by 8 (cublasLt.h, EPILOGUE_AUX_LD)
+        if (!usesLt() || act != Act.GELU || x.dtype == DType.I32 || n == 0 || out % 8 != 0
                 || ltFailed(ltLinear(x, w, b, y, pre, CublasLt.EPILOGUE_GELU_AUX_BIAS, n, in, out))) {
             Backend.super.linearForwardAct(x, w, b, pre, act, y, n, in, out);
         }
