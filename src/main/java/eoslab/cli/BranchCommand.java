@@ -95,7 +95,7 @@ public final class BranchCommand implements Callable<Integer> {
     String dtype;
     @Option(names = "--chunk", description = "rows per chunk of full-data passes")
     Integer chunk;
-    @Option(names = "--fd-step", description = "relative step of the ∇S finite difference, h = s·max(‖w‖,1) (default 1e-3 in f32, 1e-5 in f64)")
+    @Option(names = "--fd-step", description = "relative step of the ∇S finite difference, taken in float64 for any --dtype, h = s·max(‖w‖,1) (default 1e-7: small enough that it flips almost no ReLU)")
     Double fdStep;
 
     @Option(names = "--natural-outliers", description = "§4.3 natural outliers: Spearman ρ(centroid distance, cos²(∇ℓ_i, v_1)) over the unmodified "

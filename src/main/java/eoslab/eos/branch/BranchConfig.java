@@ -141,9 +141,9 @@ public record BranchConfig(String preset, String data, int[] classes, int n, int
 
     public Act act() { return Act.RELU; }
 
-    /** h/‖w‖ of the ∇S finite difference: the option, or {@link GroupProbe#defaultRelativeStep} of the dtype. */
+    /** h/‖w‖ of the (float64) ∇S finite difference: the option, or {@link GroupProbe#DEFAULT_RELATIVE_STEP}. */
     public double fdStep() {
-        return fdRelStep != null ? fdRelStep : GroupProbe.defaultRelativeStep(dtype());
+        return fdRelStep != null ? fdRelStep : GroupProbe.DEFAULT_RELATIVE_STEP;
     }
 
     /** The learning rate of the exit branch, cη. */

@@ -89,7 +89,7 @@ public final class BranchRun {
         this.model = buildModel(cfg, train);
         this.train = new Objective(be, cfg.dtype(), model, cfg.loss(), train, cfg.chunk());
         this.test = test == null ? null : new Objective(be, cfg.dtype(), model, cfg.loss(), test, cfg.chunk());
-        this.probe = new GroupProbe(this.train, set);
+        this.probe = new GroupProbe(this.train, cfg.dtype() == DType.F64 ? this.train : new Objective(be, DType.F64, model, cfg.loss(), train, cfg.chunk()), set);
         if (cfg.naturalEvery() > 0) {
             Dataset nat = naturalRows(train, set);
             this.natural = new Objective(be, cfg.dtype(), model, cfg.loss(), nat, cfg.chunk());

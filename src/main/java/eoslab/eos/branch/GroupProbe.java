@@ -23,13 +23,17 @@ import eoslab.tensor.Tensor;
  *
  * <p>∇S: S(w) = v_1ᵀ H(w) v_1 with v_1 held fixed, so ∂_i S = Σ_jk ∂_ijk L v_j v_k = ∇³L[v_1, v_1]_i,
  * which by symmetry of the third derivative is also d/dε H(w + ε v_1) v_1 at ε = 0. It is computed as
- * the central difference of two exact HVPs,
- * <pre>  ∇S ≈ [H(w + h v_1) v_1 − H(w − h v_1) v_1] / (2h),   h = hRel · max(‖w‖, 1),</pre>
- * error O(h²) from truncation plus O(ε_mach ‖Hv‖ / h) from rounding. Balancing the two gives
- * h ≈ ε_mach^{1/3} × (the scale over which H changes, ~‖w‖): hRel = 1e-3 in float32
- * (ε^{1/3} ≈ 5e-3) and 1e-5 in float64 (ε^{1/3} ≈ 6e-6) are the defaults
- * ({@link #defaultRelativeStep}). With ReLU networks H(w) is only piecewise smooth; a small h crosses
- * few activation boundaries, and the ones it crosses bias ∇S in proportion to how many it crosses.
+ * the central difference of two exact HVPs, always in float64 (a float64 twin of the training
+ * objective when the run is float32),
+ * <pre>  ∇S ≈ [H(w + h v_1) v_1 − H(w − h v_1) v_1] / (2h),   h = hRel · max(‖w‖, 1),   hRel = 1e-7.</pre>
+ * For smooth activations the error is O(h²) truncation plus O(ε_mach ‖Hv‖ / h) rounding. For ReLU
+ * networks, the paper's, H(w) is only piecewise smooth and the dominant error is the activations the
+ * step flips: each flipped unit adds a jump of H divided by 2h, and their number grows with h. At the
+ * old float32 step (hRel = 1e-3) three of four Q_k of a 784-64-64-2 ReLU net had the wrong sign and β
+ * was 30× too large; in float64, hRel = 1e-6, 1e-7 and 1e-8 agree to five digits (review of this
+ * class). So the difference is taken in float64, where a step small enough to flip (almost) nothing
+ * still leaves the rounding error near 1e-9 relative; GroupProbeTest checks a ReLU net's ∇S is
+ * converged in h.
  * When λ_1 is simple, ∇S is also ∇λ_1 (first-order perturbation theory), the selector of §2.2.
  */
 public final class GroupProbe {
@@ -39,22 +43,28 @@ public final class GroupProbe {
                          double alpha, double beta, double h) {
     }
 
-    private final Objective f;
+    private final Objective f, f64;
     private final PrototypeSet set;
     private final Backend be;
     private Tensor gradL, gradS, gradK; // (d) each, allocated on first use
 
-    public GroupProbe(Objective train, PrototypeSet set) {
+    /**
+     * @param train   the training objective (any dtype)
+     * @param train64 the same objective in float64 (train itself when it is float64), for ∇S
+     */
+    public GroupProbe(Objective train, Objective train64, PrototypeSet set) {
         if (set.n() != train.n()) throw new IllegalArgumentException("prototype set has n = " + set.n() + " rows, the objective " + train.n());
+        if (train64.dtype() != eoslab.tensor.DType.F64 || train64.n() != train.n() || train64.dim() != train.dim()) {
+            throw new IllegalArgumentException("GroupProbe: the ∇S objective must be the training objective in float64");
+        }
         this.f = train;
+        this.f64 = train64;
         this.set = set;
         this.be = train.backend();
     }
 
-    /** hRel: 1e-3 for float32, 1e-5 for float64 (see the class comment). */
-    public static double defaultRelativeStep(eoslab.tensor.DType dt) {
-        return dt == eoslab.tensor.DType.F64 ? 1e-5 : 1e-3;
-    }
+    /** hRel of the float64 difference, whatever the run's dtype (see the class comment). */
+    public static final double DEFAULT_RELATIVE_STEP = 1e-7;
 
     /** The finite-difference step h = hRel · max(‖w‖, 1) used for ∇S at w. */
     public static double step(Backend be, Tensor w, double hRel) {
@@ -62,21 +72,26 @@ public final class GroupProbe {
     }
 
     /**
-     * ∇S = ∇³L[v, v] at w into {@code out} (d), by the central difference of H(w ± h v) v over the
-     * full training set of {@code f}; returns h. {@code v} should be unit-norm.
+     * ∇S = ∇³L[v, v] at w into {@code out} (d, any dtype), by the central difference of H(w ± h v) v
+     * over the full training set of {@code f64} (float64; w and v are converted); returns h.
+     * {@code v} should be unit-norm.
      */
-    public static double gradS(Objective f, Tensor w, Tensor v, double hRel, Tensor out) {
-        Backend be = f.backend();
-        long d = f.dim();
-        double h = step(be, w, hRel);
-        Tensor ws = be.zeros(f.dtype(), d), hp = be.zeros(f.dtype(), d);
-        be.copy(w, ws);
-        be.axpby(h, v, 1, ws);                                  // w + h v
-        f.evaluate(ws, null, null, v, 1, hp, null);
-        be.copy(w, ws);
-        be.axpby(-h, v, 1, ws);                                 // w − h v
-        f.evaluate(ws, null, null, v, 1, out, null);
-        be.axpby(1 / (2 * h), hp, -1 / (2 * h), out);           // (H₊v − H₋v) / 2h
+    public static double gradS(Objective f64, Tensor w, Tensor v, double hRel, Tensor out) {
+        Backend be = f64.backend();
+        long d = f64.dim();
+        eoslab.tensor.DType F64 = eoslab.tensor.DType.F64;
+        Tensor w64 = be.zeros(F64, d), v64 = be.zeros(F64, d), ws = be.zeros(F64, d), hp = be.zeros(F64, d), hm = be.zeros(F64, d);
+        be.copy(w, w64);
+        be.copy(v, v64);
+        double h = step(be, w64, hRel);
+        be.copy(w64, ws);
+        be.axpby(h, v64, 1, ws);                                // w + h v
+        f64.evaluate(ws, null, null, v64, 1, hp, null);
+        be.copy(w64, ws);
+        be.axpby(-h, v64, 1, ws);                               // w − h v
+        f64.evaluate(ws, null, null, v64, 1, hm, null);
+        be.axpby(1 / (2 * h), hp, -1 / (2 * h), hm);            // (H₊v − H₋v) / 2h
+        be.copy(hm, out);
         return h;
     }
 
@@ -89,7 +104,7 @@ public final class GroupProbe {
             gradK = be.zeros(f.dtype(), d);
         }
         double fullLoss = f.evaluate(w, null, gradL, null, 0, null, null);
-        double h = gradS(f, w, v1, hRel, gradS);
+        double h = gradS(f64, w, v1, hRel, gradS);
         double alpha = -be.dot(gradL, gradS), beta = be.dot(gradS, gradS);
         int G = Group.values().length;
         double[] loss = new double[G], g2 = new double[G], proj = new double[G], cos2 = new double[G], infl = new double[G],

@@ -55,7 +55,7 @@ class GroupProbeTest {
         for (int i = 0; i < d; i++) vh[i] /= Math.sqrt(vn);
         Tensor v = BE.fromDoubles(DType.F64, vh);
 
-        GroupProbe.Result p = new GroupProbe(f, built.set()).measure(w, v, 1e-5);
+        GroupProbe.Result p = new GroupProbe(f, f, built.set()).measure(w, v, 1e-5);
 
         // ∇L and S(w) = vᵀH(w)v by central differences, coordinate by coordinate (float64, δ = 1e-6 / 1e-5)
         double[] w0 = w.toDoubles();
@@ -98,11 +98,49 @@ class GroupProbeTest {
         // v_1 has no sign: every reported quantity is invariant under v → −v
         Tensor mv = BE.fromDoubles(DType.F64, vh.clone());
         BE.axpby(0, mv, -1, mv);
-        GroupProbe.Result q = new GroupProbe(f, built.set()).measure(w, mv, 1e-5);
+        GroupProbe.Result q = new GroupProbe(f, f, built.set()).measure(w, mv, 1e-5);
         for (int k = 0; k < 4; k++) {
             check("cos² under v → −v", q.cos2()[k], p.cos2()[k], 1e-14, 1e-12);
             check("Q under v → −v", q.selectorQ()[k], p.selectorQ()[k], 1e-9, 1e-7);
         }
+    }
+
+    /**
+     * A ReLU net wide enough that a step flips activations (40-64-64-2, 400 rows, ~51k pre-activations):
+     * ∇S at the default step must be converged in h (the same at h/10), and a float32 run's ∇S (taken
+     * in float64 through the twin objective) the float64 one. At the old float32 default step (1e-3)
+     * the first check fails (‖Δ‖/‖∇S‖ = 1.03; 12 at 1e-4): the flipped units dominate the difference.
+     */
+    @org.junit.jupiter.api.Test
+    void reluGradSIsConvergedInTheStep() {
+        Dataset data = Datasets.load("gaussian:k=2,dim=40,sep=2", new DataOptions(null, 400, 10, null, 5)).train();
+        Sequential model = Mlp.of(new int[]{40, 64, 64, 2}, Act.RELU, true);
+        Objective f64 = new Objective(BE, DType.F64, model, Loss.MSE, data, 400), f32 = new Objective(BE, DType.F32, model, Loss.MSE, data, 400);
+        int d = model.numParams();
+        double[] wh = model.init(2, 1.0), vh = new double[d];
+        double vn = 0;
+        for (int i = 0; i < d; i++) vn += (vh[i] = CounterRng.gaussian(9, 0, i)) * vh[i];
+        for (int i = 0; i < d; i++) vh[i] /= Math.sqrt(vn);
+        Tensor w = BE.fromDoubles(DType.F64, wh), v = BE.fromDoubles(DType.F64, vh);
+        double[] at = gradS(f64, w, v, GroupProbe.DEFAULT_RELATIVE_STEP), fine = gradS(f64, w, v, GroupProbe.DEFAULT_RELATIVE_STEP / 10);
+        double diff = 0, norm = 0;
+        for (int i = 0; i < d; i++) {
+            diff += (at[i] - fine[i]) * (at[i] - fine[i]);
+            norm += fine[i] * fine[i];
+        }
+        assertTrue(Math.sqrt(diff) <= 1e-4 * Math.sqrt(norm), "∇S not converged in h: ‖Δ‖/‖∇S‖ = " + Math.sqrt(diff / norm));
+        Tensor w32 = BE.fromDoubles(DType.F32, wh), v32 = BE.fromDoubles(DType.F32, vh), out32 = BE.zeros(DType.F32, d);
+        GroupProbe.gradS(f64, w32, v32, GroupProbe.DEFAULT_RELATIVE_STEP, out32);
+        double[] got = out32.toDoubles(), ref = gradS(f64, BE.fromDoubles(DType.F64, w32.toDoubles()), BE.fromDoubles(DType.F64, v32.toDoubles()),
+                GroupProbe.DEFAULT_RELATIVE_STEP);
+        for (int i = 0; i < d; i++) check("float32 run's ∇S[" + i + "]", got[i], ref[i], 1e-6 * Math.sqrt(norm / d), 1e-6);
+        assertEquals(f32.dim(), f64.dim());
+    }
+
+    static double[] gradS(Objective f64, Tensor w, Tensor v, double hRel) {
+        Tensor out = BE.zeros(DType.F64, f64.dim());
+        GroupProbe.gradS(f64, w, v, hRel, out);
+        return out.toDoubles();
     }
 
     /** S(w) = vᵀ H(w) v with an exact HVP. */
