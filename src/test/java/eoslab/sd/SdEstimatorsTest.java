@@ -277,10 +277,23 @@ class SdEstimatorsTest {
         double[] z = {-1, 0.3, 1}, m = {2, 1, 1};
         SdEstimators.Atoms k = SdEstimators.kdeAtoms(new SdEstimators.Atoms(z, m, Double.NaN), 4, h);
         assertEquals(h, k.bandwidth());
-        // reference: trapezoid rule with 200,000 panels on [−1, 1], then rescale to total mass 4
+        // reference: trapezoid rule with 200,000 panels on [−1, 1], plus the tails on [−7, −1] and [1, 7]
+        // (beyond 15 kernel widths of every atom: < 1e-40) at the edge of their side's cell
         int steps = 200_000;
         double[] mass = new double[4], first = new double[4];
-        double dt = 2.0 / steps, inRange = 0;
+        double dt = 2.0 / steps;
+        for (int i = 0; i <= 3 * steps; i++) {
+            double t = -7 + i * 6.0 / (3 * steps), p = 0, dtt = 6.0 / (3 * steps);
+            for (int a = 0; a < 3; a++) p += m[a] * Math.exp(-0.5 * Math.pow((t - z[a]) / h, 2)) / (h * Math.sqrt(2 * Math.PI));
+            double wgt = (i == 0 || i == 3 * steps) ? 0.5 : 1;
+            mass[0] += wgt * p * dtt;
+            first[0] += wgt * p * dtt * -1;
+            double tr = -t;   // the right tail mirrored: t in [1, 7]
+            double pr = 0;
+            for (int a = 0; a < 3; a++) pr += m[a] * Math.exp(-0.5 * Math.pow((tr - z[a]) / h, 2)) / (h * Math.sqrt(2 * Math.PI));
+            mass[3] += wgt * pr * dtt;
+            first[3] += wgt * pr * dtt;
+        }
         for (int i = 0; i <= steps; i++) {
             double t = -1 + i * dt, p = 0;
             for (int a = 0; a < 3; a++) p += m[a] * Math.exp(-0.5 * Math.pow((t - z[a]) / h, 2)) / (h * Math.sqrt(2 * Math.PI));
@@ -297,16 +310,32 @@ class SdEstimatorsTest {
                 mass[c] += wgt * p * dt;
                 first[c] += wgt * t * p * dt;
             }
-            inRange += wgt * p * dt;
         }
         assertEquals(4, k.z().length);
         for (int c = 0; c < 4; c++) {
             // erfc has fractional error < 1.2e-7; the trapezoid rule ~1e-10 here: atol 1e-6 + rtol 1e-6
-            double refMass = mass[c] * 4 / inRange, refMean = first[c] / mass[c];
+            double refMass = mass[c], refMean = first[c] / mass[c];
             assertEquals(refMass, k.mass()[c], 1e-6 + 1e-6 * refMass, "cell " + c + " mass");
             assertEquals(refMean, k.z()[c], 1e-6 + 1e-6 * Math.abs(refMean), "cell " + c + " mean");
         }
         assertEquals(0.157299207050285, SdEstimators.erfc(1), 2e-7 * 0.1573);
         assertEquals(1.842700792949715, SdEstimators.erfc(-1), 2e-7 * 1.8427);
+    }
+
+    /**
+     * The kernel tails beyond the extreme exponents stay on their side: on atoms z = (0.5, −1e-4, −0.05,
+     * −0.3) with masses (1, 900, 60, 39) (exact SD 909.2), SD-KDE with h = 0.01 is within 0.5% of it
+     * and the total mass is kept. Rescaling all cells for the lost tails (the old code) moved about half
+     * of the extreme atoms' mass into the bulk: 923.9.
+     */
+    @Test
+    void kdeKeepsTheTailsOnTheirSide() {
+        double[] z = {0.5, -1e-4, -0.05, -0.3}, m = {1, 900, 60, 39};
+        double exact = SharpnessDimension.ofAtoms(z, m).sd();
+        assertEquals(909.2, exact, 0.05);
+        SdEstimators.Atoms k = SdEstimators.kdeAtoms(new SdEstimators.Atoms(z, m, Double.NaN), 200, 0.01);
+        assertEquals(1000, java.util.Arrays.stream(k.mass()).sum(), 1e-9);
+        double sd = SharpnessDimension.ofAtoms(k.z(), k.mass()).sd();
+        assertEquals(exact, sd, 0.005 * exact, "SD-KDE " + sd);
     }
 }
