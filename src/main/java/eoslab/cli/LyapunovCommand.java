@@ -72,7 +72,7 @@ public final class LyapunovCommand implements Callable<Integer> {
             PULLBACK_JSON = "pullback.json", PULLBACK_PNG = "pullback.png", CLOUD = "cloud.safetensors";
 
     /** Literature values at the classic parameters (SPEC §4). */
-    static final double[] HENON_REF = {0.4204, -1.6244}, LORENZ_REF = {0.906, 0, -14.572};
+    static final double[] HENON_REF = {0.41922, -1.62319}, LORENZ_REF = {0.906, 0, -14.572};
 
     @Spec
     CommandSpec spec;

@@ -123,9 +123,10 @@ public final class LyapunovTracker {
 
             double[] lr = res.logAbsDiag();
             for (double v : lr) {
-                if (Double.isNaN(v) || v == Double.POSITIVE_INFINITY) {
-                    throw new IllegalStateException("lyapunov: tangent vectors overflowed or became NaN at step " + (cfg.t0() + s)
-                            + " (ln R_ii = " + v + "); use a smaller qrInterval (now " + cfg.qrInterval() + ")");
+                if (Double.isNaN(v) || Double.isInfinite(v)) {
+                    throw new IllegalStateException("lyapunov: tangent vectors " + (v == Double.NEGATIVE_INFINITY
+                            ? "contracted to zero (underflow, or a map singular along them)" : "overflowed or became NaN") + " at step "
+                            + (cfg.t0() + s) + " (ln R_ii = " + v + "); use a smaller qrInterval (now " + cfg.qrInterval() + ")");
                 }
             }
             long measured = s + 1 - cfg.burnIn();          // measured steps so far

@@ -83,17 +83,17 @@ class LyapunovCommandTest {
     void henonReproducesTheKnownExponentsAndWritesEveryFile(@TempDir Path tmp) throws Exception {
         JsonNode j = ok(tmp, "--system", "henon", "--steps", "20000", "--burn-in", "1000", "--record-every", "100");
         double[] l = doubles(j.get("exponents"));
-        // Sprott 2003: 0.4204, −1.6244; a 20k-step finite-time estimate is within 0.02 (atol 0.02, rtol 0)
-        assertEquals(0.4204, l[0], 0.02);
-        assertEquals(-1.6244, l[1], 0.02);
+        // Sprott 2003: 0.41922, −1.62319; a 20k-step finite-time estimate is within 0.02 (atol 0.02, rtol 0)
+        assertEquals(0.41922, l[0], 0.02);
+        assertEquals(-1.62319, l[1], 0.02);
         // λ_1 + λ_2 = ln|det J| = ln 0.3 at every step, so exactly up to rounding (atol 1e-10)
         assertEquals(Math.log(0.3), j.get("sum").asDouble(), 1e-10);
-        assertEquals(1.2588, j.get("kaplan_yorke").get("dimension").asDouble(), 0.02);
+        assertEquals(1.25827, j.get("kaplan_yorke").get("dimension").asDouble(), 0.02);
         assertFalse(j.get("kaplan_yorke").get("k_too_small").asBoolean());
         assertTrue(j.get("note").asText().contains("contract"), j.get("note").asText());
         for (double se : doubles(j.get("std_errors"))) assertTrue(se > 0 && se < 0.02, "batch-means error " + se);
         assertEquals(21000, j.get("qr").get("count").asLong());
-        assertEquals(0.4204, doubles(j.get("reference").get("exponents"))[0]);
+        assertEquals(0.41922, doubles(j.get("reference").get("exponents"))[0]);
         assertEquals(1000, j.get("settings").get("burn_in").asLong());
 
         List<String> csv = Files.readAllLines(tmp.resolve(LyapunovCommand.CSV));
