@@ -126,7 +126,8 @@ public final class SdEstimators {
             throw new IllegalArgumentException("sd: --method exact assembles dense d×d Hessians (16·d² bytes), d = " + d + " > " + EXACT_MAX_DIM
                     + "; use --method ps, slq or kde");
         }
-        int per = jac.perEigenvalue(), n = d * per, batches = o.batches();
+        // full batch (batch size 0): every "minibatch" Hessian is the same matrix, so one is enough
+        int per = jac.perEigenvalue(), n = d * per, batches = o.batchSize() == 0 ? 1 : o.batches();
         double[] lambda = new double[n], alpha = new double[batches * d], alphaMass = new double[batches * d];
         double[] z = new double[n];
         long hvps = 0;
