@@ -395,6 +395,9 @@ public final class CudaBackend implements Backend {
         };
     }
 
+    /** Row blocks of a single GEMM keep C and a row-major A below this many elements (tests lower it). */
+    static long gemmRowBlockElements = 1L << 30;
+
     /**
      * Row-major GEMM on column-major cuBLAS: C (m, n) row-major is C^T (n, m) column-major with the
      * same ldc, and C^T = op(B)^T op(A)^T. So cuBLAS gets (transB, transA, n, m, k, B, ldb, A, lda):
@@ -432,17 +435,25 @@ public final class CudaBackend implements Backend {
             MemorySegment be = f32 ? ar.allocateFrom(JAVA_FLOAT, (float) beta) : ar.allocateFrom(JAVA_DOUBLE, beta);
             long pa = addr(a), pb = addr(b), pc = addr(c);
             if (batch == 1 || strideC == 0) {
+                // cuBLAS's int API: a C (or a row-major A) of more than 2^31 elements, e.g. GPT-2's
+                // R{logits} of k·B·T rows × V, is done in row blocks that stay below gemmRowBlockElements
+                long widest = Math.max(ldc, transA ? 1 : lda);
+                int mc = (int) Math.max(1, Math.min(m, gemmRowBlockElements / widest));
                 for (int bt = 0; bt < batch; bt++) {
-                    MemorySegment A = MemorySegment.ofAddress(pa + bt * strideA * es);
-                    MemorySegment B = MemorySegment.ofAddress(pb + bt * strideB * es);
-                    MemorySegment C = MemorySegment.ofAddress(pc + bt * strideC * es);
-                    if (ex) {
-                        CudaStatus.check("cublasGemmEx", Cublas.cublasGemmEx(cublas, opFirst, opSecond, n, m, k, al,
-                                B, r32, ldb, A, r32, lda, be, C, r32, ldc, ct, algo));
-                    } else if (f32) {
-                        CudaStatus.check("cublasSgemm_v2", Cublas.cublasSgemm_v2(cublas, opFirst, opSecond, n, m, k, al, B, ldb, A, lda, be, C, ldc));
-                    } else {
-                        CudaStatus.check("cublasDgemm_v2", Cublas.cublasDgemm_v2(cublas, opFirst, opSecond, n, m, k, al, B, ldb, A, lda, be, C, ldc));
+                    for (int i0 = 0; i0 < m; i0 += mc) {
+                        int rows = Math.min(mc, m - i0);
+                        // row i of op(A): row i of A (m × k, ld lda), or column i of A stored (k × m)
+                        MemorySegment A = MemorySegment.ofAddress(pa + (bt * strideA + (transA ? i0 : (long) i0 * lda)) * es);
+                        MemorySegment B = MemorySegment.ofAddress(pb + bt * strideB * es);
+                        MemorySegment C = MemorySegment.ofAddress(pc + (bt * strideC + (long) i0 * ldc) * es);
+                        if (ex) {
+                            CudaStatus.check("cublasGemmEx", Cublas.cublasGemmEx(cublas, opFirst, opSecond, n, rows, k, al,
+                                    B, r32, ldb, A, r32, lda, be, C, r32, ldc, ct, algo));
+                        } else if (f32) {
+                            CudaStatus.check("cublasSgemm_v2", Cublas.cublasSgemm_v2(cublas, opFirst, opSecond, n, rows, k, al, B, ldb, A, lda, be, C, ldc));
+                        } else {
+                            CudaStatus.check("cublasDgemm_v2", Cublas.cublasDgemm_v2(cublas, opFirst, opSecond, n, rows, k, al, B, ldb, A, lda, be, C, ldc));
+                        }
                     }
                 }
             } else {
