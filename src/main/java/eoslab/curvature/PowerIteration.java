@@ -73,7 +73,6 @@ public final class PowerIteration {
 
         boolean algebraic = o.order() == EigenOrder.LARGEST_ALGEBRAIC;
         double shift = 0;
-        boolean shiftChosen = !algebraic;
         double radius = 0;
         double[] theta = new double[k];
         double[] res = new double[k];
@@ -113,14 +112,21 @@ public final class PowerIteration {
                 if (!(res[j] <= o.tol() * Math.abs(theta[j]) + o.atol())) ok = false;
                 be.axpby(theta[j], Vectors.row(y, j, d), 1.0, ayj);      // back to A y
             }
+            // Largest algebraic: unshifted power iteration finds the largest |λ|, which may be a negative
+            // one (a review saw −30 returned, "converged", from a warm start on the top vector). So
+            // whenever a Ritz value is negative and the shift is below 1.1·‖A Y‖, the shift is raised
+            // and that iterate is not accepted: with σ above the negative end's modulus, A + σI's
+            // dominant eigenvalue is A's largest algebraic one.
+            if (algebraic) {
+                double least = Double.POSITIVE_INFINITY;
+                for (double v : e.values()) least = Math.min(least, v);
+                if (least < 0 && shift < 1.1 * radius) {
+                    shift = 1.1 * radius;
+                    ok = false;
+                }
+            }
             if (ok || it >= o.maxIter()) {
                 return new EigenResult(theta.clone(), y, d, res.clone(), it, 0, hvps, ok, false, "power");
-            }
-            if (!shiftChosen && it >= 5) {
-                boolean negative = false;
-                for (double v : e.values()) if (v < 0) negative = true;
-                shift = negative ? 1.1 * radius : 0.0;
-                shiftChosen = true;
             }
             // Next iterate: orth((A + σI) Y), Y = Ritz vectors (span X), A Y already in x.
             if (shift != 0) for (int j = 0; j < k; j++) be.axpby(shift, Vectors.row(y, j, d), 1.0, Vectors.row(x, j, d));
